@@ -10,6 +10,9 @@
 #   scripts/setup.sh --dev    the same plus the test tools (pytest, hypothesis, ruff) and tmux
 set -euo pipefail
 
+# This machine's pip may be configured with local mirrors that do not exist; their warnings are noise.
+quiet_pip() { "$venv_python" -m pip "$@" 2> >(grep -v '^WARNING: Location' >&2); }
+
 cd "$(dirname "$0")/.."
 want_dev=0
 [[ "${1:-}" == "--dev" ]] && want_dev=1
@@ -32,18 +35,18 @@ stamp=".venv/.bai-installed-${extras//,/-}"
 fingerprint=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -d' ' -f1)
 if [[ ! -f "$stamp" || "$(cat "$stamp")" != "$fingerprint" ]]; then
     echo "setup: installing batchai-console[$extras]"
-    "$venv_python" -m pip install --quiet --upgrade "pip>=24" "setuptools>=68,<75" wheel
-    "$venv_python" -m pip install --quiet -e ".[$extras]"
+    quiet_pip install --quiet --upgrade "pip>=24" "setuptools>=68,<75" wheel
+    quiet_pip install --quiet -e ".[$extras]"
     echo "$fingerprint" >"$stamp"
 fi
 
 if ! .venv/bin/horovodrun --check-build 2>/dev/null | grep -q '\[X\] TensorFlow'; then
     echo "setup: building Horovod 0.28.1 against TensorFlow with Gloo (takes about 4 minutes on 2 cores)"
-    "$venv_python" -m pip install --quiet "cmake>=3.13,<4" packaging
+    quiet_pip install --quiet "cmake>=3.13,<4" packaging
     HOROVOD_WITH_TENSORFLOW=1 HOROVOD_WITHOUT_PYTORCH=1 HOROVOD_WITHOUT_MXNET=1 \
     HOROVOD_WITH_GLOO=1 HOROVOD_WITHOUT_MPI=1 \
-        "$venv_python" -m pip install --quiet --no-build-isolation --no-cache-dir horovod==0.28.1
-    .venv/bin/horovodrun --check-build
+        quiet_pip install --quiet --no-build-isolation --no-cache-dir horovod==0.28.1
+    .venv/bin/horovodrun --check-build 2>/dev/null
 fi
 
 if (( want_dev )) && ! command -v tmux >/dev/null 2>&1; then
