@@ -1,0 +1,181 @@
+"""Map the SDK's 2018-05-01 models (and the resource/storage management models) to `tui.model` types."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tui.model import (
+    AllocationState,
+    BatchAIError,
+    Cluster,
+    ExecutionState,
+    Experiment,
+    FileEntry,
+    Job,
+    NodeStateCounts,
+    ResourceGroup,
+    StorageAccount,
+    Workspace,
+)
+
+_RG_IN_ID = re.compile(r"/resourceGroups/([^/]+)/", re.IGNORECASE)
+_WS_IN_ID = re.compile(r"/workspaces/([^/]+)", re.IGNORECASE)
+
+_TOOLKITS = (
+    ("horovod_settings", "horovod"),
+    ("custom_mpi_settings", "custommpi"),
+    ("custom_toolkit_settings", "custom"),
+    ("tensor_flow_settings", "tensorflow"),
+    ("py_torch_settings", "pytorch"),
+    ("cntk_settings", "cntk"),
+    ("caffe_settings", "caffe"),
+    ("caffe2_settings", "caffe2"),
+    ("chainer_settings", "chainer"),
+)
+
+
+def _enum_value(value: Any) -> str:
+    return str(getattr(value, "value", value) or "")
+
+
+def resource_group_of(resource_id: str | None) -> str:
+    match = _RG_IN_ID.search(resource_id or "")
+    return match.group(1) if match else ""
+
+
+def _workspace_of(resource_id: str | None) -> str:
+    match = _WS_IN_ID.search(resource_id or "")
+    return match.group(1) if match else ""
+
+
+def errors_of(items: list[Any] | None) -> list[BatchAIError]:
+    out = []
+    for item in items or []:
+        details = {pair.name: pair.value for pair in (getattr(item, "details", None) or [])}
+        out.append(BatchAIError(code=item.code or "", message=item.message or "", details=details))
+    return out
+
+
+def resource_group(sdk: Any) -> ResourceGroup:
+    state = getattr(getattr(sdk, "properties", None), "provisioning_state", None) or "Succeeded"
+    return ResourceGroup(name=sdk.name, location=sdk.location, provisioning_state=state)
+
+
+def storage_account(sdk: Any) -> StorageAccount:
+    sku = getattr(getattr(sdk, "sku", None), "name", None)
+    return StorageAccount(
+        name=sdk.name,
+        resource_group=resource_group_of(sdk.id),
+        location=sdk.location or "",
+        sku=_enum_value(sku) or "Standard_LRS",
+        provisioning_state=_enum_value(getattr(sdk, "provisioning_state", None)) or "Succeeded",
+    )
+
+
+def workspace(sdk: Any) -> Workspace:
+    return Workspace(
+        name=sdk.name,
+        resource_group=resource_group_of(sdk.id),
+        location=sdk.location or "",
+        provisioning_state=_enum_value(sdk.provisioning_state) or "succeeded",
+        creation_time=sdk.creation_time,
+    )
+
+
+def experiment(sdk: Any) -> Experiment:
+    return Experiment(
+        name=sdk.name,
+        resource_group=resource_group_of(sdk.id),
+        workspace=_workspace_of(sdk.id),
+        provisioning_state=_enum_value(sdk.provisioning_state) or "succeeded",
+        creation_time=sdk.creation_time,
+    )
+
+
+def node_state_counts(sdk: Any) -> NodeStateCounts:
+    if sdk is None:
+        return NodeStateCounts()
+    return NodeStateCounts(
+        idle_node_count=sdk.idle_node_count or 0,
+        running_node_count=sdk.running_node_count or 0,
+        preparing_node_count=sdk.preparing_node_count or 0,
+        leaving_node_count=sdk.leaving_node_count or 0,
+        unusable_node_count=sdk.unusable_node_count or 0,
+    )
+
+
+def _target_node_count(scale: Any) -> int:
+    if scale is None:
+        return 0
+    if scale.manual is not None:
+        return scale.manual.target_node_count or 0
+    if scale.auto_scale is not None:
+        return scale.auto_scale.initial_node_count or scale.auto_scale.minimum_node_count or 0
+    return 0
+
+
+def cluster(sdk: Any) -> Cluster:
+    allocation = _enum_value(sdk.allocation_state) or "steady"
+    return Cluster(
+        name=sdk.name,
+        resource_group=resource_group_of(sdk.id),
+        workspace=_workspace_of(sdk.id),
+        vm_size=sdk.vm_size or "",
+        vm_priority=_enum_value(sdk.vm_priority) or "dedicated",
+        allocation_state=AllocationState(allocation),
+        target_node_count=_target_node_count(sdk.scale_settings),
+        current_node_count=sdk.current_node_count or 0,
+        node_state_counts=node_state_counts(sdk.node_state_counts),
+        provisioning_state=_enum_value(sdk.provisioning_state) or "succeeded",
+        creation_time=sdk.creation_time,
+        allocation_state_transition_time=sdk.allocation_state_transition_time,
+        errors=errors_of(sdk.errors),
+    )
+
+
+def _experiment_of(resource_id: str | None) -> str:
+    match = re.search(r"/experiments/([^/]+)", resource_id or "", re.IGNORECASE)
+    return match.group(1) if match else ""
+
+
+def _cluster_name(cluster_ref: Any) -> str:
+    resource_id = getattr(cluster_ref, "id", None) or ""
+    return resource_id.rstrip("/").rsplit("/", 1)[-1]
+
+
+def job(sdk: Any) -> Job:
+    info = sdk.execution_info
+    toolkit = next((name for attr, name in _TOOLKITS if getattr(sdk, attr, None) is not None), "")
+    return Job(
+        name=sdk.name,
+        resource_group=resource_group_of(sdk.id),
+        workspace=_workspace_of(sdk.id),
+        experiment=_experiment_of(sdk.id),
+        cluster=_cluster_name(sdk.cluster),
+        execution_state=ExecutionState(_enum_value(sdk.execution_state) or "queued"),
+        node_count=sdk.node_count or 1,
+        toolkit=toolkit or _enum_value(sdk.tool_type),
+        job_output_directory_path_segment=sdk.job_output_directory_path_segment or "",
+        std_out_err_path_prefix=sdk.std_out_err_path_prefix or "",
+        scheduling_priority=_enum_value(sdk.scheduling_priority) or "normal",
+        creation_time=sdk.creation_time,
+        execution_state_transition_time=sdk.execution_state_transition_time,
+        start_time=getattr(info, "start_time", None),
+        end_time=getattr(info, "end_time", None),
+        exit_code=getattr(info, "exit_code", None),
+        errors=errors_of(getattr(info, "errors", None)),
+    )
+
+
+def output_file(sdk: Any, directory: str) -> FileEntry:
+    is_directory = _enum_value(sdk.file_type) == "directory"
+    base = directory.strip("/").removeprefix(".").strip("/")
+    return FileEntry(
+        name=sdk.name,
+        is_directory=is_directory,
+        size=None if is_directory else sdk.content_length,
+        last_modified=sdk.last_modified,
+        path=f"{base}/{sdk.name}" if base else sdk.name,
+        download_url=sdk.download_url,
+    )

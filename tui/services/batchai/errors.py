@@ -1,0 +1,132 @@
+"""Turn azure-core / SDK exceptions into `BaiError`s that show the service's code, message and details.
+
+The SDK's own messages can carry request URLs (with a SAS query) or echo signatures; everything shown here
+goes through `redact.scrub`, and the original exception is dropped (`from None`) so no traceback prints it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+from urllib.parse import urlsplit
+
+from tui.services.base import BaiError, ConflictError, NotFoundError
+from tui.services.batchai.redact import scrub
+
+_AUTH_ADVICE = (
+    "sign in with `az login` (DefaultAzureCredential), or set BAI_ACCESS_TOKEN to a token for "
+    "the ARM endpoint, and check AZURE_SUBSCRIPTION_ID"
+)
+
+
+def _detail_text(detail: Any) -> str:
+    if not isinstance(detail, dict):
+        return str(detail)
+    if "name" in detail and "value" in detail and "code" not in detail:  # Batch AI's NameValuePair details
+        return f"{detail['name']}: {detail['value']}"
+    code = detail.get("code") or ""
+    target = detail.get("target")
+    message = detail.get("message") or ""
+    head = f"{target}: " if target else ""
+    return f"{head}{message} ({code})" if code else f"{head}{message}"
+
+
+def service_error_parts(body: str) -> tuple[str | None, str | None, list[str]]:
+    """(code, message, details) of an ARM error body `{"error": {...}}`; Nones when the body is not one."""
+    try:
+        data = json.loads(body)
+    except (ValueError, TypeError):
+        return None, None, []
+    if not isinstance(data, dict):
+        return None, None, []
+    error = data.get("error", data)
+    if not isinstance(error, dict):
+        return None, None, []
+    details = error.get("details") or []
+    return error.get("code"), error.get("message"), [_detail_text(item) for item in details]
+
+
+def _response_text(exc: Any) -> str:
+    response = getattr(exc, "response", None)
+    if response is None:
+        return ""
+    try:
+        return response.text()
+    except Exception:  # a streamed body that was not read
+        return ""
+
+
+def translate(exc: Exception, action: str) -> BaiError:
+    """A BaiError for `exc`, raised while doing `action` ("creating cluster nc6cluster")."""
+    from azure.core.exceptions import (
+        ClientAuthenticationError,
+        HttpResponseError,
+        ResourceExistsError,
+        ResourceNotFoundError,
+        ServiceRequestError,
+        ServiceResponseError,
+    )
+
+    if isinstance(exc, BaiError):
+        return exc
+    if isinstance(exc, HttpResponseError):
+        status = exc.status_code
+        code, message, details = service_error_parts(_response_text(exc))
+        storage_code = getattr(exc, "error_code", None)
+        if code is None and storage_code:
+            code = str(getattr(storage_code, "value", storage_code))
+            message = (exc.message or "").split("\n", 1)[0]
+        if message is None:
+            message = (getattr(exc, "reason", None) or str(exc)).split("\n", 1)[0]
+        head = (
+            f"{action} failed: {code}: {message}" if code else f"{action} failed (HTTP {status}): {message}"
+        )
+        lines = [head, *(f"  - {item}" for item in details)]
+        if status == 401 or (isinstance(exc, ClientAuthenticationError) and status != 403):
+            lines.append(f"  what to do: {_AUTH_ADVICE}")
+        elif status == 403 and code == "AuthenticationFailed":
+            lines.append("  what to do: check AZURE_BATCHAI_STORAGE_KEY (or unset it to look the key up)")
+        elif status == 403:
+            lines.append("  what to do: ask for access to the resource, or check the subscription and group")
+        elif status == 429:
+            lines.append("  what to do: the service is throttling requests; wait a minute and retry")
+        elif status is not None and status >= 500:
+            lines.append("  what to do: the service failed after retries; retry later")
+        text = scrub("\n".join(lines))
+        if isinstance(exc, ResourceNotFoundError) or status == 404:
+            return NotFoundError(text)
+        if isinstance(exc, ResourceExistsError) or status == 409:
+            return ConflictError(text)
+        return BaiError(text)
+    if isinstance(exc, ClientAuthenticationError):
+        first = (str(exc) or type(exc).__name__).split("\n", 1)[0]
+        return BaiError(scrub(f"{action} failed: no usable Azure credential ({first}); {_AUTH_ADVICE}"))
+    if isinstance(exc, ServiceRequestError | ServiceResponseError):
+        return BaiError(
+            scrub(
+                f"{action} failed: the service could not be reached or dropped the connection after retries "
+                f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}); check BAI_ARM_ENDPOINT / "
+                "BAI_FILE_ENDPOINT and the network, then retry"
+            )
+        )
+    return BaiError(scrub(f"{action} failed: {type(exc).__name__}: {exc}".split("\n", 1)[0]))
+
+
+@contextmanager
+def azure_errors(action: str) -> Iterator[None]:
+    """Re-raise any Azure SDK or transport error inside the block as a clean BaiError."""
+    from azure.core.exceptions import AzureError
+    from msrest.exceptions import ClientException
+
+    try:
+        yield
+    except BaiError:
+        raise
+    except (AzureError, ClientException, OSError) as exc:
+        raise translate(exc, action) from None
+
+
+def host_of(url: str) -> str:
+    return urlsplit(url).hostname or url
