@@ -15,11 +15,11 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 from tui.model import ExecutionState, NodeState
 from tui.services.local import db, nodes
 from tui.services.local.home import Layout
+from tui.services.local.procs import JOB_MARKER
 
 PRIORITIES = {"low": -1, "normal": 0, "high": 1}
 
@@ -102,9 +102,8 @@ def spawn_supervisor(layout: Layout, job_uuid: str) -> int:
     job_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
     env["BAI_HOME"] = str(layout.root)
-    env["PYTHONPATH"] = os.pathsep.join(
-        [str(Path(__file__).resolve().parents[3]), *filter(None, [env.get("PYTHONPATH")])]
-    )
+    # A job that submits jobs must not make them look like its own processes (terminate would kill them).
+    env.pop(JOB_MARKER, None)
     with open(job_dir / "supervisor.log", "ab") as log:
         output = subprocess.run(
             [sys.executable, "-m", "tui.services.local.supervisor", "--detach", job_uuid],
