@@ -151,7 +151,11 @@ def _create(args: argparse.Namespace) -> int:
         storage_account_name=args.storage_account_name or os.environ.get("AZURE_BATCHAI_STORAGE_ACCOUNT"),
         run_job_preparation=args.run_job_preparation,
     )
-    job = run_with_backend(args, lambda b: b.jobs.create(job_ref(args), args.cluster, spec, options))
+    try:
+        job = run_with_backend(args, lambda b: b.jobs.create(job_ref(args), args.cluster, spec, options))
+    except JobSpecError as error:  # the backend's own checks (e.g. a toolkit it cannot run) name job.json too
+        error.source = args.config_file.name  # type: ignore[attr-defined]
+        raise
     for message in job.warnings:
         warn(message)
     return show(args, job, job_row)
