@@ -1,0 +1,476 @@
+"""Local backend jobs with real detached supervisors and real processes (bash toolkit, so each job is quick):
+queueing, priority, resize while busy, wall clock, environment and secrets, unsupported toolkits, a dead
+supervisor, re-attaching from a fresh process, and two processes submitting at once."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from tui.jobspec import parse_job_spec
+from tui.model import AllocationState, ClusterRef, ExecutionState, ExperimentRef, JobRef, as_az_dict
+from tui.services.base import JobSpecError, JobSubmitOptions, UnsupportedError
+from tui.services.local import open_local_backend
+from tui.services.local.procs import job_processes
+
+RG, WS, EXP, CLUSTER = "batchai.horovod", "batchaidev", "cifar", "nc6cluster"
+CLUSTER_REF = ClusterRef(RG, WS, CLUSTER)
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("BAI_TERMINATE_GRACE_SECONDS", "3")
+    return tmp_path / "bai-home"
+
+
+@pytest.fixture
+async def backend(home: Path):
+    backend = open_local_backend(home)
+    await backend.groups.create(RG, "eastus")
+    await backend.workspaces.create(RG, WS)
+    await backend.experiments.create(ExperimentRef(RG, WS, EXP))
+    await backend.storage.create_account(RG, "mystore", "eastus")
+    await backend.storage.create_share("mystore", "myshare")
+    yield backend
+    # Never leave a job running behind a test.
+    for job in await backend.jobs.list(RG, WS, EXP):
+        await backend.jobs.delete(job.ref)
+
+
+def bash_job(command: str, node_count: int = 1, **properties: object):
+    return parse_job_spec(
+        {
+            "properties": {
+                "nodeCount": node_count,
+                "customToolkitSettings": {"commandLine": command},
+                "stdOutErrPathPrefix": "$AZ_BATCHAI_JOB_MOUNT_ROOT/myshare/logs",
+                "mountVolumes": {
+                    "azureFileShares": [
+                        {
+                            "azureFileUrl": "https://mystore.file.core.windows.net/myshare",
+                            "relativeMountPath": "myshare",
+                        }
+                    ]
+                },
+                **properties,
+            }
+        }
+    )
+
+
+def ref(name: str) -> JobRef:
+    return JobRef(RG, WS, EXP, name)
+
+
+def gate_command(gate: Path, then: str = "true") -> str:
+    """A job that runs until the test creates `gate`, so the test decides when it ends."""
+    return f"while [ ! -e {gate} ]; do sleep 0.1; done; {then}"
+
+
+async def until(predicate, timeout: float = 60.0, interval: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        await asyncio.sleep(interval)
+
+
+async def stdout_of(backend, job: JobRef) -> bytes:
+    return b"".join([chunk async for chunk in backend.jobs.stream_file(job, "stdout.txt")])
+
+
+async def test_second_job_queues_until_the_first_ends(backend, tmp_path):
+    await backend.clusters.create(CLUSTER_REF, "Standard_NC6", 2)
+    gate = tmp_path / "gate"
+    first = await backend.jobs.create(ref("first"), CLUSTER, bash_job(gate_command(gate), node_count=2))
+    assert first.execution_state is ExecutionState.RUNNING
+    second = await backend.jobs.create(ref("second"), CLUSTER, bash_job("echo second", node_count=2))
+    assert second.execution_state is ExecutionState.QUEUED
+
+    async def all_running():
+        cluster = await backend.clusters.get(CLUSTER_REF)
+        return cluster.node_state_counts.running_node_count == 2
+
+    await until(all_running)
+    await asyncio.sleep(0.5)
+    assert (await backend.jobs.get(ref("second"))).execution_state is ExecutionState.QUEUED
+    gate.touch()
+    done_first = await backend.jobs.wait(ref("first"), poll_interval=0.2, timeout=60)
+    done_second = await backend.jobs.wait(ref("second"), poll_interval=0.2, timeout=60)
+    assert (done_first.execution_state, done_first.exit_code) == (ExecutionState.SUCCEEDED, 0)
+    assert done_second.execution_state is ExecutionState.SUCCEEDED
+    assert done_second.start_time >= done_first.end_time
+    assert await stdout_of(backend, ref("second")) == b"second\n"
+    cluster = await backend.clusters.get(CLUSTER_REF)
+    assert cluster.node_state_counts.idle_node_count == 2
+
+
+async def test_scheduling_priority_then_submission_order(backend, tmp_path):
+    await backend.clusters.create(CLUSTER_REF, "Standard_NC6", 1)
+    gate, order = tmp_path / "gate", tmp_path / "order.txt"
+    await backend.jobs.create(ref("blocker"), CLUSTER, bash_job(gate_command(gate)))
+    for name, priority in (("low1", "low"), ("normal1", "normal"), ("high1", "high"), ("normal2", "normal")):
+        spec = bash_job(f"echo {name} >> {order}", schedulingPriority=priority)
+        job = await backend.jobs.create(ref(name), CLUSTER, spec)
+        assert job.execution_state is ExecutionState.QUEUED
+        assert job.scheduling_priority == priority
+    gate.touch()
+    await backend.jobs.wait(ref("low1"), poll_interval=0.2, timeout=90)
+    assert order.read_text().split() == ["high1", "normal1", "normal2", "low1"]
+
+
+async def test_resize_down_while_busy_leaves_then_steadies(backend, tmp_path):
+    await backend.clusters.create(CLUSTER_REF, "Standard_NC6", 3)
+    gate = tmp_path / "gate"
+    await backend.jobs.create(ref("busy"), CLUSTER, bash_job(gate_command(gate), node_count=2))
+
+    async def running():
+        cluster = await backend.clusters.get(CLUSTER_REF)
+        return cluster.node_state_counts.running_node_count == 2
+
+    await until(running)
+    cluster = await backend.clusters.resize(CLUSTER_REF, 1)
+    counts = cluster.node_state_counts
+    assert cluster.allocation_state is AllocationState.RESIZING
+    assert (counts.idle_node_count, counts.running_node_count, counts.leaving_node_count) == (0, 1, 1)
+    assert cluster.current_node_count == 2
+    gate.touch()
+    await backend.jobs.wait(ref("busy"), poll_interval=0.2, timeout=60)
+    cluster = await backend.clusters.get(CLUSTER_REF)
+    assert cluster.allocation_state is AllocationState.STEADY
+    assert (cluster.current_node_count, cluster.node_state_counts.idle_node_count) == (1, 1)
+    cluster = await backend.clusters.resize(CLUSTER_REF, 0)
+    assert cluster.current_node_count == 0
+
+
+async def test_max_wall_clock_time_stops_the_job(backend):
+    await backend.clusters.create(CLUSTER_REF, "Standard_NC6", 1)
+    spec = bash_job("echo started; sleep 120", constraints={"maxWallClockTime": "00:00:02"})
+    await backend.jobs.create(ref("slow"), CLUSTER, spec)
+    job = await backend.jobs.wait(ref("slow"), poll_interval=0.2, timeout=30)
+    assert job.execution_state is ExecutionState.FAILED
+    assert job.errors[0].code == "MaxWallClockTimeExceeded"
+    assert "maxWallClockTime" in job.errors[0].message
+    uuid = job.job_output_directory_path_segment.rsplit("/", 1)[1]
+    assert job_processes(uuid) == []
+
+
+async def test_terminate_queued_and_running_jobs(backend, tmp_path):
+    await backend.clusters.create(CLUSTER_REF, "Standard_NC6", 1)
+    await backend.jobs.create(ref("running"), CLUSTER, bash_job("trap '' TERM; echo up; sleep 300"))
+    await backend.jobs.create(ref("waiting"), CLUSTER, bash_job("echo never"))
+    waiting = await backend.jobs.terminate(ref("waiting"))
+    assert waiting.execution_state is ExecutionState.FAILED
+    assert waiting.errors[0].code == "JobTerminated"
+
+    async def started():
+        return b"up" in await _read_all(backend, ref("running"))
+
+    await until(started)
+    began = time.monotonic()
+    job = await backend.jobs.terminate(ref("running"))  # ignores SIGTERM: killed after the 3 s grace
+    assert time.monotonic() - began >= 2.5
+    assert job.execution_state is ExecutionState.FAILED
+    assert job.errors[0].code == "JobTerminated"
+    assert job_processes(job.job_output_directory_path_segment.rsplit("/", 1)[1]) == []
+    assert (await backend.clusters.get(CLUSTER_REF)).node_state_counts.idle_node_count == 1
+
+
+async def _read_all(backend, job: JobRef) -> bytes:
+    return b"".join([chunk async for chunk in backend.jobs.stream_file(job, "stdout.txt", follow=False)])
+
+
+async def test_environment_variables_and_secrets_reach_the_job_but_are_never_shown(backend, home, tmp_path):
+    await backend.clusters.create(CLUSTER_REF, "Standard_NC6", 1)
+    secret = "s3cr3t-Value-9f8e"
+    command = (
+        'echo "greeting=$GREETING token=$API_TOKEN"; '
+        'echo "mount=$AZ_BATCHAI_JOB_MOUNT_ROOT"; test -d "$AZ_BATCHAI_JOB_MOUNT_ROOT/myshare/logs"; '
+        'echo "temp=$AZ_BATCHAI_JOB_TEMP"; test -d "$AZ_BATCHAI_JOB_TEMP"; '
+        'echo "out=$AZ_BATCHAI_OUTPUT_MODEL"; echo model > "$AZ_BATCHAI_OUTPUT_MODEL/m.txt"; '
+        'echo "in=$AZ_BATCHAI_INPUT_DATA"; echo "stdouterr=$AZ_BATCHAI_STDOUTERR_DIR"'
+    )
+    spec = bash_job(
+        command,
+        environmentVariables=[{"name": "GREETING", "value": "hello"}],
+        secrets=[{"name": "API_TOKEN", "value": secret}],
+        inputDirectories=[{"id": "DATA", "path": "$AZ_BATCHAI_JOB_MOUNT_ROOT/myshare/data"}],
+        outputDirectories=[
+            {"id": "MODEL", "pathPrefix": "$AZ_BATCHAI_JOB_MOUNT_ROOT/myshare/models", "pathSuffix": "final"}
+        ],
+    )
+    job = await backend.jobs.create(ref("env"), CLUSTER, spec)
+    job = await backend.jobs.wait(ref("env"), poll_interval=0.2, timeout=60)
+    assert job.execution_state is ExecutionState.SUCCEEDED, job.errors
+    out = (await stdout_of(backend, ref("env"))).decode()
+    assert f"greeting=hello token={secret}" in out
+    mount_root = out.split("mount=")[1].split()[0]
+    assert f"in={mount_root}/myshare/data" in out
+    segment = job.job_output_directory_path_segment
+    assert f"out={mount_root}/myshare/models/{segment}/outputs/final" in out
+    assert f"stdouterr={mount_root}/myshare/logs/{segment}/stdouterr" in out
+    # Output directories are listed by id, and land on the share as Batch AI put them.
+    assert [f.name for f in await backend.jobs.list_output_files(ref("env"), "MODEL")] == ["m.txt"]
+    on_share = home / "storage/mystore/myshare/models" / segment / "outputs/final/m.txt"
+    assert on_share.read_text() == "model\n"
+    # The secret is nowhere a user could list it: job show, the CLI, the database, the job's work folder.
+    assert secret not in json.dumps(as_az_dict(job))
+    shown = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tui.cli",
+            "job",
+            "show",
+            "-g",
+            RG,
+            "-w",
+            WS,
+            "-e",
+            EXP,
+            "-n",
+            "env",
+            "-o",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BAI_HOME": str(home), "BAI_BACKEND": "local"},
+        timeout=60,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert '"executionState": "succeeded"' in shown.stdout
+    assert secret not in shown.stdout + shown.stderr
+    for path in home.rglob("*"):
+        if path.is_file() and "storage" not in path.relative_to(home).parts:
+            assert secret.encode() not in path.read_bytes(), path
+
+
+async def test_unsupported_toolkit_or_missing_share_creates_nothing(backend, home):
+    await backend.clusters.create(CLUSTER_REF, "Standard_NC6", 1)
+    tensorflow = parse_job_spec(
+        {
+            "properties": {
+                "nodeCount": 1,
+                "tensorFlowSettings": {"pythonScriptFilePath": "train.py"},
+                "stdOutErrPathPrefix": "$AZ_BATCHAI_JOB_TEMP",
+            }
+        }
+    )
+    with pytest.raises(UnsupportedError, match="not supported by the local backend"):
+        await backend.jobs.create(ref("tf"), CLUSTER, tensorflow)
+    missing = bash_job("true")
+    missing.mount_volumes.azure_file_shares[0].azure_file_url = "https://mystore.file.core.windows.net/nope"
+    with pytest.raises(JobSpecError, match=r"azureFileShares\[0\]\.azureFileUrl: .*has no share 'nope'"):
+        await backend.jobs.create(ref("noshare"), CLUSTER, missing)
+    with pytest.raises(JobSpecError, match=r"\$AZ_BATCHAI_NOPE is not a variable"):
+        await backend.jobs.create(
+            ref("badvar"), CLUSTER, bash_job("true", stdOutErrPathPrefix="$AZ_BATCHAI_NOPE/x")
+        )
+    placeholder = bash_job("true")
+    placeholder.mount_volumes.azure_file_shares[
+        0
+    ].azure_file_url = "https://<AZURE_BATCHAI_STORAGE_ACCOUNT>.file.core.windows.net/myshare"
+    with pytest.raises(JobSpecError, match="--storage-account-name"):
+        await backend.jobs.create(ref("placeholder"), CLUSTER, placeholder)
+    if shutil.which("mpirun") is None:
+        mpi = parse_job_spec(
+            {
+                "properties": {
+                    "nodeCount": 1,
+                    "customMpiSettings": {"commandLine": "hostname"},
+                    "stdOutErrPathPrefix": "$AZ_BATCHAI_JOB_TEMP",
+                }
+            }
+        )
+        with pytest.raises(UnsupportedError, match="mpirun is not installed"):
+            await backend.jobs.create(ref("mpi"), CLUSTER, mpi)
+    assert await backend.jobs.list(RG, WS, EXP) == []
+    assert list((home / "jobs").iterdir()) == []
+    job = await backend.jobs.create(
+        ref("placeholder"), CLUSTER, placeholder, JobSubmitOptions(storage_account_name="mystore")
+    )
+    assert job.execution_state in (ExecutionState.QUEUED, ExecutionState.RUNNING)
+
+
+async def test_job_preparation_skipped_unless_asked_and_container_ignored(backend):
+    await backend.clusters.create(CLUSTER_REF, "Standard_NC6", 2)
+    extra = {
+        "jobPreparation": {"commandLine": "echo preparing on $AZ_BATCHAI_JOB_TEMP"},
+        "containerSettings": {"imageSourceRegistry": {"image": "tensorflow/tensorflow:1.8.0-gpu"}},
+    }
+    skipped = await backend.jobs.create(ref("skipped"), CLUSTER, bash_job("echo main", node_count=2, **extra))
+    assert any("jobPreparation skipped" in warning for warning in skipped.warnings)
+    assert any("containerSettings ignored" in warning for warning in skipped.warnings)
+    ran = await backend.jobs.create(
+        ref("ran"),
+        CLUSTER,
+        bash_job("echo main", node_count=2, **extra),
+        JobSubmitOptions(run_job_preparation=True),
+    )
+    assert not any("jobPreparation" in warning for warning in ran.warnings)
+    for name, expected in (("skipped", "jobPreparation skipped"), ("ran", "preparing on /")):
+        job = await backend.jobs.wait(ref(name), poll_interval=0.2, timeout=60)
+        assert job.execution_state is ExecutionState.SUCCEEDED, job.errors
+        files = {entry.name: entry for entry in await backend.jobs.list_output_files(ref(name))}
+        nodes = sorted(
+            name[len("execution-") : -len(".log")] for name in files if name.startswith("execution-")
+        )
+        assert len(nodes) == 2
+        expected_files = {"stdout.txt", "stderr.txt"}
+        for node in nodes:
+            expected_files |= {
+                f"execution-{node}.log",
+                f"stdout-job_prep-{node}.txt",
+                f"stderr-job_prep-{node}.txt",
+            }
+        assert set(files) == expected_files
+        prep = b"".join(
+            [
+                c
+                async for c in backend.jobs.stream_file(
+                    ref(name), f"stdout-job_prep-{nodes[0]}.txt", follow=False
+                )
+            ]
+        )
+        assert expected in prep.decode()
+
+
+async def test_failing_command_reports_its_last_error_line(backend):
+    await backend.clusters.create(CLUSTER_REF, "Standard_NC6", 1)
+    await backend.jobs.create(
+        ref("fails"), CLUSTER, bash_job("echo working; echo 'fatal: disk full' >&2; exit 3")
+    )
+    job = await backend.jobs.wait(ref("fails"), poll_interval=0.2, timeout=60)
+    assert (job.execution_state, job.exit_code) == (ExecutionState.FAILED, 3)
+    assert job.errors[0].message == "the job's command exited with code 3: fatal: disk full"
+
+
+def _supervisor_pid(home: Path, name: str) -> int:
+    with sqlite3.connect(home / "state.sqlite3") as conn:
+        return conn.execute("SELECT supervisor_pid FROM jobs WHERE name = ?", (name,)).fetchone()[0]
+
+
+async def test_dead_supervisor_is_detected_and_its_nodes_marked_unusable(backend, home, tmp_path):
+    await backend.clusters.create(CLUSTER_REF, "Standard_NC6", 2)
+    job = await backend.jobs.create(
+        ref("orphan"), CLUSTER, bash_job(gate_command(tmp_path / "never"), node_count=2)
+    )
+    uuid = job.job_output_directory_path_segment.rsplit("/", 1)[1]
+
+    async def running():
+        return (await backend.clusters.get(CLUSTER_REF)).node_state_counts.running_node_count == 2
+
+    await until(running)
+    os.kill(_supervisor_pid(home, "orphan"), signal.SIGKILL)
+    await asyncio.sleep(0.3)
+    job = await backend.jobs.get(ref("orphan"))
+    assert job.execution_state is ExecutionState.FAILED
+    assert job.errors[0].code == "SupervisorLost"
+    assert "bai cluster resize" in job.errors[0].message
+    assert job_processes(uuid) == []
+    cluster = await backend.clusters.get(CLUSTER_REF)
+    assert cluster.node_state_counts.unusable_node_count == 2
+    cluster = await backend.clusters.resize(CLUSTER_REF, 2)
+    assert cluster.node_state_counts.idle_node_count == 2
+
+
+REATTACH = textwrap.dedent(
+    """
+    import asyncio, sys
+    from tui.model import JobRef
+    from tui.services.local import open_local_backend
+
+    async def main():
+        backend = open_local_backend(sys.argv[1])
+        ref = JobRef(*sys.argv[2:6])
+        job = await backend.jobs.get(ref)
+        print(job.execution_state.value, flush=True)
+        data = b"".join([chunk async for chunk in backend.jobs.stream_file(ref, "stdout.txt")])
+        job = await backend.jobs.get(ref)
+        sys.stdout.buffer.write(job.execution_state.value.encode() + b"\\n" + data)
+
+    asyncio.run(main())
+    """
+)
+
+
+async def test_fresh_process_reattaches_to_a_running_job(home, tmp_path):
+    submitter = open_local_backend(home)
+    await submitter.groups.create(RG, "eastus")
+    await submitter.workspaces.create(RG, WS)
+    await submitter.experiments.create(ExperimentRef(RG, WS, EXP))
+    await submitter.storage.create_account(RG, "mystore", "eastus")
+    await submitter.storage.create_share("mystore", "myshare")
+    await submitter.clusters.create(CLUSTER_REF, "Standard_NC6", 1)
+    gate = tmp_path / "gate"
+    command = "for i in 1 2 3; do echo line $i; done; " + gate_command(gate, "printf 'tail\\r'; echo end")
+    await submitter.jobs.create(ref("long"), CLUSTER, bash_job(command))
+    del submitter  # the "console" that submitted the job is gone; the job goes on
+    watcher = subprocess.Popen(
+        [sys.executable, "-c", REATTACH, str(home), RG, WS, EXP, "long"],
+        stdout=subprocess.PIPE,
+    )
+    assert watcher.stdout is not None
+    assert watcher.stdout.readline() == b"running\n"
+    gate.touch()
+    output, _ = watcher.communicate(timeout=60)
+    assert output == b"succeeded\nline 1\nline 2\nline 3\ntail\rend\n"
+
+
+SUBMITTER = textwrap.dedent(
+    """
+    import asyncio, sys
+    from tui.jobspec import parse_job_spec
+    from tui.model import JobRef
+    from tui.services.local import open_local_backend
+
+    async def main():
+        backend = open_local_backend(sys.argv[1])
+        for index in range(3):
+            spec = parse_job_spec({"properties": {
+                "nodeCount": 1,
+                "customToolkitSettings": {"commandLine": "date +%s.%N; sleep 0.5; date +%s.%N"},
+                "stdOutErrPathPrefix": "$AZ_BATCHAI_JOB_TEMP",
+            }})
+            await backend.jobs.create(JobRef(*sys.argv[2:5], f"{sys.argv[5]}-{index}"), sys.argv[6], spec)
+
+    asyncio.run(main())
+    """
+)
+
+
+async def test_two_processes_submitting_at_once_never_share_a_node(backend, home):
+    await backend.clusters.create(CLUSTER_REF, "Standard_NC6", 2)
+    procs = [
+        subprocess.Popen([sys.executable, "-c", SUBMITTER, str(home), RG, WS, EXP, prefix, CLUSTER])
+        for prefix in ("a", "b")
+    ]
+    for proc in procs:
+        assert proc.wait(timeout=120) == 0
+    jobs = await backend.jobs.list(RG, WS, EXP)
+    assert sorted(job.name for job in jobs) == ["a-0", "a-1", "a-2", "b-0", "b-1", "b-2"]
+    spans = []
+    for job in jobs:
+        done = await backend.jobs.wait(job.ref, poll_interval=0.2, timeout=120)
+        assert done.execution_state is ExecutionState.SUCCEEDED, done.errors
+        start, end = (float(x) for x in (await stdout_of(backend, job.ref)).split())
+        spans.append((start, end))
+    # At no moment did more than two jobs (the cluster's two nodes) run.
+    for start, _ in spans:
+        assert sum(1 for s, e in spans if s <= start < e) <= 2
+    assert (await backend.clusters.get(CLUSTER_REF)).node_state_counts.idle_node_count == 2
