@@ -81,7 +81,6 @@ class AzureClients:
         cached = self._share_services.get(account)
         if cached is not None and cached[0] == key:
             return cached[1]
-        from azure.storage.fileshare import ExponentialRetry
         from azure.storage.fileshare.aio import ShareServiceClient
 
         SECRETS.add(key)
@@ -89,12 +88,11 @@ class AzureClients:
         client = ShareServiceClient(
             account_url=self.settings.file_account_url(account),
             credential={"account_name": account, "account_key": key},
-            retry_policy=ExponentialRetry(
-                initial_backoff=backoff,
-                increment_base=2 * backoff,
-                retry_total=self.settings.retry_total,
-                random_jitter_range=0,
-            ),
+            # Keywords of the storage SDK's default async ExponentialRetry.
+            initial_backoff=backoff,
+            increment_base=2 * backoff,
+            retry_total=self.settings.retry_total,
+            random_jitter_range=0,
         )
         guard_azure_loggers()
         self._share_services[account] = (key, client)

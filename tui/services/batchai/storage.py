@@ -101,7 +101,8 @@ class AzureStorageService:
             result = await self._clients.storage.storage_accounts.list_keys(
                 convert.resource_group_of(account.id), name
             )
-        keys = [item.value for item in (result.keys or []) if item.value]
+        items = getattr(result, "keys_property", None) or []
+        keys = [item.value for item in items if item.value]
         if not keys:
             raise BaiError(f"storage account {name!r} returned no keys; set AZURE_BATCHAI_STORAGE_KEY")
         for key in keys:

@@ -1,0 +1,217 @@
+"""The emulator process: one aiohttp server on 127.0.0.1 (random port) serving ARM and Azure Files.
+
+It runs on its own event loop in a background thread, so synchronous tests, async tests and a `bai`
+subprocess can all talk to it. Tests steer it through a few methods: `add_fault` (throttle, fail, delay or
+cut a request), `revoke_links` (make every issued download SAS invalid), and read `requests`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import parse_qs
+
+from aiohttp import web
+
+from . import arm, files
+from .world import Timings, World
+
+T = TypeVar("T")
+
+
+@dataclass
+class Fault:
+    """Do something bad to the next `times` requests matching `method` and the `path` regex."""
+
+    path: re.Pattern[str]
+    method: str | None = None
+    status: int | None = None
+    code: str = "ServerBusy"
+    message: str = "The server is busy."
+    headers: dict[str, str] = field(default_factory=dict)
+    delay: float = 0.0
+    drop_after: int | None = None  # file GET: send this many body bytes, then cut the connection
+    times: int = 1
+    hits: int = 0
+
+
+class AzureEmulator:
+    def __init__(
+        self,
+        timings: Timings | None = None,
+        stdout: bytes | None = None,
+        subscription: str = "00000000-0000-0000-0000-0000000000e1",
+    ) -> None:
+        self.subscription = subscription
+        self.token = "emu-token-" + secrets.token_hex(24)
+        self.world = World(subscription, timings or Timings(), stdout)
+        self.port = 0
+        self.requests: list[tuple[str, str, int]] = []
+        self.faults: list[Fault] = []
+        self.issued_signatures: set[str] = set()
+        self.revoked_signatures: set[str] = set()
+        self.sas_refused = 0
+        self._lock = threading.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+
+    # ---- what clients need ----
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        """Environment for a client of this emulator, with fast polling and retries."""
+        return {
+            "BAI_BACKEND": "batchai",
+            "AZURE_SUBSCRIPTION_ID": self.subscription,
+            "BAI_ACCESS_TOKEN": self.token,
+            "BAI_ARM_ENDPOINT": self.base_url,
+            "BAI_FILE_ENDPOINT": self.base_url + "/{account}",
+            "BAI_POLL_INTERVAL": "0.05",
+            "BAI_RETRY_BACKOFF": "0.05",
+            "BAI_RETRY_TOTAL": "4",
+            "BAI_STREAM_POLL_INTERVAL": "0.05",
+            "BAI_LINK_REFRESH_MARGIN": "0.5",
+        }
+
+    # ---- steering from tests (any thread) ----
+
+    def add_fault(self, path: str, **kwargs: Any) -> Fault:
+        fault = Fault(path=re.compile(path, re.IGNORECASE), **kwargs)
+        with self._lock:
+            self.faults.append(fault)
+        return fault
+
+    def record_link(self, query: str) -> None:
+        with self._lock:
+            self.issued_signatures.update(parse_qs(query).get("sig", []))
+
+    def revoke_links(self) -> None:
+        """Every download SAS issued so far is refused from now on (as if it had expired)."""
+        with self._lock:
+            self.revoked_signatures |= self.issued_signatures
+
+    def call(self, fn: Callable[[], T]) -> T:
+        """Run `fn` on the emulator's loop (to read or change the world safely) and return its result."""
+        assert self._loop is not None
+
+        async def run() -> T:
+            return fn()
+
+        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(10)
+
+    def count(self, method: str, path_regex: str, status: int | None = None) -> int:
+        pattern = re.compile(path_regex, re.IGNORECASE)
+        with self._lock:
+            return sum(
+                1
+                for m, p, s in self.requests
+                if m == method and pattern.search(p) and (status is None or s == status)
+            )
+
+    # ---- serving ----
+
+    def _take_fault(self, request: web.Request) -> Fault | None:
+        with self._lock:
+            for fault in self.faults:
+                if (
+                    fault.hits < fault.times
+                    and (fault.method in (None, request.method))
+                    and fault.path.search(request.path)
+                ):
+                    fault.hits += 1
+                    return fault
+        return None
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        fault = self._take_fault(request)
+        response: web.StreamResponse
+        if fault is not None and fault.delay:
+            await asyncio.sleep(fault.delay)
+        if fault is not None and fault.status is not None:
+            if request.path.lower().startswith("/subscriptions"):
+                response = arm.ArmError(
+                    fault.status, fault.code, fault.message, headers=fault.headers
+                ).response()
+            else:
+                response = files.storage_error(fault.status, fault.code, fault.message, method=request.method)
+                response.headers.update(fault.headers)
+        else:
+            if fault is not None and fault.drop_after is not None:
+                request["drop_after"] = fault.drop_after
+            response = await handler(request)
+        with self._lock:
+            self.requests.append((request.method, request.path, response.status))
+        return response
+
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        if request.path.lower().startswith("/subscriptions"):
+            return await arm.handle(self, request)
+        return await files.handle(self, request)
+
+    async def _serve(self) -> None:
+        app = web.Application(middlewares=[self._middleware], client_max_size=64 * 1024 * 1024)
+        app.router.add_route("*", "/{tail:.*}", self._dispatch)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]
+
+    async def _tick_forever(self) -> None:
+        while True:
+            self.world.tick()
+            await asyncio.sleep(self.world.timings.tick)
+
+    def start(self) -> AzureEmulator:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            try:
+                loop.run_until_complete(self._serve())
+            except BaseException as exc:  # surface bind errors to start()
+                failure.append(exc)
+                ready.set()
+                return
+            ticker = loop.create_task(self._tick_forever())
+            ready.set()
+            loop.run_forever()
+            ticker.cancel()
+            loop.run_until_complete(asyncio.gather(ticker, return_exceptions=True))
+            if self._runner is not None:
+                loop.run_until_complete(self._runner.cleanup())
+            loop.close()
+
+        self._thread = threading.Thread(target=run, name="azure-emulator", daemon=True)
+        self._thread.start()
+        ready.wait(15)
+        if failure:
+            raise failure[0]
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None and self._thread is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(15)
+            self._thread = None
+
+    def __enter__(self) -> AzureEmulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
