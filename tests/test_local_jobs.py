@@ -227,6 +227,13 @@ async def test_environment_variables_and_secrets_reach_the_job_but_are_never_sho
     assert [f.name for f in await backend.jobs.list_output_files(ref("env"), "MODEL")] == ["m.txt"]
     on_share = home / "storage/mystore/myshare/models" / segment / "outputs/final/m.txt"
     assert on_share.read_text() == "model\n"
+    # A job that echoes its secret into an error: the recorded error does not keep the value.
+    leaky = bash_job(
+        'echo "bad token $API_TOKEN" >&2; exit 1', secrets=[{"name": "API_TOKEN", "value": secret}]
+    )
+    await backend.jobs.create(ref("leaky"), CLUSTER, leaky)
+    failed = await backend.jobs.wait(ref("leaky"), poll_interval=0.2, timeout=60)
+    assert failed.errors[0].message == "the job's command exited with code 1: bad token ***"
     # The secret is nowhere a user could list it: job show, the CLI, the database, the job's work folder.
     assert secret not in json.dumps(as_az_dict(job))
     shown = subprocess.run(

@@ -45,11 +45,10 @@ def terminate_grace_seconds() -> float:
         return 10.0
 
 
-def _priority(value: object) -> tuple[str, int]:
+def _priority(value: object) -> int:
+    """schedulingPriority as a sortable number (validate_job_spec has already refused unknown values)."""
     text = str(getattr(value, "value", value) or "normal").lower()
-    if text not in scheduler.PRIORITIES:
-        raise JobSpecError([])  # unreachable after validate_job_spec; kept as a guard
-    return text, scheduler.PRIORITIES[text]
+    return scheduler.PRIORITIES.get(text, 0)
 
 
 def job_from_row(row) -> Job:  # type: ignore[no-untyped-def]
@@ -115,7 +114,7 @@ class LocalJobs:
         errors = jobspec.validate_job_spec(spec)
         if errors:
             raise JobSpecError(errors)
-        priority_name, priority = _priority(spec.scheduling_priority)
+        priority = _priority(spec.scheduling_priority)
         layout = self._ctx.layout
         with self._ctx.connection() as conn:
             experiment = require_experiment(conn, ref.experiment_ref)
@@ -187,7 +186,6 @@ class LocalJobs:
         except BaseException:
             shutil.rmtree(job_dir, ignore_errors=True)
             raise
-        del priority_name
         scheduler.dispatch(layout)
         return self._get(ref, reconcile=False)
 

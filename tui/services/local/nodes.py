@@ -76,7 +76,12 @@ def resize(conn: sqlite3.Connection, cluster_id: int, target: int) -> None:
     for row in leaving:
         if staying >= target:
             break
-        conn.execute("UPDATE nodes SET state = ? WHERE id = ?", (NodeState.RUNNING.value, row["id"]))
+        # Back to what its job is doing: preparing until the job's command started, then running.
+        conn.execute(
+            "UPDATE nodes SET state = CASE WHEN (SELECT start_time FROM jobs WHERE jobs.id = nodes.job_id)"
+            " IS NULL THEN ? ELSE ? END WHERE id = ?",
+            (NodeState.PREPARING.value, NodeState.RUNNING.value, row["id"]),
+        )
         staying += 1
     if staying < target:
         add_nodes(conn, cluster_id, target - staying)

@@ -61,6 +61,7 @@ class Supervisor:
         self.pgid: int | None = None
         self.signalled: int | None = None
         self._last_control = 0.0
+        self.secret_values: list[str] = []
 
     # -------------------------------------------------------------------------------------------- recording
 
@@ -81,8 +82,16 @@ class Supervisor:
                 writer.write(f"{stamp} {message}\n")
 
     def finish(self, state: ExecutionState, exit_code: int | None, errors: list[dict[str, object]]) -> None:
+        errors = [self.redact(error) for error in errors]
         with db.immediate(self.conn):
             lifecycle.finish(self.conn, self.job_id, state, exit_code, errors)
+
+    def redact(self, error: dict[str, object]) -> dict[str, object]:
+        """Error messages quote the job's output, which may echo a secret: never store its value."""
+        text = json.dumps(error)
+        for value in self.secret_values:
+            text = text.replace(json.dumps(value)[1:-1], "***")
+        return json.loads(text)
 
     # ------------------------------------------------------------------------------------------------ setup
 
@@ -107,7 +116,9 @@ class Supervisor:
         env.update(self.plan.environment)
         secrets_path = Path(self.plan.job_dir) / SECRETS_FILE
         if secrets_path.exists():
-            env.update(json.loads(secrets_path.read_text()))
+            secrets = json.loads(secrets_path.read_text())
+            env.update(secrets)
+            self.secret_values = [value for value in secrets.values() if value]
             secrets_path.unlink()  # needed only to start the job: not kept once it runs
         env[procs.JOB_MARKER] = self.job_uuid
         return env
