@@ -1,0 +1,130 @@
+#!/usr/bin/env python
+"""How long the headless `bai` takes from a cold process start, next to `python -c pass` on the same machine.
+
+    .venv/bin/python bench/service_latency.py [--runs 15] [--jobs 100]
+
+Target: `bai cluster show` and `bai job list` (of 100 jobs) within 300 ms of `python -c pass`. A user at a
+jump box types these in loops (`watch bai cluster show ...`), so start-up is the cost they feel.
+
+Set-up, in a temporary $BAI_HOME on the local backend: a group, workspace, experiment and a 1-node cluster,
+then 100 customToolkit jobs running `true`, submitted through the backend's API (cheap) and waited for, so
+the list shows finished jobs as a real experiment would. Each measured command is a fresh process; the figure
+is the median of --runs runs (min and max printed too).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+TARGET_MS = 300.0
+
+
+def bai_command() -> list[str]:
+    script = Path(sys.executable).with_name("bai")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "tui.cli"]
+
+
+async def populate(home: Path, jobs: int) -> None:
+    from tui.jobspec import parse_job_spec
+    from tui.model import ClusterRef, ExperimentRef, JobRef
+    from tui.services.local import open_local_backend
+
+    backend = open_local_backend(home)
+    try:
+        await backend.groups.create("rg", "eastus")
+        await backend.workspaces.create("rg", "ws")
+        await backend.experiments.create(ExperimentRef("rg", "ws", "exp"))
+        await backend.clusters.create(ClusterRef("rg", "ws", "c"), "Standard_NC6", 1)
+        await backend.storage.create_account("rg", "bench", "eastus")
+        await backend.storage.create_share("bench", "logs")
+        for index in range(jobs):
+            spec = parse_job_spec(
+                {
+                    "properties": {
+                        "nodeCount": 1,
+                        "customToolkitSettings": {"commandLine": "true"},
+                        "stdOutErrPathPrefix": "$AZ_BATCHAI_JOB_MOUNT_ROOT/logs",
+                        "mountVolumes": {
+                            "azureFileShares": [
+                                {
+                                    "azureFileUrl": "https://bench.file.core.windows.net/logs",
+                                    "relativeMountPath": "logs",
+                                }
+                            ]
+                        },
+                    }
+                }
+            )
+            await backend.jobs.create(JobRef("rg", "ws", "exp", f"job-{index:03d}"), "c", spec)
+        last = JobRef("rg", "ws", "exp", f"job-{jobs - 1:03d}")
+        await backend.jobs.wait(last, poll_interval=0.5, timeout=600)
+    finally:
+        await backend.close()
+
+
+def measure(command: list[str], env: dict[str, str], runs: int) -> list[float]:
+    subprocess.run(command, env=env, capture_output=True, check=True)  # warm the file cache once
+    timings = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(command, env=env, capture_output=True, check=True)
+        timings.append((time.perf_counter() - start) * 1000)
+    return timings
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15, help="fresh processes per command (default 15)")
+    parser.add_argument("--jobs", type=int, default=100, help="jobs in the listed experiment (default 100)")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="bai-bench-") as folder:
+        home = Path(folder)
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("BAI_", "AZURE_"))}
+        env["BAI_HOME"] = str(home)
+        os.environ["BAI_HOME"] = str(home)
+        started = time.perf_counter()
+        asyncio.run(populate(home, args.jobs))
+        print(f"set-up: {args.jobs} finished jobs in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+
+        bai = bai_command()
+        cases = [
+            ("python -c pass", [sys.executable, "-c", "pass"]),
+            ("bai cluster show", [*bai, "cluster", "show", "-g", "rg", "-w", "ws", "-n", "c"]),
+            (
+                "bai cluster show -o table",
+                [*bai, "cluster", "show", "-g", "rg", "-w", "ws", "-n", "c", "-o", "table"],
+            ),
+            (f"bai job list ({args.jobs} jobs)", [*bai, "job", "list", "-g", "rg", "-w", "ws", "-e", "exp"]),
+        ]
+        listed = subprocess.run(cases[3][1], env=env, capture_output=True, text=True, check=True).stdout
+        assert listed.count('"executionState": "succeeded"') == args.jobs, "the jobs did not all finish"
+
+        results = {name: measure(command, env, args.runs) for name, command in cases}
+    baseline = statistics.median(results["python -c pass"])
+    print(f"{'command':<28}{'median ms':>10}{'min':>8}{'max':>8}{'over python -c pass':>22}")
+    worst = 0.0
+    for name, timings in results.items():
+        median = statistics.median(timings)
+        over = median - baseline
+        if name != "python -c pass":
+            worst = max(worst, over)
+        print(f"{name:<28}{median:>10.0f}{min(timings):>8.0f}{max(timings):>8.0f}{over:>20.0f} ms")
+    verdict = "within" if worst <= TARGET_MS else "OVER"
+    print(f"worst: {worst:.0f} ms over python -c pass ({verdict} the {TARGET_MS:.0f} ms target)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
