@@ -360,3 +360,81 @@ def test_job_wait_exits_non_zero_when_the_job_fails_and_terminate(bai: Bai, tmp_
     bai("job", "terminate", *JOB, "-n", "long")
     result = bai("job", "wait", *JOB, "-n", "long", "--interval", "0.2", check=False, timeout=120)
     assert result.returncode == 1 and json.loads(result.stdout)["executionState"] == "failed"
+
+
+def test_group_delete_asks_on_a_terminal(bai: Bai) -> None:
+    import pty
+
+    bai("group", "create", "-n", "rg", "-l", "eastus")
+    for answer, code in (("n\n", 1), ("y\n", 0)):
+        controller, terminal = pty.openpty()
+        try:
+            os.write(controller, answer.encode())
+            result = subprocess.run(
+                [*BAI, "group", "delete", "-n", "rg"], stdin=terminal, capture_output=True, text=True,
+                env=bai.env, timeout=60, check=False,
+            )  # fmt: skip
+        finally:
+            os.close(controller)
+            os.close(terminal)
+        assert result.returncode == code, result.stderr
+        assert result.stderr.startswith("Delete resource group 'rg' and all its workspaces")
+        if code:
+            assert "bai: error: not confirmed: nothing was deleted" in result.stderr
+            assert bai.json("group", "show", "-n", "rg")["name"] == "rg"
+    assert bai("group", "show", "-n", "rg", check=False).returncode == 1
+
+
+def test_upload_path_names_a_directory_or_the_file(bai: Bai, tmp_path: Path) -> None:
+    bai("group", "create", "-n", "rg", "-l", "eastus")
+    bai("storage", "account", "create", "-g", "rg", "-n", "mystorage", "-l", "eastus")
+    bai("storage", "share", "create", "-n", "myshare", "--account-name", "mystorage")
+    bai("storage", "directory", "create", "-n", "cifar", "-s", "myshare", "--account-name", "mystorage")
+    source = tmp_path / "train.py"
+    source.write_text("pass\n")
+    share = ("-s", "myshare", "--account-name", "mystorage")
+    bai("storage", "file", "upload", "--source", str(source), "--path", "cifar", *share)
+    bai("storage", "file", "upload", "--source", str(source), "--path", "cifar/renamed.py", *share)
+    bai("storage", "file", "upload", "--source", str(source), *share)
+    listed = bai("storage", "file", "list", "-p", "cifar", *share, "--query", "[].name", "-o", "tsv").stdout
+    assert sorted(listed.split()) == ["renamed.py", "train.py"]
+    root = bai("storage", "file", "list", *share, "--query", "[].name", "-o", "tsv").stdout
+    assert sorted(root.split()) == ["cifar", "train.py"]
+
+
+def test_run_job_preparation_is_opt_in_locally(bai: Bai, tmp_path: Path) -> None:
+    _storage_and_cluster(bai)
+    prep = {"commandLine": "echo prepared > $AZ_BATCHAI_JOB_MOUNT_ROOT/myshare/prep.txt"}
+    path = write_job(tmp_path, jobPreparation=prep)
+    for name, flags in (("skipped", ()), ("ran", ("--run-job-preparation",))):
+        created = bai("job", "create", *JOB, "-n", name, "-c", "c", "-f", str(path),
+                      "--storage-account-name", "mystorage", *flags)  # fmt: skip
+        assert ("bai: warning:" in created.stderr) == (name == "skipped"), created.stderr
+        bai("job", "wait", *JOB, "-n", name, "--interval", "0.2", timeout=120)
+        on_share = bai("storage", "file", "list", "-s", "myshare", "--account-name", "mystorage",
+                       "--query", "[].name", "-o", "tsv").stdout.split()  # fmt: skip
+        assert ("prep.txt" in on_share) == (name == "ran")
+
+
+def test_ssh_key_for_the_azure_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import argparse
+    import shutil
+
+    from tui.commands.cluster import _ssh_public_key
+    from tui.services.base import BaiError
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    args = argparse.Namespace(ssh_key=None, generate_ssh_keys=False)
+    with pytest.raises(BaiError, match="add --generate-ssh-keys or give --ssh-key"):
+        _ssh_public_key(args)
+    args.ssh_key = "ssh-rsa AAAAB3Nza test"
+    assert _ssh_public_key(args) == "ssh-rsa AAAAB3Nza test"
+    args.ssh_key = "not a key"
+    with pytest.raises(BaiError, match=r"neither a public key nor a readable \.pub file"):
+        _ssh_public_key(args)
+    if shutil.which("ssh-keygen"):
+        args.ssh_key, args.generate_ssh_keys = None, True
+        key = _ssh_public_key(args)
+        assert key.startswith("ssh-rsa ") and (tmp_path / ".ssh" / "id_rsa").is_file()
+        args.generate_ssh_keys = False
+        assert _ssh_public_key(args) == key  # found again, not regenerated

@@ -85,7 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     from tui.services.base import BaiError, JobSpecError
 
     try:
-        return run_command(args_in)
+        code = run_command(args_in)
+        sys.stdout.flush()  # inside the try: a reader that left (`| head`) is noticed here, not at exit
+        return code
     except JobSpecError as error:
         source = getattr(error, "source", None)
         for field_error in error.errors:
