@@ -44,8 +44,8 @@ async def backend(home: Path):
     await backend.storage.create_share("mystore", "myshare")
     yield backend
     # Never leave a job running behind a test.
-    for job in await backend.jobs.list(RG, WS, EXP):
-        await backend.jobs.delete(job.ref)
+    if RG in [group.name for group in await backend.groups.list()]:
+        await backend.groups.delete(RG)
 
 
 def bash_job(command: str, node_count: int = 1, **properties: object):
@@ -481,3 +481,31 @@ async def test_two_processes_submitting_at_once_never_share_a_node(backend, home
     for start, _ in spans:
         assert sum(1 for s, e in spans if s <= start < e) <= 2
     assert (await backend.clusters.get(CLUSTER_REF)).node_state_counts.idle_node_count == 2
+
+
+async def test_cluster_delete_fails_its_running_and_queued_jobs(backend, tmp_path):
+    await backend.clusters.create(CLUSTER_REF, "Standard_NC6", 1)
+    running = await backend.jobs.create(ref("running"), CLUSTER, bash_job(gate_command(tmp_path / "never")))
+    await backend.jobs.create(ref("queued"), CLUSTER, bash_job("true"))
+    await backend.clusters.delete(CLUSTER_REF)
+    for name in ("running", "queued"):
+        job = await backend.jobs.get(ref(name))
+        assert job.execution_state is ExecutionState.FAILED
+        assert job.errors[0].code == "ClusterDeleted"
+    assert job_processes(running.job_output_directory_path_segment.rsplit("/", 1)[1]) == []
+
+
+async def test_group_delete_stops_running_jobs_and_removes_everything(backend, home, tmp_path):
+    await backend.clusters.create(CLUSTER_REF, "Standard_NC6", 1)
+    job = await backend.jobs.create(ref("running"), CLUSTER, bash_job(gate_command(tmp_path / "never")))
+    uuid = job.job_output_directory_path_segment.rsplit("/", 1)[1]
+
+    async def running():
+        return bool(job_processes(uuid))
+
+    await until(running)
+    await backend.groups.delete(RG)
+    assert job_processes(uuid) == []
+    assert await backend.groups.list() == []
+    assert list((home / "jobs").iterdir()) == []
+    assert list((home / "storage").iterdir()) == []
