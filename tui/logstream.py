@@ -1,16 +1,58 @@
 """Incremental parser for live training output: bytes in, per-rank state and events out.
 
-Skeleton committed early so the console can code against the API; the implementation follows.
+The console's log pane and progress bars, and `bai logs summarize`, stand on this. It reads what
+real launchers write, not only our trainer's output:
+
+* horovodrun: every segment (text up to a ``\\r`` or ``\\n``) is prefixed ``[R]<stdout>:`` or
+  ``[R]<stderr>:``, with ``--prefix-output-with-timestamp`` a date before that;
+* ``mpirun --tag-output``: ``[J,R]<stdout>:`` at line starts only, so the ``\\r`` segments that follow
+  belong to the same rank;
+* unprefixed output: one worker (a per-rank file, plain ``python train.py``), or several workers
+  interleaved in one stream as in the tutorial's ``stdout.txt``;
+* Keras 2 and Keras 3 progress bars (verbose 1 and 2), with their ``\\r`` overwrites, ``\\b`` runs and
+  ANSI colours.
+
+Design rules, and why:
+
+* It is a pure function of the bytes fed, in any chunking (chunks may split a prefix, a UTF-8
+  character, an ANSI sequence or a ``\\b`` run): bytes are only looked at once a segment is complete,
+  and everything a progress update sets is *last wins*, so parsing only the last progress update of
+  each burst (what makes it fast) gives the same state as parsing every one of them.
+* Work is per segment, never per byte in Python: segments are split, cleaned and searched by C code
+  (``bytes.splitlines``, ``bytes.translate``, compiled regexes on whole segments).
+* Memory is bounded whatever it is fed: a segment keeps at most ``MAX_SEGMENT_BYTES`` (the rest of an
+  endless line is dropped), each rank keeps ``max_lines_per_rank`` lines, all ranks together at most
+  ``MAX_TOTAL_CHARS`` characters, at most ``MAX_RANKS`` ranks and ``MAX_HISTORY`` epochs per rank.
+* It never raises on input: garbage is text, text that does not parse is just a line.
 """
 
 from __future__ import annotations
 
+import heapq
+import math
+import re
+from collections import deque
 from dataclasses import dataclass, field
+
+# Limits that keep memory bounded whatever is fed.
+MAX_SEGMENT_BYTES = 64 * 1024  # raw bytes of one segment (text between two \r/\n) that are kept
+MAX_TOTAL_CHARS = 16 * 1024 * 1024  # characters of finished lines kept over all ranks
+MAX_RANKS = 256  # distinct rank labels; further ones are read as unprefixed text
+MAX_HISTORY = 10_000  # end-of-epoch entries kept per rank
+_FEED_SLICE = 256 * 1024  # large chunks are processed in slices of this size
+
+UNRANKED = "-"
 
 
 @dataclass
 class RankProgress:
-    """What one worker (or the rank-less stream "-") is doing now, and its finished epochs."""
+    """What one worker (or the rank-less stream "-") is doing now, and its finished epochs.
+
+    `workers` is 1 for a real rank; for an unprefixed stream in which several workers' output is
+    interleaved (the tutorial's stdout.txt), it is how many workers printed the same `Epoch N/M` line,
+    and the progress shown is the latest update of any of them (Horovod keeps workers within a step
+    of each other, so that is accurate to a step).
+    """
 
     rank: str
     epoch: int | None = None
@@ -21,6 +63,7 @@ class RankProgress:
     metrics: dict[str, float] = field(default_factory=dict)
     steps_per_second: float | None = None
     history: list[dict[str, float | int]] = field(default_factory=list)
+    workers: int = 1
 
 
 @dataclass
@@ -34,7 +77,7 @@ class TestResult:
 
 @dataclass
 class RankFailure:
-    """A worker that horovodrun reported as exited with a non-zero status."""
+    """A worker that the launcher reported as exited with a non-zero status."""
 
     rank: str
     exit_code: int
@@ -49,6 +92,8 @@ class EpochStarted:
 
 @dataclass(frozen=True)
 class StepProgress:
+    """The latest progress of a rank's epoch; one per rank per `feed` (updates are coalesced)."""
+
     rank: str
     step: int
     steps: int | None
@@ -56,22 +101,36 @@ class StepProgress:
 
 @dataclass(frozen=True)
 class EpochEnded:
+    """An epoch's end-of-epoch metrics (train and `val_*`).
+
+    May come a second time for the same epoch when a later final line adds metrics (Keras 3 prints
+    the bar once more with `val_*` after a checkpoint message); the later one is the complete one.
+    """
+
     rank: str
     epoch: int
     metrics: dict[str, float]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class LineAdded:
+    """A finished line (after `\\r` overwrites, `\\b` and ANSI codes are applied) of one rank."""
+
     rank: str
     text: str
+
+    def __init__(self, rank: str, text: str) -> None:
+        # One per line of a log that may be gigabytes: skip the frozen __setattr__ detour.
+        self.__dict__.update(rank=rank, text=text)
 
 
 @dataclass(frozen=True)
 class TestFinished:
+    """`Test loss:` or `Test accuracy:` was read; `result` holds both values known so far."""
+
     __test__ = False
     result: TestResult
-    rank: str = "-"
+    rank: str = UNRANKED
 
 
 @dataclass(frozen=True)
@@ -85,25 +144,705 @@ class RankFailed:
 
 LogEvent = EpochStarted | StepProgress | EpochEnded | LineAdded | TestFinished | RankFailed
 
+# --- patterns (bytes, applied to whole segments) -----------------------------------------------
+
+# CSI (incomplete ones too, so a cut-off colour code never shows), OSC, and two-byte escapes.
+_ANSI = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]?|\x1b\][^\x07\x1b\r\n]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]?")
+# Control characters a terminal does not print; \t, \b, \n, \r are handled, ESC by _ANSI first.
+_CONTROL = bytes([*range(0, 8), 11, 12, *range(14, 32), 127])
+# A launcher's tag, seen as the part of a segment before ">:"; any text (a timestamp) may precede it.
+_TAG = re.compile(rb"(?:[^\[\]<>]{0,60}?)\[(?:(\d{1,9}),)?(\d{1,9})\]<(stdout|stderr)\Z", re.S)
+
+_NUM = rb"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|[-+]?nan|[-+]?inf"
+# A Keras progress bar: "N/M" or "N/Unknown" followed by a Keras 2 bar, a Keras 3 bar (U+2501, then
+# its unlabelled ETA), " -" (verbose 2, or Keras 2 with an unknown number of steps) or a time (Keras
+# 3, unknown steps). The match is all it takes to be a progress update; the rest is read leniently.
+_BAR = re.compile(
+    rb"\s*(\d{1,12})/(\d{1,12}|Unknown)"
+    rb"(?: \[[=>.]*\]| (?:\xe2\x94\x81)+(?: (\d{1,9}(?::\d\d){0,2})s?(?= ))?| -| +(?=\d))"
+)
+# What follows the bar: "name: value" metrics, "ETA: 1:02", "32ms/step".
+_TOKEN = re.compile(
+    rb"(\w+): (" + _NUM + rb")(?![\w.:])|ETA: (\d{1,9}(?::\d\d){0,2})|(\d+(?:\.\d+)?)(us|ms|s)/step"
+)
+_EPOCH = re.compile(rb"\s*Epoch (\d{1,9})/(\d{1,9})\s*\Z")
+_TEST = re.compile(rb"\s*Test (loss|accuracy|acc):\s*(" + _NUM + rb")\s*\Z")
+_PROCESS_EXIT = re.compile(rb"\s*Process (\S+) exit with status code (-?\d{1,9})\.?\s*\Z")
+_PROCESS_NAME = re.compile(rb"\s*Process name:\s*(?:\[\[\d+,\d+\],(\d+)\]|(\S+))\s*\Z")
+_EXIT_CODE = re.compile(rb"\s*Exit code:\s*(-?\d{1,9})\s*\Z")
+
+_RENAMES = {"acc": "accuracy", "val_acc": "val_accuracy"}
+_UNIT_SECONDS = {b"us": 1e-6, b"ms": 1e-3, b"s": 1.0}
+
+
+def _seconds(text: bytes) -> float:
+    """'5:17' -> 317, '1:02:03' -> 3723, '2' -> 2."""
+    total = 0
+    for part in text.split(b":"):
+        total = total * 60 + int(part)
+    return float(total)
+
+
+def _apply_backspaces(text: bytes) -> bytes:
+    """Apply `\\b` the way a terminal does: it moves the cursor left, the next character overwrites.
+
+    Leading and trailing runs are no-ops (the segment starts at column 0; a `\\r` or `\\n` follows),
+    so the common Keras case costs one `strip`; only text with a `\\b` in its middle is emulated.
+    """
+    text = text.strip(b"\x08")
+    if b"\x08" not in text:
+        return text
+    chars = text.decode("utf-8", "replace")
+    cells: list[str] = []
+    col = 0
+    for ch in chars:
+        if ch == "\x08":
+            col = max(col - 1, 0)
+        else:
+            if col < len(cells):
+                cells[col] = ch
+            else:
+                cells.append(ch)
+            col += 1
+    return "".join(cells).encode("utf-8")
+
+
+_NAMES: dict[bytes, str] = {}
+
+
+def _name(raw: bytes) -> str:
+    name = _NAMES.get(raw)
+    if name is None:
+        text = raw.decode("ascii", "replace")
+        name = _RENAMES.get(text, text)
+        if len(_NAMES) < 1024:
+            _NAMES[raw] = name
+    return name
+
+
+class _Bar:
+    """One progress update. Step and steps are read at once; the rest only when it is shown.
+
+    Most updates are overwritten by the next one before anyone looks, so the metrics, ETA and
+    speed are parsed lazily (`details`).
+    """
+
+    __slots__ = ("completed", "final", "match", "step", "steps")
+
+    def __init__(self, match: re.Match[bytes], completed: bool) -> None:
+        self.match = match
+        self.completed = completed
+        step = self.step = int(match.group(1))
+        steps_b = match.group(2)
+        steps = self.steps = None if steps_b == b"Unknown" else int(steps_b)
+        # A final line: all steps done, a finished line, no "ETA:" (Keras 2 shows it until the end).
+        self.final = (
+            completed and steps is not None and step >= steps and b"ETA: " not in match.string
+        )
+
+    def details(self) -> tuple[dict[str, float], float | None, float | None]:
+        """(metrics, eta_seconds, steps_per_second) of this update."""
+        match = self.match
+        step, steps = self.step, self.steps
+        metrics: dict[str, float] = {}
+        eta_b = per_step = unit = None
+        for name_b, value_b, eta_t, per_t, unit_t in _TOKEN.findall(match.string, match.end()):
+            if name_b:
+                metrics[_NAMES.get(name_b) or _name(name_b)] = float(value_b)
+            elif eta_t:
+                eta_b = eta_t
+            else:
+                per_step, unit = per_t, unit_t
+        done = steps is not None and step >= steps
+        if eta_b is None and not done:
+            eta_b = match.group(3)  # Keras 3 shows the ETA unlabelled after its bar
+        eta = _seconds(eta_b) if eta_b is not None else 0.0 if done else None
+        sps: float | None = None
+        if per_step is not None:
+            seconds = float(per_step) * _UNIT_SECONDS[unit]  # type: ignore[index]
+            if seconds > 0:
+                sps = 1.0 / seconds
+        elif eta and steps is not None and not done:
+            sps = (steps - step) / eta
+        return metrics, eta, sps
+
+
+class _RankState:
+    """Per-rank parser state the public `RankProgress` does not show."""
+
+    __slots__ = (
+        "dupe_finals",
+        "end_keys",
+        "end_steps",
+        "ended",
+        "epoch_bars",
+        "epoch_dupes",
+        "in_epoch",
+        "last_end_sps",
+        "lazy",
+        "lines",
+        "progress",
+        "streams",
+    )
+
+    def __init__(self, progress: RankProgress, max_lines: int) -> None:
+        self.progress = progress
+        self.lines: deque[tuple[int, str]] = deque(maxlen=max_lines)
+        self.streams: list[_Stream] = []
+        self.lazy: _Bar | None = None  # the applied progress update whose details are not read yet
+        self.in_epoch = False
+        self.epoch_bars = False  # a progress update was seen since the epoch started or ended
+        self.epoch_dupes = 0  # repeated `Epoch N/M` lines for the current epoch (interleaved workers)
+        self.ended: int | None = None  # the epoch that ended last, while no new one started
+        self.end_steps: int | None = None
+        self.end_keys: frozenset[str] = frozenset()
+        self.dupe_finals = 0  # final lines still expected from the other interleaved workers
+        self.last_end_sps: float | None = None
+
+
+class _Stream:
+    """One output stream (a rank's stdout or stderr, or the unprefixed stream).
+
+    The `\r` segments written since the line began are kept as they come (`segs`, with their order
+    in the whole input in `seqs`); the overlay and the last progress update among them are worked
+    out when needed, so the per-segment work is a split and two appends.
+    """
+
+    __slots__ = ("mpi", "open", "process_name", "rank", "scanned", "segs", "seqs", "state")
+
+    def __init__(self, state: _RankState, mpi: bool) -> None:
+        self.state = state
+        self.rank = state.progress.rank
+        self.mpi = mpi  # mpirun tags only line starts: untagged \r segments after one belong here
+        self.open = b""  # the line being written, overwrites up to `segs` applied
+        self.segs: list[bytes] = []  # \r segments written over `open` since
+        self.seqs: list[int] = []
+        self.scanned = 0  # segs[:scanned] were searched for progress updates already
+        self.process_name: str | None = None  # "Process name: X" waiting for its "Exit code: N"
+
+    def settle(self, last: bytes = b"") -> bytes:
+        """Apply the kept overwrites (and `last`) to the line; returns it. Only after a scan."""
+        segs = self.segs
+        if not segs:  # the common line: no \r before its \n
+            if last and (not self.open or (len(last) >= len(self.open) and last.isascii())):
+                self.open = last
+                self.scanned = 0
+                return last
+        if last:
+            segs.append(last)
+        if segs:
+            self.open = _overlay_all(self.open, segs)
+            segs.clear()
+            self.seqs.clear()
+        self.scanned = 0
+        return self.open
+
 
 class LogStream:
-    """Feed it the bytes of a training log in any chunking; read `ranks`, `test`, `failed`, `lines()`."""
+    """Feed it the bytes of a training log in any chunking; read `ranks`, `test`, `failed`, `lines()`.
 
-    def __init__(self, max_lines_per_rank: int = 5000, default_rank: str = "-") -> None:
-        self.max_lines_per_rank = max_lines_per_rank
+    `default_rank` labels unprefixed output: "-" (no rank) by default, or a rank number when reading
+    a per-rank file. `feed` and `close` return the events since the last call; state is exact after
+    every call whatever the chunking, events are coalesced (one `StepProgress` per rank per call).
+    """
+
+    def __init__(self, max_lines_per_rank: int = 5000, default_rank: str = UNRANKED) -> None:
+        self.max_lines_per_rank = max(1, int(max_lines_per_rank))
         self.default_rank = default_rank
         self.ranks: dict[str, RankProgress] = {}
         self.test: TestResult | None = None
         self.failed: list[RankFailure] = []
+        self._states: dict[str, _RankState] = {}
+        self._streams: dict[tuple[str, str], _Stream] = {}
+        self._heads: dict[bytes, _Stream | None] = {}
+        self._default: _Stream | None = None
+        self._tail = bytearray()  # an incomplete segment (at most MAX_SEGMENT_BYTES)
+        self._discarding = False  # the incomplete segment is over the cap: drop bytes to its end
+        self._cont: _Stream | None = None  # stream an untagged segment continues (mpirun)
+        self._seq = 0
+        self._chars = 0
+        self._test_rank: str | None = None
+        self._events: list[LogEvent] = []
+        self._progressed: dict[str, None] = {}
+        self._lazy: list[_RankState] = []
+
+    # --- public API ------------------------------------------------------------------------
 
     def feed(self, chunk: bytes) -> list[LogEvent]:
-        return []
+        """Parse more bytes; returns the events they caused. Never raises."""
+        try:
+            data = bytes(chunk)
+            for start in range(0, len(data), _FEED_SLICE):
+                self._feed(data[start : start + _FEED_SLICE] if len(data) > _FEED_SLICE else data)
+        except Exception as exc:  # never raise into the console; keep the input as text
+            self._internal_error(exc)
+        return self._take_events()
 
     def close(self) -> list[LogEvent]:
-        return []
+        """End of input: a last line without a newline, and lines still being written, are finished."""
+        try:
+            if self._tail:
+                tail = bytes(self._tail)
+                self._tail.clear()
+                self._discarding = False
+                self._process(tail + b"\r")
+            for stream in list(self._streams.values()):
+                if stream.open:
+                    self._finish_open_line(stream)
+            self._cont = None
+        except Exception as exc:
+            self._internal_error(exc)
+        return self._take_events()
 
     def lines(self, rank: str | None = None) -> list[str]:
-        return []
+        """Finished lines as a terminal shows them: one rank's, or (None) all ranks' in order.
+
+        With `None`, lines of a rank are shown as "[R] text" (horovodrun's prefix, shortened);
+        rank-less lines as they are.
+        """
+        if rank is not None:
+            state = self._states.get(rank)
+            return [text for _, text in state.lines] if state else []
+        return [text if r == UNRANKED else f"[{r}] {text}" for r, text in self.records()]
+
+    def records(self) -> list[tuple[str, str]]:
+        """All finished lines in order, as (rank, text)."""
+        tagged = [_tagged(rank, st.lines) for rank, st in self._states.items()]
+        return [(rank, text) for _, rank, text in heapq.merge(*tagged)]
+
+    def partial_lines(self) -> dict[str, str]:
+        """Per rank, the line being written now (a progress bar mid-epoch), if any."""
+        out: dict[str, str] = {}
+        for (rank, name), stream in self._streams.items():
+            if stream.open and (rank not in out or name == "stdout"):
+                out[rank] = stream.open.decode("utf-8", "replace").rstrip()
+        return out
 
     def summary(self) -> dict:
-        return {"ranks": {}, "test": None, "failed": []}
+        """The JSON shape of `bai logs summarize -o json` (NaN and infinity become null)."""
+        ranks = {}
+        for rank in sorted(self.ranks, key=_rank_order):
+            p = self.ranks[rank]
+            ranks[rank] = {
+                "epoch": p.epoch,
+                "epochs": p.epochs,
+                "step": p.step,
+                "steps": p.steps,
+                "metrics": {k: _finite(v) for k, v in p.metrics.items()},
+                "history": [{k: _finite(v) for k, v in h.items()} for h in p.history],
+            }
+        test = None
+        if self.test is not None:
+            test = {"loss": _finite(self.test.loss), "accuracy": _finite(self.test.accuracy)}
+        failed = [{"rank": f.rank, "exit_code": f.exit_code} for f in self.failed]
+        return {"ranks": ranks, "test": test, "failed": failed}
+
+    # --- byte level --------------------------------------------------------------------------
+
+    def _feed(self, data: bytes) -> None:
+        if self._discarding:
+            cr, lf = data.find(b"\r"), data.find(b"\n")
+            cut = lf if cr < 0 else cr if lf < 0 else min(cr, lf)
+            if cut < 0:
+                return
+            self._discarding = False
+            self._tail += data[cut : cut + 1]
+            data = data[cut + 1 :]
+            block = bytes(self._tail)
+            self._tail.clear()
+            self._process(block)
+        last = max(data.rfind(b"\r"), data.rfind(b"\n"))
+        if last < 0:
+            self._tail += data
+        else:
+            if self._tail:
+                self._tail += data[: last + 1]
+                block = bytes(self._tail)
+                self._tail.clear()
+            else:
+                block = data[: last + 1] if last + 1 < len(data) else data
+            self._tail += data[last + 1 :]
+            self._process(block)
+        if len(self._tail) > MAX_SEGMENT_BYTES:
+            del self._tail[MAX_SEGMENT_BYTES:]
+            self._discarding = True
+
+    def _process(self, block: bytes) -> None:
+        """Handle complete segments (block ends with \r or \n)."""
+        if len(block) > MAX_SEGMENT_BYTES:
+            block = _cap_segments(block)
+        if b"\x1b" in block:
+            block = _ANSI.sub(b"", block)
+        cleaned = block.translate(None, _CONTROL)
+        heads = self._heads
+        cont = self._cont
+        seq = self._seq
+        for seg in cleaned.splitlines(True):
+            head, sep, body = seg.partition(b">:")
+            stream = None
+            if sep and len(head) <= 80:
+                stream = heads.get(head, False)
+                if stream is False:
+                    stream = self._resolve_head(head)
+            if stream is None:
+                body = seg
+                if cont is not None and (cont.mpi or seg == b"\n"):
+                    stream = cont  # mpirun tags line starts only; "\r\n" split by a chunk edge
+                else:
+                    stream = self._default or self._default_stream()
+            if body[-1] == 13:  # \r: the line goes on, overwritten from column 0
+                # Trailing \b only move the cursor before the \r: strip them with the \r.
+                text = body.rstrip(b"\r\x08")
+                if b"\x08" in text:
+                    text = _apply_backspaces(text)
+                if text:
+                    seq += 1
+                    stream.segs.append(text)
+                    stream.seqs.append(seq)
+                cont = stream
+                continue
+            self._seq = seq
+            if body[-2:-1] == b"\r":  # "\r\n": the \r segment, then an empty \n one
+                text = body[:-2].rstrip(b"\x08")
+                if b"\x08" in text:
+                    text = _apply_backspaces(text)
+                if text:
+                    self._seq += 1
+                    stream.segs.append(text)
+                    stream.seqs.append(self._seq)
+                text = b""
+            else:
+                text = body[:-1]
+                if b"\x08" in text:
+                    text = _apply_backspaces(text)
+            for other in stream.state.streams:
+                if len(other.segs) > other.scanned:
+                    self._flush(stream.state.streams)
+                    break
+            self._finish_line(stream, text)
+            seq = self._seq
+            cont = None
+        self._cont = cont
+        self._seq = seq
+        self._flush(self._streams.values())
+        for stream in self._streams.values():
+            if stream.segs:
+                stream.settle()
+        for state in self._lazy:
+            self._materialize(state)
+        self._lazy.clear()
+
+    def _default_stream(self) -> _Stream:
+        if self._default is None:
+            self._default = self._stream(self.default_rank, "", mpi=False)
+        return self._default
+
+    def _resolve_head(self, head: bytes) -> _Stream | None:
+        match = _TAG.match(head)
+        stream = None
+        if match is not None:
+            rank = str(int(match.group(2)))
+            if rank in self._states or len(self._states) < MAX_RANKS:
+                stream = self._stream(rank, match.group(3).decode(), mpi=match.group(1) is not None)
+        if len(self._heads) > 4096:  # timestamps make every second's head new
+            self._heads.clear()
+        self._heads[head] = stream
+        return stream
+
+    def _stream(self, rank: str, name: str, mpi: bool) -> _Stream:
+        key = (rank, name)
+        stream = self._streams.get(key)
+        if stream is None:
+            state = self._states.get(rank)
+            if state is None:
+                progress = RankProgress(rank=rank)
+                state = _RankState(progress, self.max_lines_per_rank)
+                self._states[rank] = state
+                self.ranks[rank] = progress
+            stream = _Stream(state, mpi)
+            state.streams.append(stream)
+            self._streams[key] = stream
+        return stream
+
+    # --- line level --------------------------------------------------------------------------
+
+    def _flush(self, streams) -> None:  # type: ignore[no-untyped-def]
+        """Apply the latest progress update written to these streams since the last flush.
+
+        Only the last update of a burst is parsed (everything it sets is "last wins"); updates of
+        several streams are applied in the order they were written. Before a rank's line only that
+        rank's streams are flushed: ranks are independent.
+        """
+        found: list[tuple[int, _Stream, re.Match[bytes]]] = []
+        for stream in streams:
+            segs = stream.segs
+            end = len(segs)
+            if end > stream.scanned:
+                match = _BAR.match
+                for i in range(end - 1, stream.scanned - 1, -1):
+                    bar = match(segs[i])
+                    if bar is not None:
+                        found.append((stream.seqs[i], stream, bar))
+                        break
+                stream.scanned = end
+        if len(found) > 1:
+            found.sort(key=lambda item: item[0])
+        for _, stream, bar in found:
+            self._on_bar(stream.state, _Bar(bar, completed=False))
+
+    def _finish_line(self, stream: _Stream, segment: bytes) -> None:
+        """A `\n` ended the stream's line: keep it, and read what it says."""
+        line = stream.settle(segment)
+        stream.open = b""
+        self._store(stream.state, line)
+        self._read_line(stream, segment or line)  # "X\r\n": the line is what was written
+
+    def _finish_open_line(self, stream: _Stream) -> None:
+        """At close: a line left without a newline. A bar in it was read as progress already."""
+        line = stream.open
+        stream.open = b""
+        self._store(stream.state, line)
+        if _BAR.match(line) is None:
+            self._read_line(stream, line)
+
+    def _store(self, state: _RankState, line: bytes) -> None:
+        text = line.decode("utf-8", "replace").rstrip()
+        self._seq += 1
+        lines = state.lines
+        if len(lines) == lines.maxlen:
+            self._chars -= len(lines[0][1])
+        lines.append((self._seq, text))
+        self._chars += len(text)
+        if self._chars > MAX_TOTAL_CHARS:
+            self._evict()
+        self._events.append(LineAdded(state.progress.rank, text))
+
+    def _evict(self) -> None:
+        while self._chars > MAX_TOTAL_CHARS:
+            oldest = min((st for st in self._states.values() if st.lines), key=lambda st: st.lines[0][0])
+            self._chars -= len(oldest.lines.popleft()[1])
+
+    def _read_line(self, stream: _Stream, text: bytes) -> None:
+        first = text.lstrip()[:1]
+        if not first:
+            return
+        if first.isdigit():
+            bar = _BAR.match(text)
+            if bar is not None:
+                self._on_bar(stream.state, _Bar(bar, completed=True))
+            return
+        if first == b"E":
+            epoch = _EPOCH.match(text)
+            if epoch is not None:
+                self._on_epoch(stream.state, int(epoch.group(1)), int(epoch.group(2)))
+                return
+            code = _EXIT_CODE.match(text)
+            if code is not None and stream.process_name is not None:
+                self._on_failure(stream.process_name, int(code.group(1)))
+                stream.process_name = None
+            return
+        if first == b"T":
+            test = _TEST.match(text)
+            if test is not None:
+                self._on_test(stream.rank, test.group(1), float(test.group(2)))
+            return
+        if first == b"P":
+            exited = _PROCESS_EXIT.match(text)
+            if exited is not None:
+                self._on_failure(exited.group(1).decode("utf-8", "replace"), int(exited.group(2)))
+                return
+            name = _PROCESS_NAME.match(text)
+            if name is not None:
+                stream.process_name = (name.group(1) or name.group(2)).decode("utf-8", "replace")
+
+    # --- state changes -------------------------------------------------------------------------
+
+    def _on_epoch(self, state: _RankState, epoch: int, epochs: int) -> None:
+        progress = state.progress
+        if progress.epoch == epoch and progress.epochs == epochs and state.in_epoch:
+            # The same `Epoch N/M` again within the epoch: another worker's copy in an interleaved
+            # stream (Horovod's allreduce keeps every worker at the same step), not a restart.
+            if not state.epoch_bars:
+                state.epoch_dupes += 1
+                progress.workers = max(progress.workers, state.epoch_dupes + 1)
+            return
+        self._materialize(state)
+        state.epoch_dupes = 0
+        state.in_epoch = True
+        state.epoch_bars = False
+        progress.epoch = epoch
+        progress.epochs = epochs
+        progress.step = 0 if progress.steps is not None else None
+        progress.eta_seconds = None
+        self._events.append(EpochStarted(progress.rank, epoch, epochs))
+
+    def _on_bar(self, state: _RankState, bar: _Bar) -> None:
+        progress = state.progress
+        if bar.final:
+            if state.dupe_finals > 0 and not state.epoch_bars:
+                state.dupe_finals -= 1  # another interleaved worker's copy of the last end
+                return
+            if state.in_epoch and progress.epoch is not None:
+                self._end_epoch(state, bar, bar.details())
+                return
+            if (
+                state.ended is not None
+                and state.ended == progress.epoch
+                and bar.steps == state.end_steps
+                and not state.epoch_bars
+            ):
+                details = bar.details()
+                if state.end_keys < details[0].keys():
+                    self._end_epoch(state, bar, details, again=True)  # Keras 3: again, with val_*
+                    return
+        state.epoch_bars = True
+        if progress.epoch is not None and not state.in_epoch:
+            return  # evaluate()/predict() after fit(): not an epoch
+        progress.step = bar.step
+        progress.steps = bar.steps
+        if state.lazy is None:
+            self._lazy.append(state)
+        state.lazy = bar
+        self._progressed[progress.rank] = None
+
+    def _materialize(self, state: _RankState) -> None:
+        """Read the metrics, ETA and speed of the rank's latest update (see `_Bar`)."""
+        bar = state.lazy
+        if bar is None:
+            return
+        state.lazy = None
+        progress = state.progress
+        progress.metrics, progress.eta_seconds, sps = bar.details()
+        progress.steps_per_second = sps if sps is not None else state.last_end_sps
+
+    def _end_epoch(
+        self,
+        state: _RankState,
+        bar: _Bar,
+        details: tuple[dict[str, float], float | None, float | None],
+        again: bool = False,
+    ) -> None:
+        progress = state.progress
+        epoch = progress.epoch
+        assert epoch is not None
+        metrics, _, sps = details
+        state.lazy = None
+        progress.step = bar.step
+        progress.steps = bar.steps
+        progress.eta_seconds = 0.0
+        progress.metrics = metrics
+        if sps is not None:
+            state.last_end_sps = sps
+        progress.steps_per_second = state.last_end_sps
+        entry: dict[str, float | int] = {"epoch": epoch, **metrics}
+        history = progress.history
+        if again and history and history[-1].get("epoch") == epoch:
+            history[-1] = entry
+        else:
+            history.append(entry)
+            if len(history) > MAX_HISTORY:
+                del history[0]
+            state.dupe_finals = progress.workers - 1
+        state.in_epoch = False
+        state.epoch_bars = False
+        state.ended = epoch
+        state.end_steps = bar.steps
+        state.end_keys = frozenset(metrics)
+        self._progressed.pop(progress.rank, None)
+        self._events.append(EpochEnded(progress.rank, epoch, dict(metrics)))
+
+    def _on_test(self, rank: str, what: bytes, value: float) -> None:
+        if self._test_rank is not None and rank != self._test_rank:
+            if _rank_order(rank) >= _rank_order(self._test_rank):
+                return  # rank 0 (or the lowest rank) speaks for the job
+            self.test = None
+        self._test_rank = rank
+        if self.test is None:
+            self.test = TestResult()
+        if what == b"loss":
+            self.test.loss = value
+        else:
+            self.test.accuracy = value
+        self._events.append(TestFinished(TestResult(self.test.loss, self.test.accuracy), rank))
+
+    def _on_failure(self, name: str, exit_code: int) -> None:
+        rank = str(int(name)) if name.isdigit() else name
+        if any(f.rank == rank for f in self.failed) or len(self.failed) >= MAX_RANKS:
+            return
+        failure = RankFailure(rank, exit_code)
+        self.failed.append(failure)
+        self._events.append(RankFailed(failure))
+
+    # --- events ------------------------------------------------------------------------------
+
+    def _take_events(self) -> list[LogEvent]:
+        events = self._events
+        for rank in self._progressed:
+            progress = self.ranks[rank]
+            if progress.step is not None:
+                events.append(StepProgress(rank, progress.step, progress.steps))
+        self._progressed = {}
+        self._events = []
+        return events
+
+    def _internal_error(self, exc: Exception) -> None:
+        """A bug must not take the console down: drop what was pending and say so in the log."""
+        self._tail.clear()
+        self._discarding = False
+        self._lazy.clear()
+        for stream in self._streams.values():
+            stream.segs.clear()
+            stream.seqs.clear()
+            stream.scanned = 0
+        for state in self._states.values():
+            state.lazy = None
+        self._store(self._default_stream().state, f"[bai: log parser error: {exc!r}]".encode())
+
+
+def _overlay_all(line: bytes, segs: list[bytes]) -> bytes:
+    """What a terminal shows after each of `segs` is written over `line` from column 0.
+
+    Columns are characters. Tools that rewrite a line pad it to the old width (Keras does), so the
+    last segment usually covers everything before it and the answer is found by `len` alone.
+    """
+    last = segs[-1]
+    if last.isascii():
+        longest = max(map(len, segs))
+        if len(last) >= longest and len(last) >= len(line):
+            return last
+        visible = len(last.rstrip())
+        if visible >= max(map(len, map(bytes.rstrip, segs))) and visible >= len(line.rstrip()):
+            return last
+    text = line.decode("utf-8", "replace")
+    for seg in segs:
+        new = seg.decode("utf-8", "replace")
+        text = new if len(new) >= len(text) else new + text[len(new) :]
+    return text.encode("utf-8")
+
+
+def _finite(value: float | int | None) -> float | int | None:
+    return value if value is None or math.isfinite(value) else None
+
+
+def _tagged(rank: str, lines: deque[tuple[int, str]]) -> list[tuple[int, str, str]]:
+    return [(seq, rank, text) for seq, text in lines]
+
+
+def _rank_order(rank: str) -> tuple[int, int | str]:
+    return (0, int(rank)) if rank.isdigit() else (1, rank)
+
+
+def _cap_segments(block: bytes) -> bytes:
+    """Keep at most MAX_SEGMENT_BYTES of every segment (what the incremental path keeps too)."""
+    segments = block.splitlines(True)
+    if max(map(len, segments)) <= MAX_SEGMENT_BYTES + 1:
+        return block
+    kept = []
+    for seg in segments:
+        if len(seg) > MAX_SEGMENT_BYTES + 1:
+            end = seg[-2:] if seg.endswith(b"\r\n") else seg[-1:]
+            body = seg[: len(seg) - len(end)]
+            if len(body) > MAX_SEGMENT_BYTES:
+                seg = body[:MAX_SEGMENT_BYTES] + end
+        kept.append(seg)
+    return b"".join(kept)
