@@ -807,6 +807,7 @@ async def job_output_files(emu: AzureEmulator, request: web.Request, m: dict[str
     minutes = int(query.get("linkexpiryinminutes") or 60)
     lifetime = emu.world.timings.sas_lifetime
     expiry = now_dt() + (timedelta(seconds=lifetime) if lifetime is not None else timedelta(minutes=minutes))
+    expiry = emu.link_expiry(expiry.replace(microsecond=0) + timedelta(seconds=1))  # `se` has whole seconds
     record = emu.world.accounts.get(account)
     share = emu.world.account_share(account, share_name)
     if record is None or share is None:

@@ -195,7 +195,7 @@ async def handle(emu: AzureEmulator, request: web.Request) -> web.StreamResponse
                 method=method,
             )
         reason = verify_file_sas(query, account.name, share_name, path, account.keys, now_dt())
-        if reason is None and query.get("sig") in emu.revoked_signatures:
+        if reason is None and emu.link_revoked(query.get("se", "")):
             reason = "Signed expiry time has passed."
         if reason is not None:
             emu.sas_refused += 1

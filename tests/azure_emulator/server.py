@@ -13,6 +13,7 @@ import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import parse_qs
 
@@ -54,7 +55,8 @@ class AzureEmulator:
         self.requests: list[tuple[str, str, int]] = []
         self.faults: list[Fault] = []
         self.issued_signatures: set[str] = set()
-        self.revoked_signatures: set[str] = set()
+        self.latest_expiry: datetime | None = None
+        self.revoked_until: datetime | None = None  # links expiring at or before this are refused
         self.sas_refused = 0
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -90,14 +92,30 @@ class AzureEmulator:
             self.faults.append(fault)
         return fault
 
-    def record_link(self, query: str) -> None:
+    def link_expiry(self, wanted: datetime) -> datetime:
+        """The expiry a new link gets: as wanted, but after every revoked one (so its signature differs)."""
         with self._lock:
-            self.issued_signatures.update(parse_qs(query).get("sig", []))
+            if self.revoked_until is not None and wanted <= self.revoked_until:
+                wanted = self.revoked_until + timedelta(seconds=1)
+            return wanted
+
+    def record_link(self, query: str) -> None:
+        fields = parse_qs(query)
+        expiry = datetime.fromisoformat(fields["se"][0].replace("Z", "+00:00"))
+        with self._lock:
+            self.issued_signatures.update(fields.get("sig", []))
+            if self.latest_expiry is None or expiry > self.latest_expiry:
+                self.latest_expiry = expiry
 
     def revoke_links(self) -> None:
         """Every download SAS issued so far is refused from now on (as if it had expired)."""
         with self._lock:
-            self.revoked_signatures |= self.issued_signatures
+            self.revoked_until = self.latest_expiry
+
+    def link_revoked(self, expiry_text: str) -> bool:
+        expiry = datetime.fromisoformat(expiry_text.replace("Z", "+00:00"))
+        with self._lock:
+            return self.revoked_until is not None and expiry <= self.revoked_until
 
     def call(self, fn: Callable[[], T]) -> T:
         """Run `fn` on the emulator's loop (to read or change the world safely) and return its result."""

@@ -39,6 +39,9 @@ class AzureClients:
             "authentication_policy": LoopbackARMAuthenticationPolicy(self.credential, settings.arm_scope),
             "retry_policy": AsyncRetryPolicy(
                 retry_total=settings.retry_total,
+                retry_status=settings.retry_total,
+                retry_connect=settings.retry_total,
+                retry_read=settings.retry_total,
                 retry_backoff_factor=settings.retry_backoff,
                 retry_backoff_max=60,
             ),

@@ -102,7 +102,11 @@ class OutputFileStream:
                 HeadersPolicy({"x-ms-version": "2019-02-02"}),
                 UserAgentPolicy(sdk_moniker="bai-stream"),
                 AsyncRetryPolicy(
-                    retry_total=self._settings.retry_total, retry_backoff_factor=self._settings.retry_backoff
+                    retry_total=self._settings.retry_total,
+                    retry_status=self._settings.retry_total,
+                    retry_connect=self._settings.retry_total,
+                    retry_read=self._settings.retry_total,
+                    retry_backoff_factor=self._settings.retry_backoff,
                 ),
             ],
         )

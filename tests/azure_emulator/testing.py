@@ -1,0 +1,76 @@
+"""Helpers the batchai tests share: the tutorial's job.json and a backend on an emulator."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+from tui.model import ClusterRef, ExperimentRef, JobRef
+
+RG, WS, EXP, CLUSTER, ACCOUNT, SHARE = (
+    "batchai.horovod",
+    "batchaidev",
+    "cifar",
+    "nc6cluster",
+    "mystorage",
+    "myshare",
+)
+CLUSTER_REF = ClusterRef(RG, WS, CLUSTER)
+EXPERIMENT_REF = ExperimentRef(RG, WS, EXP)
+
+JOB_JSON: dict[str, Any] = {
+    "$schema": "https://raw.githubusercontent.com/Azure/BatchAI/master/schemas/2018-05-01/job.json",
+    "properties": {
+        "nodeCount": 2,
+        "horovodSettings": {
+            "pythonScriptFilePath": "$AZ_BATCHAI_JOB_MOUNT_ROOT/myshare/cifar/cifar_cnn_distributed.py",
+            "commandLineArgs": "--dir=$AZ_BATCHAI_JOB_MOUNT_ROOT/myshare/cifar",
+        },
+        "stdOutErrPathPrefix": "$AZ_BATCHAI_JOB_MOUNT_ROOT/myshare/cifar",
+        "mountVolumes": {
+            "azureFileShares": [
+                {
+                    "azureFileUrl": "https://<AZURE_BATCHAI_STORAGE_ACCOUNT>.file.core.windows.net/myshare",
+                    "relativeMountPath": "myshare",
+                }
+            ]
+        },
+        "jobPreparation": {
+            "commandLine": "apt update; apt install mpi-default-dev mpi-default-bin -y; "
+            "pip install keras horovod"
+        },
+        "containerSettings": {"imageSourceRegistry": {"image": "tensorflow/tensorflow:1.8.0-gpu"}},
+    },
+}
+
+
+def job_json(**changes: Any) -> dict[str, Any]:
+    data = copy.deepcopy(JOB_JSON)
+    data["properties"].update(changes)
+    return data
+
+
+def job_spec(**changes: Any) -> Any:
+    from tui.jobspec import parse_job_spec
+
+    return parse_job_spec(job_json(**changes))
+
+
+def job_ref(name: str = "cifar_distributed") -> JobRef:
+    return JobRef(RG, WS, EXP, name)
+
+
+async def tutorial_setup(backend: Any, tmp: Path, nodes: int = 2, script: bool = True) -> None:
+    """Steps 1-7: group, workspace, experiment, cluster, storage account, share, folder, the script."""
+    await backend.groups.create(RG, "eastus")
+    await backend.workspaces.create(RG, WS)  # a second create of the same is fine, as on ARM
+    await backend.experiments.create(EXPERIMENT_REF)
+    await backend.clusters.create(CLUSTER_REF, "Standard_NC6", nodes)
+    await backend.storage.create_account(RG, ACCOUNT, "eastus")
+    await backend.storage.create_share(ACCOUNT, SHARE)
+    await backend.storage.create_directory(ACCOUNT, SHARE, "cifar")
+    if script:
+        source = tmp / "cifar_cnn_distributed.py"
+        source.write_text("print('the trainer')\n")
+        await backend.storage.upload_file(ACCOUNT, SHARE, "cifar", source)
