@@ -236,9 +236,7 @@ class _Bar:
         steps_b = match.group(2)
         steps = self.steps = None if steps_b == b"Unknown" else int(steps_b)
         # A final line: all steps done, a finished line, no "ETA:" (Keras 2 shows it until the end).
-        self.final = (
-            completed and steps is not None and step >= steps and b"ETA: " not in match.string
-        )
+        self.final = completed and steps is not None and step >= steps and b"ETA: " not in match.string
 
     def details(self) -> tuple[dict[str, float], float | None, float | None]:
         """(metrics, eta_seconds, steps_per_second) of this update."""
@@ -323,11 +321,10 @@ class _Stream:
     def settle(self, last: bytes = b"") -> bytes:
         """Apply the kept overwrites (and `last`) to the line; returns it. Only after a scan."""
         segs = self.segs
-        if not segs:  # the common line: no \r before its \n
-            if last and (not self.open or (len(last) >= len(self.open) and last.isascii())):
-                self.open = last
-                self.scanned = 0
-                return last
+        # The common line: no \r before its \n.
+        if not segs and last and (not self.open or (len(last) >= len(self.open) and last.isascii())):
+            self.scanned = 0
+            return last
         if last:
             segs.append(last)
         if segs:
