@@ -169,13 +169,18 @@ async def test_max_wall_clock_time_stops_the_job(backend):
     assert job_processes(uuid) == []
 
 
-async def test_terminate_queued_and_running_jobs(backend, tmp_path):
+async def test_terminate_queued_and_running_jobs(backend, home, tmp_path):
     await backend.clusters.create(CLUSTER_REF, "Standard_NC6", 1)
     await backend.jobs.create(ref("running"), CLUSTER, bash_job("trap '' TERM; echo up; sleep 300"))
-    await backend.jobs.create(ref("waiting"), CLUSTER, bash_job("echo never"))
+    secret = "queued-secret-5c1a"
+    await backend.jobs.create(
+        ref("waiting"), CLUSTER, bash_job("echo never", secrets=[{"name": "TOKEN", "value": secret}])
+    )
     waiting = await backend.jobs.terminate(ref("waiting"))
     assert waiting.execution_state is ExecutionState.FAILED
     assert waiting.errors[0].code == "JobTerminated"
+    # It will never start, so its secret is not kept anywhere.
+    assert not [path for path in home.rglob("*") if path.is_file() and secret.encode() in path.read_bytes()]
 
     async def started():
         return b"up" in await _read_all(backend, ref("running"))

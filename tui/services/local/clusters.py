@@ -169,6 +169,7 @@ class LocalClusters:
                 conn.execute("DELETE FROM nodes WHERE cluster_id = ?", (row["id"],))
                 conn.execute("DELETE FROM clusters WHERE id = ?", (row["id"],))
             for job in jobs:
+                lifecycle.discard_secrets(self._ctx.layout, job["uuid"])
                 if job["state"] in lifecycle.ACTIVE:
                     procs.kill_supervisor(job["supervisor_pid"], job["supervisor_started"])
                     procs.stop_job(job["uuid"], job["job_pgid"], grace=2.0)

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 STREAM_POLL_SECONDS = 0.2
 READ_CHUNK = 1 << 20
-SECRETS_FILE = "secrets.json"
+SECRETS_FILE = lifecycle.SECRETS_FILE
 _BY_NAME = "resource_group = ? AND workspace = ? AND experiment = ? AND name = ?"
 
 
@@ -248,7 +248,8 @@ class LocalJobs:
     # ------------------------------------------------------------------------------------------- terminate
 
     async def terminate(self, ref: JobRef) -> Job:
-        await self._ctx.call(self._request_terminate, ref)
+        job_uuid = await self._ctx.call(self._request_terminate, ref)
+        lifecycle.discard_secrets(self._ctx.layout, job_uuid)
         deadline = time.monotonic() + terminate_grace_seconds() + 20
         while time.monotonic() < deadline:
             job = await self.get(ref)
@@ -257,12 +258,13 @@ class LocalJobs:
             await asyncio.sleep(0.2)
         return await self.get(ref)
 
-    def _request_terminate(self, ref: JobRef) -> None:
+    def _request_terminate(self, ref: JobRef) -> str:
+        """Fail a queued job at once, or ask a running job's supervisor to stop it; returns the job's uuid."""
         with self._ctx.connection() as conn, db.immediate(conn):
             row = self._row(conn, ref)
             state = ExecutionState(row["state"])
             if state.is_final:
-                return
+                return row["uuid"]
             if state is ExecutionState.QUEUED:
                 lifecycle.finish(
                     conn,
@@ -276,7 +278,7 @@ class LocalJobs:
                     ],
                     only_if=(ExecutionState.QUEUED.value,),
                 )
-                return
+                return row["uuid"]
             conn.execute(
                 "UPDATE jobs SET state = ?, transition_time = ?, terminate_requested_at = COALESCE("
                 "terminate_requested_at, ?) WHERE id = ? AND state IN (?, ?)",
@@ -288,6 +290,7 @@ class LocalJobs:
                     *lifecycle.ACTIVE,
                 ),
             )
+            return row["uuid"]
 
     async def delete(self, ref: JobRef) -> None:
         await self._ctx.call(self._delete, ref)

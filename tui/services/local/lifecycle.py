@@ -20,6 +20,7 @@ from tui.services.local.context import LocalContext
 from tui.services.local.home import Layout
 
 ACTIVE = (ExecutionState.RUNNING.value, ExecutionState.TERMINATING.value)
+SECRETS_FILE = "secrets.json"
 # A dispatched job whose supervisor never recorded itself within this long is considered lost.
 SUPERVISOR_START_GRACE = timedelta(seconds=60)
 
@@ -50,6 +51,11 @@ def finish(
     return bool(changed)
 
 
+def discard_secrets(layout: Layout, job_uuid: str) -> None:
+    """Secret values are kept only until the job's command starts; a job that ends before that drops them."""
+    (layout.job_dir(job_uuid) / SECRETS_FILE).unlink(missing_ok=True)
+
+
 def reconcile(layout: Layout) -> None:
     """Fail active jobs whose supervisor is gone; then let the scheduler use whatever was freed."""
     with db.opened(layout.database) as conn:
@@ -76,6 +82,7 @@ def reconcile(layout: Layout) -> None:
                         "(bai cluster resize --target N) to replace them"
                     )
                 finish(conn, row["id"], ExecutionState.FAILED, None, [error("SupervisorLost", message)], True)
+            discard_secrets(layout, row["uuid"])
     scheduler.dispatch(layout)
 
 

@@ -34,6 +34,7 @@ def dispatch(layout: Layout) -> list[str]:
                 pid = spawn_supervisor(layout, job_uuid)
             except OSError as error:
                 _fail_dispatch(conn, job_uuid, f"could not start the job supervisor: {error}")
+                (layout.job_dir(job_uuid) / "secrets.json").unlink(missing_ok=True)
                 continue
             with db.immediate(conn):
                 # The supervisor records itself too; this covers the moment before it does.

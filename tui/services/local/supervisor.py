@@ -85,6 +85,7 @@ class Supervisor:
         errors = [self.redact(error) for error in errors]
         with db.immediate(self.conn):
             lifecycle.finish(self.conn, self.job_id, state, exit_code, errors)
+        lifecycle.discard_secrets(self.layout, self.job_uuid)
 
     def redact(self, error: dict[str, object]) -> dict[str, object]:
         """Error messages quote the job's output, which may echo a secret: never store its value."""
