@@ -1,0 +1,1037 @@
+"""The console: a Textual app over one backend (local or Azure Batch AI), opened by `bai` with no verb.
+
+Left, the resource tree; right, three tabs: the cluster node-state table, the job form (job.json), and the
+live log of the selected job. Every action has a key *and* a command palette entry, both made from the one
+`ACTIONS` table; each binding has an id so a user can remap it (`"keymap"` in console.json). Every backend
+call runs in a worker that turns a `BaiError` into a notification saying what to do, so no traceback ever
+reaches the screen. TensorFlow and the Azure SDK are never imported at start (the job form imports the SDK's
+models on first use), which keeps the first paint under a second on a jump box.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from textual import on, work
+from textual.app import App, ComposeResult, SystemCommand
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets.tree import TreeNode
+
+import themes
+from tui.services.base import BaiError, JobSpecError
+from tui.widgets.commands import ConsoleCommands
+from tui.widgets.dialogs import ConfirmDialog, FormDialog, FormField, required, whole_number
+from tui.widgets.job_form import JobForm
+from tui.widgets.live_log import LiveLog
+from tui.widgets.node_table import NodeTable
+from tui.widgets.resource_tree import Item, ResourceTree, path_of
+from tui.widgets.task_bar import Task, TaskBar
+
+DEFAULT_LOCATION = "eastus"
+JOB_POLL_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One console action: its key, its binding id (for keymaps), and its palette title and help."""
+
+    name: str
+    key: str
+    action: str
+    title: str
+    help: str
+    show: bool = True
+
+    @property
+    def binding_id(self) -> str:
+        return f"bai.{self.name}"
+
+
+ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec(
+        "refresh", "r", "refresh", "Refresh", "Reload the tree (keeping the selection) and the node table"
+    ),
+    ActionSpec("new_group", "g", "create_group", "Create resource group", "az group create", show=False),
+    ActionSpec(
+        "new_workspace",
+        "w",
+        "create_workspace",
+        "Create workspace",
+        "az batchai workspace create",
+        show=False,
+    ),
+    ActionSpec(
+        "new_experiment",
+        "e",
+        "create_experiment",
+        "Create experiment",
+        "az batchai experiment create",
+        show=False,
+    ),
+    ActionSpec(
+        "new_cluster", "c", "create_cluster", "Create cluster", "az batchai cluster create", show=False
+    ),
+    ActionSpec(
+        "new_storage",
+        "a",
+        "create_storage_account",
+        "Create storage account",
+        "az storage account create",
+        show=False,
+    ),
+    ActionSpec("new_share", "h", "create_share", "Create file share", "az storage share create", show=False),
+    ActionSpec(
+        "new_folder",
+        "n",
+        "create_folder",
+        "Create folder on share",
+        "az storage directory create",
+        show=False,
+    ),
+    ActionSpec("upload", "u", "upload", "Upload to share", "az storage file upload (a file or a folder)"),
+    ActionSpec(
+        "download",
+        "f",
+        "download",
+        "Download a file",
+        "az storage file download / az batchai job file download",
+        show=False,
+    ),
+    ActionSpec("resize", "z", "resize", "Resize cluster", "az batchai cluster resize --target N", show=False),
+    ActionSpec(
+        "scale_zero",
+        "0",
+        "scale_to_zero",
+        "Scale cluster to 0",
+        "az batchai cluster resize --target 0: stop paying for idle nodes",
+    ),
+    ActionSpec(
+        "open_job", "o", "open_job_file", "Open job.json", "Load a job.json into the job form", show=False
+    ),
+    ActionSpec(
+        "save_job",
+        "v",
+        "save_job_file",
+        "Save job.json",
+        "Write the edited job form back to job.json",
+        show=False,
+    ),
+    ActionSpec("submit", "s", "submit", "Submit job", "az batchai job create with the job form"),
+    ActionSpec("terminate", "t", "terminate", "Terminate job", "az batchai job terminate", show=False),
+    ActionSpec("delete", "d", "delete", "Delete selected", "Delete the selected resource (asks first)"),
+    ActionSpec(
+        "follow",
+        "p",
+        "toggle_follow",
+        "Follow / pause log",
+        "Stop or resume scrolling the live log",
+        show=False,
+    ),
+    ActionSpec("search", "slash", "search_log", "Search log", "Find text in the live log", show=False),
+    ActionSpec(
+        "stderr", "x", "toggle_stderr", "Show stderr.txt / stdout.txt", "Switch the log's file", show=False
+    ),
+    ActionSpec(
+        "backend",
+        "b",
+        "switch_backend",
+        "Switch backend",
+        "Show the other backend (local / batchai)",
+        show=False,
+    ),
+    ActionSpec(
+        "theme",
+        "m",
+        "next_theme",
+        "Next theme",
+        "Cycle dark / light / high-contrast (remembered)",
+        show=False,
+    ),
+    ActionSpec(
+        "tab_nodes", "1", "show_tab('nodes')", "Show node table", "The cluster node-state table", show=False
+    ),
+    ActionSpec("tab_job", "2", "show_tab('job')", "Show job form", "The job.json form", show=False),
+    ActionSpec("tab_log", "3", "show_tab('log')", "Show live log", "The selected job's live log", show=False),
+    ActionSpec("quit", "q", "quit", "Quit", "Leave the console (jobs keep running)"),
+)
+
+
+class BaiApp(App[int]):
+    """The control console; give it an open backend (see `run_console`)."""
+
+    TITLE = "bai"
+    CSS_PATH = "app.tcss"
+    COMMANDS = App.COMMANDS | {ConsoleCommands}
+    BINDINGS = [
+        Binding(spec.key, spec.action, spec.title.split(" /")[0], show=spec.show, id=spec.binding_id)
+        for spec in ACTIONS
+    ]
+
+    def __init__(
+        self,
+        backend: Any,
+        *,
+        backend_name: str = "local",
+        job_path: Path | None = None,
+        theme: str | None = None,
+        keymap: dict[str, str] | None = None,
+        poll_seconds: float = JOB_POLL_SECONDS,
+        node_poll_seconds: float | None = None,
+        remember_theme: bool = True,
+    ) -> None:
+        super().__init__()
+        self.backend = backend
+        self.backend_name = backend_name
+        self.job_path = job_path
+        self.poll_seconds = poll_seconds
+        self.node_poll_seconds = node_poll_seconds
+        self.remember_theme = remember_theme
+        self.open_job_ref: Any = None
+        for entry in themes.THEMES:
+            self.register_theme(entry)
+        self._startup_theme = theme or themes.load_theme_choice() or themes.DEFAULT_THEME
+        if self._startup_theme not in self.available_themes:
+            self._startup_theme = themes.DEFAULT_THEME
+        self.theme = self._startup_theme
+        self._keymap = keymap or {}
+
+    # ------------------------------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False, icon="≡")
+        with Horizontal(id="body"):
+            with Vertical(id="tree-pane"):
+                yield ResourceTree(self.backend, id="tree")
+            with TabbedContent(id="tabs", initial="nodes"):
+                with TabPane("Nodes 1", id="nodes"):
+                    yield NodeTable(
+                        self.backend,
+                        id="node-table",
+                        **({"poll_seconds": self.node_poll_seconds} if self.node_poll_seconds else {}),
+                    )
+                    yield Static("", id="details", markup=False)
+                with TabPane("Job 2", id="job"):
+                    yield JobForm(id="job-form")
+                with TabPane("Log 3", id="log"):
+                    yield LiveLog(id="live-log")
+        yield TaskBar(id="task-bar")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"{self.backend_name} backend"
+        if self._keymap:
+            self.set_keymap(self._keymap)
+        self.theme_changed_signal.subscribe(self, self._theme_changed)
+        self._install_signal_handlers()
+        self.query_one(ResourceTree).focus()
+        self.set_interval(self.poll_seconds, self._poll_jobs)
+        if self.job_path is not None:
+            self.load_job_file(self.job_path)
+
+    def _install_signal_handlers(self) -> None:
+        """Leave cleanly when the SSH session or terminal goes away (SIGHUP) or on SIGTERM."""
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        for number in (signal.SIGHUP, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(number, self._hang_up)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass  # not the main thread (tests) or not a Unix loop: nothing to install
+
+    def _hang_up(self) -> None:
+        self.exit(0)
+
+    async def on_unmount(self) -> None:
+        try:
+            await self.backend.close()
+        except Exception:
+            pass  # closing must never stop the exit
+
+    # ------------------------------------------------------------------------------------------ helpers
+
+    @property
+    def tree(self) -> ResourceTree:
+        return self.query_one(ResourceTree)
+
+    @property
+    def form(self) -> JobForm:
+        return self.query_one(JobForm)
+
+    @property
+    def live_log(self) -> LiveLog:
+        return self.query_one(LiveLog)
+
+    @property
+    def nodes(self) -> NodeTable:
+        return self.query_one(NodeTable)
+
+    def action_specs(self) -> tuple[ActionSpec, ...]:
+        return ACTIONS
+
+    def key_for(self, binding_id: str) -> str:
+        """The key now bound to `binding_id` (after any keymap), for the palette's help text."""
+        if binding_id in self._keymap:
+            return self._keymap[binding_id]
+        spec = next((s for s in ACTIONS if s.binding_id == binding_id), None)
+        return "/" if spec and spec.key == "slash" else (spec.key if spec else "")
+
+    def selected(self) -> Item | None:
+        node = self.tree.cursor_node
+        item = node.data if node is not None else None
+        return item if item is not None and item.kind not in ("root", "empty") else None
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+
+    def run_task(self, label: str, work_fn: Callable[[Task], Awaitable[Any]]) -> None:
+        """Run backend work in a worker with a progress line; errors become notifications, never tracebacks."""
+        self._run_task(label, work_fn)
+
+    @work(group="tasks", exit_on_error=False)
+    async def _run_task(self, label: str, work_fn: Callable[[Task], Awaitable[Any]]) -> None:
+        bar = self.query_one(TaskBar)
+        task = bar.start(label)
+        try:
+            await work_fn(task)
+        except JobSpecError as error:
+            self.form.show_errors(error.errors)
+            self.notify(
+                f"{label}: the job spec has {len(error.errors)} problem(s), marked in the job form. "
+                "Fix them and press s again.",
+                title="Not submitted",
+                severity="error",
+                timeout=8,
+            )
+        except BaiError as error:
+            self.notify(str(error), title=f"{label} failed", severity="error", timeout=8)
+        except Exception as error:  # never let a traceback reach the screen
+            self.notify(
+                f"{type(error).__name__}: {error}. Press r to refresh, then try again.",
+                title=f"{label} failed unexpectedly",
+                severity="error",
+                timeout=10,
+            )
+        finally:
+            bar.finish(task)
+
+    def ask(
+        self, title: str, fields: list[FormField], then: Callable[[dict[str, str]], None], submit: str = "OK"
+    ) -> None:
+        def done(values: dict[str, str] | None) -> None:
+            if values is not None:
+                then(values)
+
+        self.push_screen(FormDialog(title, fields, submit), done)
+
+    def confirm(self, question: str, then: Callable[[], None], yes: str = "Yes") -> None:
+        def done(answer: bool | None) -> None:
+            if answer:
+                then()
+
+        self.push_screen(ConfirmDialog(question, yes), done)
+
+    def _need(self, item: Item | None, kinds: tuple[str, ...], what: str) -> Item | None:
+        if item is None or item.kind not in kinds:
+            self.notify(
+                f"Select {what} in the tree first (arrow keys, then the key again).",
+                severity="warning",
+                timeout=5,
+            )
+            return None
+        return item
+
+    def _after_change(self, select: Item | None = None) -> None:
+        """Show the backend's new state, opening the tree down to `select` (a new resource) when given."""
+        self.tree.reload(path_of(select) if select is not None else None)
+        self.nodes.refresh_now()
+
+    # ------------------------------------------------------------------------------------------ tree events
+
+    @on(ResourceTree.NodeHighlighted)
+    def _highlighted(self, event: ResourceTree.NodeHighlighted[Item]) -> None:
+        item = event.node.data
+        if item is None or item.kind in ("root", "empty"):
+            return
+        if item.group and item.workspace:
+            self.nodes.show_workspace(
+                item.group, item.workspace, item.name if item.kind == "cluster" else None
+            )
+        self.form.prefill_target(
+            resource_group=item.group,
+            workspace=item.workspace,
+            experiment=item.experiment,
+            cluster=item.name if item.kind == "cluster" else "",
+            storage_account=item.account,
+        )
+        self.query_one("#details", Static).update(describe_item(item))
+
+    @on(ResourceTree.NodeSelected)
+    def _selected(self, event: ResourceTree.NodeSelected[Item]) -> None:
+        item = event.node.data
+        if item is not None and item.kind == "job":
+            self.open_log(item)
+
+    def open_log(self, item: Item) -> None:
+        ref = item.job_ref
+        self.open_job_ref = ref
+        jobs = self.backend.jobs
+
+        def source(name: str):  # type: ignore[no-untyped-def]
+            return jobs.stream_file(ref, name)
+
+        state = getattr(item.obj, "execution_state", "")
+        self.live_log.open_source(source, f"job {ref.name}", getattr(state, "value", str(state)))
+        self.query_one(TabbedContent).active = "log"
+
+    # ------------------------------------------------------------------------------------------ polling
+
+    def _poll_jobs(self) -> None:
+        self._refresh_job_states()
+
+    @work(exclusive=True, group="job-poll", exit_on_error=False)
+    async def _refresh_job_states(self) -> None:
+        """Move job labels (and the open log's title) along queued -> running -> succeeded/failed."""
+        tree = self.tree
+        stack = list(tree.root.children)
+        jobs: list[TreeNode[Item]] = []
+        while stack:
+            node = stack.pop()
+            if node.data is not None and node.data.kind == "job":
+                jobs.append(node)
+            elif node.is_expanded:
+                stack.extend(node.children)
+        for node in jobs:
+            item = node.data
+            if item is None or item.obj is None or item.obj.execution_state.is_final:
+                continue
+            try:
+                job = await self.backend.jobs.get(item.job_ref)
+            except Exception:
+                continue  # a vanished job shows up on the next refresh
+            if job.execution_state != item.obj.execution_state:
+                tree.update_item(node, job)
+            if self.open_job_ref == item.job_ref:
+                self.live_log.set_state(job.execution_state.value)
+
+    # ------------------------------------------------------------------------------------------ actions
+
+    def action_refresh(self) -> None:
+        self._after_change()
+        self.notify("Refreshing…", timeout=1)
+
+    def action_show_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+
+    def action_toggle_follow(self) -> None:
+        self.live_log.toggle_follow()
+
+    def action_search_log(self) -> None:
+        self.query_one(TabbedContent).active = "log"
+        self.live_log.begin_search()
+
+    def action_toggle_stderr(self) -> None:
+        self.query_one(TabbedContent).active = "log"
+        self.live_log.toggle_stderr()
+
+    def action_next_theme(self) -> None:
+        names = [entry.name for entry in themes.THEMES]
+        index = names.index(self.theme) + 1 if self.theme in names else 0
+        self.theme = names[index % len(names)]
+        self.notify(f"Theme: {self.theme}", timeout=2)
+
+    def _theme_changed(self, theme: Any) -> None:
+        if self.remember_theme:
+            themes.save_theme_choice(theme.name)
+
+    def action_create_group(self) -> None:
+        def create(values: dict[str, str]) -> None:
+            async def run(task: Task) -> None:
+                await self.backend.groups.create(values["name"], values["location"])
+                self.notify(f"Resource group {values['name']} created")
+                self._after_change(Item("group", group=values["name"], name=values["name"]))
+
+            self.run_task(f"Creating group {values['name']}", run)
+
+        self.ask(
+            "Create resource group (az group create)",
+            [
+                FormField("name", "Name", placeholder="batchai.horovod", check=required("group name")),
+                FormField("location", "Location", DEFAULT_LOCATION, check=required("location")),
+            ],
+            create,
+            "Create",
+        )
+
+    def action_create_workspace(self) -> None:
+        item = self.selected()
+
+        def create(values: dict[str, str]) -> None:
+            async def run(task: Task) -> None:
+                await self.backend.workspaces.create(
+                    values["group"], values["name"], values["location"] or None
+                )
+                self.notify(f"Workspace {values['name']} created")
+                self._after_change(
+                    Item("workspace", group=values["group"], workspace=values["name"], name=values["name"])
+                )
+
+            self.run_task(f"Creating workspace {values['name']}", run)
+
+        self.ask(
+            "Create workspace (az batchai workspace create)",
+            [
+                FormField(
+                    "group", "Resource group", item.group if item else "", check=required("resource group")
+                ),
+                FormField(
+                    "name", "Workspace name", placeholder="batchaidev", check=required("workspace name")
+                ),
+                FormField("location", "Location (empty: the group's)", ""),
+            ],
+            create,
+            "Create",
+        )
+
+    def action_create_experiment(self) -> None:
+        item = self.selected()
+
+        def create(values: dict[str, str]) -> None:
+            from tui.model import ExperimentRef
+
+            async def run(task: Task) -> None:
+                ref = ExperimentRef(values["group"], values["workspace"], values["name"])
+                await self.backend.experiments.create(ref)
+                self.notify(f"Experiment {values['name']} created")
+                self._after_change(
+                    Item(
+                        "experiment",
+                        group=ref.resource_group,
+                        workspace=ref.workspace,
+                        experiment=ref.name,
+                        name=ref.name,
+                    )
+                )
+
+            self.run_task(f"Creating experiment {values['name']}", run)
+
+        self.ask(
+            "Create experiment (az batchai experiment create)",
+            [
+                FormField(
+                    "group", "Resource group", item.group if item else "", check=required("resource group")
+                ),
+                FormField(
+                    "workspace", "Workspace", item.workspace if item else "", check=required("workspace")
+                ),
+                FormField("name", "Experiment name", placeholder="cifar", check=required("experiment name")),
+            ],
+            create,
+            "Create",
+        )
+
+    def action_create_cluster(self) -> None:
+        item = self.selected()
+
+        def create(values: dict[str, str]) -> None:
+            from tui.model import ClusterRef
+
+            async def run(task: Task) -> None:
+                ref = ClusterRef(values["group"], values["workspace"], values["name"])
+                await self.backend.clusters.create(
+                    ref, values["vm_size"], int(values["target"]), values["priority"] or "dedicated"
+                )
+                self.notify(f"Cluster {values['name']} created; nodes are being allocated")
+                self._after_change(
+                    Item("cluster", group=ref.resource_group, workspace=ref.workspace, name=ref.name)
+                )
+
+            self.run_task(f"Creating cluster {values['name']}", run)
+
+        def priority(value: str) -> str | None:
+            return None if value.strip() in ("dedicated", "lowpriority", "") else "dedicated or lowpriority"
+
+        self.ask(
+            "Create cluster (az batchai cluster create)",
+            [
+                FormField(
+                    "group", "Resource group", item.group if item else "", check=required("resource group")
+                ),
+                FormField(
+                    "workspace", "Workspace", item.workspace if item else "", check=required("workspace")
+                ),
+                FormField("name", "Cluster name", placeholder="nc6cluster", check=required("cluster name")),
+                FormField("vm_size", "VM size", "Standard_NC6", check=required("VM size")),
+                FormField("priority", "VM priority", "dedicated", check=priority),
+                FormField("target", "Target nodes", "2", check=whole_number("target", 0)),
+            ],
+            create,
+            "Create",
+        )
+
+    def action_create_storage_account(self) -> None:
+        item = self.selected()
+
+        def create(values: dict[str, str]) -> None:
+            async def run(task: Task) -> None:
+                await self.backend.storage.create_account(values["group"], values["name"], values["location"])
+                self.notify(f"Storage account {values['name']} created")
+                self._after_change(
+                    Item("account", group=values["group"], account=values["name"], name=values["name"])
+                )
+
+            self.run_task(f"Creating storage account {values['name']}", run)
+
+        self.ask(
+            "Create storage account (az storage account create)",
+            [
+                FormField(
+                    "group", "Resource group", item.group if item else "", check=required("resource group")
+                ),
+                FormField(
+                    "name", "Account name (3-24 lowercase letters, digits)", check=required("account name")
+                ),
+                FormField("location", "Location", DEFAULT_LOCATION, check=required("location")),
+            ],
+            create,
+            "Create",
+        )
+
+    def action_create_share(self) -> None:
+        item = self.selected()
+
+        def create(values: dict[str, str]) -> None:
+            async def run(task: Task) -> None:
+                await self.backend.storage.create_share(values["account"], values["share"])
+                self.notify(f"Share {values['share']} created")
+                group = item.group if item else ""
+                self._after_change(
+                    Item(
+                        "share",
+                        group=group,
+                        account=values["account"],
+                        share=values["share"],
+                        name=values["share"],
+                    )
+                )
+
+            self.run_task(f"Creating share {values['share']}", run)
+
+        self.ask(
+            "Create file share (az storage share create)",
+            [
+                FormField(
+                    "account", "Storage account", item.account if item else "", check=required("account")
+                ),
+                FormField("share", "Share name", "myshare", check=required("share name")),
+            ],
+            create,
+            "Create",
+        )
+
+    def action_create_folder(self) -> None:
+        item = self._need(self.selected(), ("share", "folder"), "a share or folder")
+        if item is None:
+            return
+
+        def create(values: dict[str, str]) -> None:
+            path = f"{item.path}/{values['name']}".strip("/")
+
+            async def run(task: Task) -> None:
+                await self.backend.storage.create_directory(item.account, item.share, path)
+                self.notify(f"Folder {path} created on {item.share}")
+                self._after_change(
+                    Item(
+                        "folder",
+                        group=item.group,
+                        account=item.account,
+                        share=item.share,
+                        name=values["name"],
+                        path=path,
+                    )
+                )
+
+            self.run_task(f"Creating folder {path}", run)
+
+        self.ask(
+            f"Create folder in {item.share}/{item.path} (az storage directory create)",
+            [
+                FormField("name", "Folder name", "cifar", check=required("folder name")),
+            ],
+            create,
+            "Create",
+        )
+
+    def action_upload(self) -> None:
+        item = self._need(self.selected(), ("share", "folder", "file"), "a share or folder to upload into")
+        if item is None:
+            return
+        directory = item.path if item.kind != "file" else item.path.rpartition("/")[0]
+
+        def exists(value: str) -> str | None:
+            return None if Path(value).expanduser().exists() else f"{value} does not exist on this machine"
+
+        def upload(values: dict[str, str]) -> None:
+            source = Path(values["source"]).expanduser()
+            target = values["directory"].strip("/")
+
+            async def run(task: Task) -> None:
+                storage = self.backend.storage
+                await ensure_directory(storage, item.account, item.share, target)
+                if source.is_dir():
+                    entries = await storage.upload_directory(
+                        item.account, item.share, target, source, progress=task.progress
+                    )
+                    self.notify(f"Uploaded {len(entries)} file(s) to {item.share}/{target}")
+                else:
+                    await storage.upload_file(
+                        item.account, item.share, target, source, progress=task.progress
+                    )
+                    self.notify(f"Uploaded {source.name} to {item.share}/{target}")
+                self._after_change()
+
+            self.run_task(f"Uploading {source.name}", run)
+
+        self.ask(
+            f"Upload to share {item.share} (az storage file upload)",
+            [
+                FormField("source", "Local file or folder", check=exists),
+                FormField("directory", "Folder on the share ('' = root)", directory),
+            ],
+            upload,
+            "Upload",
+        )
+
+    def action_download(self) -> None:
+        item = self._need(self.selected(), ("file", "job"), "a file on a share, or a job")
+        if item is None:
+            return
+
+        def download(values: dict[str, str]) -> None:
+            destination = Path(values["destination"]).expanduser()
+
+            async def run(task: Task) -> None:
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                if item.kind == "file":
+                    await self.backend.storage.download_file(
+                        item.account, item.share, item.path, destination, progress=task.progress
+                    )
+                else:
+                    written = 0
+                    destination.parent.mkdir(parents=True, exist_ok=True)
+                    with destination.open("wb") as out:
+                        async for chunk in self.backend.jobs.stream_file(
+                            item.job_ref, values["name"], follow=False
+                        ):
+                            out.write(chunk)
+                            written += len(chunk)
+                            task.progress(written, None)
+                self.notify(f"Saved {destination}")
+
+            self.run_task(f"Downloading to {destination}", run)
+
+        fields = []
+        if item.kind == "job":
+            fields.append(FormField("name", "Output file", "stdout.txt", check=required("file name")))
+        default = Path.cwd() / (item.name if item.kind == "file" else f"{item.name}-stdout.txt")
+        fields.append(FormField("destination", "Save as (local path)", str(default), check=required("path")))
+        self.ask("Download (az storage file download / job file)", fields, download, "Download")
+
+    def action_resize(self) -> None:
+        item = self._need(self.selected(), ("cluster",), "a cluster")
+        if item is None:
+            return
+        current = str(getattr(item.obj, "target_node_count", ""))
+        self.ask(
+            f"Resize {item.name} (az batchai cluster resize)",
+            [
+                FormField("target", "Target node count", current, check=whole_number("target", 0)),
+            ],
+            lambda values: self._resize(item, int(values["target"])),
+            "Resize",
+        )
+
+    def action_scale_to_zero(self) -> None:
+        item = self._need(self.selected(), ("cluster",), "a cluster")
+        if item is None:
+            return
+        self.confirm(
+            f"Scale cluster {item.name} to 0 nodes? Jobs running on it are stopped.",
+            lambda: self._resize(item, 0),
+            "Scale to 0",
+        )
+
+    def _resize(self, item: Item, target: int) -> None:
+        async def run(task: Task) -> None:
+            await self.backend.clusters.resize(item.cluster_ref, target)
+            self.notify(f"Cluster {item.name} resizing to {target} node(s)")
+            self._after_change()
+
+        self.run_task(f"Resizing {item.name} to {target}", run)
+
+    def action_terminate(self) -> None:
+        item = self._need(self.selected(), ("job",), "a job")
+        if item is None:
+            return
+
+        def terminate() -> None:
+            async def run(task: Task) -> None:
+                job = await self.backend.jobs.terminate(item.job_ref)
+                self.notify(f"Job {item.name}: {job.execution_state.value}")
+                self._after_change()
+
+            self.run_task(f"Terminating {item.name}", run)
+
+        self.confirm(f"Terminate job {item.name}? Its workers are stopped now.", terminate, "Terminate")
+
+    def action_delete(self) -> None:
+        item = self.selected()
+        if item is None:
+            self.notify("Select what to delete in the tree first.", severity="warning")
+            return
+        backend = self.backend
+        deleters: dict[str, tuple[str, Callable[[], Awaitable[Any]]]] = {
+            "group": (
+                f"resource group {item.name} and everything in it",
+                lambda: backend.groups.delete(item.group),
+            ),
+            "workspace": (
+                f"workspace {item.name} with its experiments, jobs and clusters",
+                lambda: backend.workspaces.delete(item.group, item.workspace),
+            ),
+            "experiment": (
+                f"experiment {item.name} and its jobs",
+                lambda: backend.experiments.delete(item.experiment_ref),
+            ),
+            "cluster": (f"cluster {item.name}", lambda: backend.clusters.delete(item.cluster_ref)),
+            "job": (f"job {item.name} and its output", lambda: backend.jobs.delete(item.job_ref)),
+            "account": (
+                f"storage account {item.name} and all its shares",
+                lambda: backend.storage.delete_account(item.account),
+            ),
+            "share": (
+                f"share {item.name} and all its files",
+                lambda: backend.storage.delete_share(item.account, item.share),
+            ),
+            "file": (
+                f"file {item.path}",
+                lambda: backend.storage.delete_file(item.account, item.share, item.path),
+            ),
+            "folder": (
+                f"folder {item.path}",
+                lambda: backend.storage.delete_file(item.account, item.share, item.path),
+            ),
+        }
+        if item.kind not in deleters:
+            self.notify("This entry cannot be deleted.", severity="warning")
+            return
+        what, delete = deleters[item.kind]
+
+        def confirmed() -> None:
+            async def run(task: Task) -> None:
+                await delete()
+                self.notify(f"Deleted {what}")
+                self._after_change()
+
+            self.run_task(f"Deleting {item.kind} {item.name}", run)
+
+        self.confirm(f"Delete {what}? This cannot be undone.", confirmed, "Delete")
+
+    def action_open_job_file(self) -> None:
+        default = str(self.form.path or Path.cwd() / "job.json")
+        self.ask(
+            "Open job.json",
+            [FormField("path", "Path", default, check=required("path"))],
+            lambda values: self.load_job_file(Path(values["path"]).expanduser()),
+            "Open",
+        )
+
+    def load_job_file(self, path: Path) -> None:
+        try:
+            self.form.load_file(path)
+        except (OSError, ValueError) as error:
+            self.notify(str(error), title="Cannot open job.json", severity="error", timeout=8)
+            return
+        self.query_one(TabbedContent).active = "job"
+        self.notify(f"Loaded {path}", timeout=2)
+
+    def action_save_job_file(self) -> None:
+        if self.form.path is None:
+            self.ask(
+                "Save job.json as",
+                [FormField("path", "Path", str(Path.cwd() / "job.json"), check=required("path"))],
+                lambda values: self._save_job(Path(values["path"]).expanduser()),
+                "Save",
+            )
+        else:
+            self._save_job(None)
+
+    def _save_job(self, path: Path | None) -> None:
+        try:
+            written = self.form.save(path)
+        except (OSError, ValueError) as error:
+            self.notify(str(error), title="Not saved", severity="error", timeout=8)
+            return
+        self.notify(f"Saved {written}", timeout=3)
+
+    def action_submit(self) -> None:
+        self.query_one(TabbedContent).active = "job"
+        if not self.form.request_submit():
+            self.notify(
+                "The job form has problems, marked next to each field: fix them and press s again.",
+                title="Not submitted",
+                severity="error",
+                timeout=6,
+            )
+
+    @on(JobForm.Submit)
+    def _submit(self, event: JobForm.Submit) -> None:
+        document, target = event.document, event.target
+
+        async def run(task: Task) -> None:
+            from tui.jobspec import apply_storage_account, parse_job_spec
+            from tui.model import JobRef
+            from tui.services.base import JobSubmitOptions
+
+            spec = parse_job_spec(document)
+            apply_storage_account(spec, target.storage_account)
+            ref = JobRef(target.resource_group, target.workspace, target.experiment, target.name)
+            job = await self.backend.jobs.create(
+                ref, target.cluster, spec, JobSubmitOptions(storage_account_name=target.storage_account)
+            )
+            self.notify(f"Job {job.name} submitted ({job.execution_state.value})", title="Submitted")
+            chain = [
+                Item("group", group=ref.resource_group, name=ref.resource_group),
+                Item("workspace", group=ref.resource_group, workspace=ref.workspace, name=ref.workspace),
+                Item(
+                    "experiment",
+                    group=ref.resource_group,
+                    workspace=ref.workspace,
+                    experiment=ref.experiment,
+                    name=ref.experiment,
+                ),
+                Item(
+                    "job",
+                    group=ref.resource_group,
+                    workspace=ref.workspace,
+                    experiment=ref.experiment,
+                    name=ref.name,
+                ),
+            ]
+            node = await self.tree.reveal(chain)
+            if node is not None and node.data is not None:
+                self.open_log(node.data)
+
+        self.run_task(f"Submitting job {target.name}", run)
+
+    def action_switch_backend(self) -> None:
+        from tui.services import BACKENDS
+
+        other = BACKENDS[(BACKENDS.index(self.backend_name) + 1) % len(BACKENDS)]
+
+        async def run(task: Task) -> None:
+            from tui.services import open_backend
+
+            backend = open_backend(other)
+            old = self.backend
+            self.backend, self.backend_name = backend, other
+            self.tree.backend = backend
+            self.nodes.backend = backend
+            self.nodes.workspace = None
+            self.sub_title = f"{other} backend"
+            self.tree.reload()
+            self.notify(f"Now showing the {other} backend")
+            await old.close()
+
+        self.run_task(f"Opening the {other} backend", run)
+
+
+async def ensure_directory(storage: Any, account: str, share: str, path: str) -> None:
+    """Create each missing folder of `path` on the share (az needs `directory create` first; we do it)."""
+    from tui.services.base import ConflictError
+
+    parts = [part for part in path.split("/") if part]
+    for depth in range(1, len(parts) + 1):
+        try:
+            await storage.create_directory(account, share, "/".join(parts[:depth]))
+        except ConflictError:
+            pass  # already there
+
+
+def describe_item(item: Item) -> str:
+    """A few facts about the selected resource, in az's words."""
+    obj = item.obj
+    if obj is None:
+        return f"{item.kind} {item.name}"
+    from tui.model import as_az_dict
+
+    try:
+        facts = as_az_dict(obj)
+    except TypeError:
+        return f"{item.kind} {item.name}"
+    lines = [f"{item.kind}: {item.name}"]
+    for key, value in facts.items():
+        if value in (None, "", [], {}) or key == "name":
+            continue
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in value.items())
+        lines.append(f"  {key}: {value}")
+    return "\n".join(lines[:14])
+
+
+def load_keymap() -> dict[str, str]:
+    """User key remaps from console.json's "keymap" ({"bai.refresh": "f5"}); bad entries are ignored."""
+    keymap = themes.load_settings().get("keymap")
+    if not isinstance(keymap, dict):
+        return {}
+    return {str(key): str(value) for key, value in keymap.items() if isinstance(value, str)}
+
+
+def parse_console_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="bai", description="Open the control console (bai <group> <verb> runs a headless command)."
+    )
+    parser.add_argument("--backend", help="local or batchai (default: $BAI_BACKEND, else local)")
+    parser.add_argument("--job", type=Path, metavar="PATH", help="a job.json to load into the job form")
+    parser.add_argument(
+        "--theme",
+        metavar="NAME",
+        help="bai-dark, bai-light or bai-high-contrast (16 colours); default: the last one chosen",
+    )
+    return parser.parse_args(argv)
+
+
+def run_console(argv: list[str]) -> int:
+    """Entry point for `bai` with no verb: parse the console's options, open the backend, run the app."""
+    args = parse_console_args(argv)
+    names = [entry.name for entry in themes.THEMES]
+    if args.theme is not None and args.theme not in names:
+        print(f"bai: --theme {args.theme!r} is not a theme: use one of {', '.join(names)}", file=sys.stderr)
+        return 2
+    if args.job is not None and not args.job.is_file():
+        print(f"bai: --job {str(args.job)!r} is not a file: give the path of a job.json", file=sys.stderr)
+        return 2
+    from tui.services import backend_name, open_backend
+
+    try:
+        name = backend_name(args.backend)
+        backend = open_backend(name)
+    except BaiError as error:
+        print(f"bai: {error}", file=sys.stderr)
+        return 1
+    app = BaiApp(backend, backend_name=name, job_path=args.job, theme=args.theme, keymap=load_keymap())
+    app.run()
+    if os.environ.get("BAI_CONSOLE_DEBUG") and app.return_code:
+        print(json.dumps({"return_code": app.return_code}), file=sys.stderr)
+    return app.return_code or 0
