@@ -319,7 +319,7 @@ async def test_unsupported_toolkit_or_missing_share_creates_nothing(backend, hom
     assert job.execution_state in (ExecutionState.QUEUED, ExecutionState.RUNNING)
 
 
-async def test_job_preparation_skipped_unless_asked_and_container_ignored(backend):
+async def test_job_preparation_skipped_unless_asked_and_container_ignored(backend, monkeypatch):
     await backend.clusters.create(CLUSTER_REF, "Standard_NC6", 2)
     extra = {
         "jobPreparation": {"commandLine": "echo preparing on $AZ_BATCHAI_JOB_TEMP"},
@@ -335,7 +335,14 @@ async def test_job_preparation_skipped_unless_asked_and_container_ignored(backen
         JobSubmitOptions(run_job_preparation=True),
     )
     assert not any("jobPreparation" in warning for warning in ran.warnings)
-    for name, expected in (("skipped", "jobPreparation skipped"), ("ran", "preparing on /")):
+    monkeypatch.setenv("BAI_RUN_JOB_PREPARATION", "1")
+    setting = await backend.jobs.create(ref("setting"), CLUSTER, bash_job("echo main", node_count=2, **extra))
+    assert not any("jobPreparation" in warning for warning in setting.warnings)
+    for name, expected in (
+        ("skipped", "jobPreparation skipped"),
+        ("ran", "preparing on /"),
+        ("setting", "preparing on /"),
+    ):
         job = await backend.jobs.wait(ref(name), poll_interval=0.2, timeout=60)
         assert job.execution_state is ExecutionState.SUCCEEDED, job.errors
         files = {entry.name: entry for entry in await backend.jobs.list_output_files(ref(name))}

@@ -45,6 +45,11 @@ def terminate_grace_seconds() -> float:
         return 10.0
 
 
+def run_job_preparation_setting() -> bool:
+    """`BAI_RUN_JOB_PREPARATION=1`: always run jobPreparation locally, as --run-job-preparation does."""
+    return os.environ.get("BAI_RUN_JOB_PREPARATION", "").strip().lower() in ("1", "true", "yes", "on")
+
+
 def _priority(value: object) -> int:
     """schedulingPriority as a sortable number (validate_job_spec has already refused unknown values)."""
     text = str(getattr(value, "value", value) or "normal").lower()
@@ -134,7 +139,8 @@ class LocalJobs:
             f"{subscription}/{experiment.resource_group}/workspaces/{experiment.workspace}/experiments/"
             f"{experiment.name}/jobs/{ref.name}/{job_uuid}"
         )
-        plan = build_plan(layout, PlanInput(job_uuid, segment, spec, {}, options.run_job_preparation), shares)
+        run_preparation = options.run_job_preparation or run_job_preparation_setting()
+        plan = build_plan(layout, PlanInput(job_uuid, segment, spec, {}, run_preparation), shares)
         secrets = {secret.name: secret.value or "" for secret in spec.secrets or []}
         job_dir = layout.job_dir(job_uuid)
         job_dir.mkdir(parents=True)

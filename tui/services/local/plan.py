@@ -216,8 +216,8 @@ def build_plan(layout: Layout, request: PlanInput, accounts_with_shares: dict[st
         plan.job_preparation = spec.job_preparation.command_line
         if not request.run_job_preparation:
             warnings.append(
-                "jobPreparation skipped: the local backend runs it only when asked "
-                "(bai job create --run-job-preparation), because it may install packages on this machine"
+                "jobPreparation skipped: the local backend runs it only when asked (bai job create "
+                "--run-job-preparation, or BAI_RUN_JOB_PREPARATION=1), because it may install packages here"
             )
     if spec.container_settings is not None:
         image = getattr(getattr(spec.container_settings, "image_source_registry", None), "image", None)

@@ -194,7 +194,7 @@ class Supervisor:
             if not plan.run_job_preparation:
                 out.write_text(
                     "jobPreparation skipped by the local backend (it may install packages on this machine); "
-                    "submit with --run-job-preparation to run it.\n"
+                    "submit with --run-job-preparation (or set BAI_RUN_JOB_PREPARATION=1) to run it.\n"
                     f"Command line: {plan.job_preparation}\n"
                 )
                 err.write_text("")
@@ -214,7 +214,7 @@ class Supervisor:
                     )
                 )
         if not plan.run_job_preparation:
-            self.log("job preparation skipped (submit with --run-job-preparation to run it)")
+            self.log("job preparation skipped (--run-job-preparation or BAI_RUN_JOB_PREPARATION=1 runs it)")
 
     def run(self) -> None:
         if not self.register():
