@@ -524,7 +524,9 @@ def main(argv: list[str] | None = None) -> int:
     callbacks = [hvd.callbacks.BroadcastGlobalVariablesCallback(0)]
     if rank == 0:
         out_dir.mkdir(parents=True, exist_ok=True)
-        callbacks.append(tf.keras.callbacks.ModelCheckpoint(str(out_dir / CHECKPOINT_FORMAT)))
+        # verbose: "Epoch N: saving model to ..." shows in the log which rank writes (rank 0 alone).
+        checkpoint_path = str(out_dir / CHECKPOINT_FORMAT)
+        callbacks.append(tf.keras.callbacks.ModelCheckpoint(checkpoint_path, verbose=1))
 
     print("Using real-time data augmentation.", flush=True)
     shard = (workers, rank) if args.shard else None
