@@ -659,9 +659,11 @@ class LogStream:
         if progress.epoch == epoch and progress.epochs == epochs and state.in_epoch:
             # The same `Epoch N/M` again within the epoch: another worker's copy in an interleaved
             # stream (Horovod's allreduce keeps every worker at the same step), not a restart.
-            if not state.epoch_bars:
-                state.epoch_dupes += 1
+            state.epoch_dupes += 1
+            if not state.epoch_bars:  # before the first step every worker has printed its copy
                 progress.workers = max(progress.workers, state.epoch_dupes + 1)
+            if state.epoch_dupes >= progress.workers - 1:
+                state.dupe_finals = 0  # every worker began this epoch: no copy of the last end is due
             return
         self._materialize(state)
         state.epoch_dupes = 0
@@ -676,7 +678,7 @@ class LogStream:
     def _on_bar(self, state: _RankState, bar: _Bar) -> None:
         progress = state.progress
         if bar.final:
-            if state.dupe_finals > 0 and not state.epoch_bars:
+            if state.dupe_finals > 0 and bar.steps == state.end_steps:
                 state.dupe_finals -= 1  # another interleaved worker's copy of the last end
                 return
             if state.in_epoch and progress.epoch is not None:
