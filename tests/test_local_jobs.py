@@ -521,3 +521,15 @@ async def test_group_delete_stops_running_jobs_and_removes_everything(backend, h
     assert await backend.groups.list() == []
     assert list((home / "jobs").iterdir()) == []
     assert list((home / "storage").iterdir()) == []
+
+
+async def test_a_job_left_queued_by_a_killed_submitter_starts_on_the_next_look(backend, monkeypatch):
+    await backend.clusters.create(CLUSTER_REF, "Standard_NC6", 1)
+    # The submitting process dies right after recording the job, before it could dispatch it.
+    with monkeypatch.context() as patch:
+        patch.setattr("tui.services.local.jobs.scheduler.dispatch", lambda layout: [])
+        job = await backend.jobs.create(ref("orphaned"), CLUSTER, bash_job("echo started"))
+    assert job.execution_state is ExecutionState.QUEUED
+    job = await backend.jobs.wait(ref("orphaned"), poll_interval=0.2, timeout=60)
+    assert job.execution_state is ExecutionState.SUCCEEDED
+    assert await stdout_of(backend, ref("orphaned")) == b"started\n"

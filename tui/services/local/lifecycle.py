@@ -64,6 +64,8 @@ def reconcile(layout: Layout) -> None:
         ).fetchall()
         lost = [row for row in rows if _supervisor_lost(row)]
         if not lost:
+            if scheduler.pending(conn):
+                scheduler.dispatch(layout)
             return
         for row in lost:
             procs.stop_job(row["uuid"], row["job_pgid"], grace=2.0)

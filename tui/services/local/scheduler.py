@@ -79,6 +79,37 @@ def _claim_all(conn) -> list[str]:  # type: ignore[no-untyped-def]
     return started
 
 
+def pending(conn) -> bool:  # type: ignore[no-untyped-def]
+    """Read-only: would `dispatch` start a job now? (A submitter killed between its insert and its dispatch,
+    or a supervisor killed after recording its end, leaves such a job; the next reader starts it.)"""
+    for cluster in conn.execute(
+        "SELECT DISTINCT cluster_id FROM jobs WHERE state = ? AND cluster_id IS NOT NULL",
+        (ExecutionState.QUEUED.value,),
+    ).fetchall():
+        cluster_id = cluster["cluster_id"]
+        states = dict(
+            conn.execute(
+                "SELECT state, COUNT(*) FROM nodes WHERE cluster_id = ? GROUP BY state", (cluster_id,)
+            ).fetchall()
+        )
+        idle = states.get(NodeState.IDLE.value, 0)
+        usable = sum(
+            n
+            for state, n in states.items()
+            if state not in (NodeState.LEAVING.value, NodeState.UNUSABLE.value)
+        )
+        for job in conn.execute(
+            "SELECT node_count FROM jobs WHERE state = ? AND cluster_id = ? ORDER BY priority DESC, id ASC",
+            (ExecutionState.QUEUED.value, cluster_id),
+        ):
+            if job["node_count"] > usable:
+                continue
+            if job["node_count"] <= idle:
+                return True
+            break
+    return False
+
+
 def _fail_dispatch(conn, job_uuid: str, message: str) -> None:  # type: ignore[no-untyped-def]
     with db.immediate(conn):
         row = conn.execute("SELECT id FROM jobs WHERE uuid = ?", (job_uuid,)).fetchone()
