@@ -521,7 +521,7 @@ def file_source(path: Path, chunk: int = 997) -> Callable[[str], AsyncIterator[b
 
 
 async def test_live_log_rows_chart_search_and_follow(backend, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    sample = Path(__file__).parent / "data" / "logs" / "horovodrun-np2.log"
+    sample = Path(__file__).parent / "data" / "logs" / "horovodrun-np2-sample.log"
     if not sample.exists():
         pytest.skip("the log parser's sample logs are not there yet")
     app = make_app(backend)

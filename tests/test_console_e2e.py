@@ -1,0 +1,103 @@
+"""End to end, as the tutorial goes, from the console: job.json into the form, a real 2-worker Horovod job
+on the local backend (test-made CIFAR-10 data, 2 epochs), and the live log's rows and chart filling up."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.cifar_data import write_cifar_dataset
+from tui.app import BaiApp
+from tui.model import ClusterRef, ExecutionState, ExperimentRef, JobRef
+from tui.services import open_backend
+from tui.widgets.job_form import JobForm
+from tui.widgets.live_log import LiveLog
+
+TRAINER = Path(__file__).resolve().parent.parent / "trainer" / "cifar_cnn_distributed.py"
+GROUP, WORKSPACE, EXPERIMENT, CLUSTER, ACCOUNT = "batchai.horovod", "batchaidev", "cifar", "nc6cluster", "baistore"
+EPOCHS = 2
+
+
+def tutorial_job(path: Path) -> Path:
+    """The tutorial's job.json, with 2 nodes and arguments for tiny local data and 2 epochs."""
+    root = "$AZ_BATCHAI_JOB_MOUNT_ROOT/myshare/cifar"
+    document = {
+        "$schema": "https://raw.githubusercontent.com/Azure/BatchAI/master/schemas/2018-05-01/job.json",
+        "properties": {
+            "nodeCount": 2,
+            "horovodSettings": {
+                "pythonScriptFilePath": f"{root}/{TRAINER.name}",
+                "commandLineArgs": f"--dir={root} --data-dir={root}/data --epochs {EPOCHS}"
+                " --max-train-images 128 --max-test-images 32",
+            },
+            "stdOutErrPathPrefix": root,
+            "mountVolumes": {"azureFileShares": [{
+                "azureFileUrl": "https://<AZURE_BATCHAI_STORAGE_ACCOUNT>.file.core.windows.net/myshare",
+                "relativeMountPath": "myshare"}]},
+        },
+    }
+    path.write_text(json.dumps(document, indent=4))
+    return path
+
+
+@pytest.mark.slow
+async def test_submit_a_two_worker_job_and_watch_it_train(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BAI_HOME", str(tmp_path / "home"))
+    backend = open_backend("local")
+    await backend.groups.create(GROUP, "eastus")
+    await backend.workspaces.create(GROUP, WORKSPACE)
+    await backend.experiments.create(ExperimentRef(GROUP, WORKSPACE, EXPERIMENT))
+    await backend.clusters.create(ClusterRef(GROUP, WORKSPACE, CLUSTER), "Standard_NC6", 2)
+    await backend.storage.create_account(GROUP, ACCOUNT, "eastus")
+    await backend.storage.create_share(ACCOUNT, "myshare")
+    await backend.storage.create_directory(ACCOUNT, "myshare", "cifar")
+    await backend.storage.upload_file(ACCOUNT, "myshare", "cifar", TRAINER)
+    data = write_cifar_dataset(tmp_path / "data", train_per_batch=30, test_images=32, batches=5)
+    await backend.storage.upload_directory(ACCOUNT, "myshare", "cifar/data", data)
+
+    app = BaiApp(backend, job_path=tutorial_job(tmp_path / "job.json"), poll_seconds=0.5, node_poll_seconds=0.5,
+                 remember_theme=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        form = app.query_one(JobForm)
+        loop = asyncio.get_running_loop()
+
+        async def until(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
+            deadline = loop.time() + timeout
+            while not condition():
+                if loop.time() > deadline:
+                    raise AssertionError(f"timed out waiting for {what}")
+                await pilot.pause(0.2)
+
+        await until(lambda: form.path is not None, 10, "the job.json in the form")
+        assert form._value("node_count") == "2"
+        for name, value in (("resource_group", GROUP), ("workspace", WORKSPACE), ("experiment", EXPERIMENT),
+                            ("cluster", CLUSTER), ("name", "cifar_distributed"), ("storage_account", ACCOUNT)):
+            form.set_value(f"target.{name}", value)
+        await pilot.press("s")
+        await until(lambda: app.tree.cursor_node is not None and app.tree.cursor_node.data.name == "cifar_distributed",
+                    30, "the new job selected in the tree")
+        log = app.query_one(LiveLog)
+        assert app.query_one("#tabs").active == "log"
+
+        def trained() -> bool:
+            ranks = log.stream.ranks
+            workers = [ranks.get(name) for name in ("0", "1")]
+            return all(w is not None and w.epoch == EPOCHS and len(w.history) == EPOCHS for w in workers)
+
+        await until(trained, 400, "both workers to finish the last epoch")
+        await until(lambda: log.query_one("#chart").filled_epochs == EPOCHS, 10, "the chart to fill")
+        rows = log.query_one("#progress").row_texts()
+        assert [row.split()[0] for row in rows] == ["w0", "w1"]
+        assert all(f"ep {EPOCHS}/{EPOCHS}" in row for row in rows), rows
+        assert all("loss " in row and "acc " in row for row in rows)
+        await until(lambda: log.finished, 120, "the end of stdout.txt")
+        job = await backend.jobs.wait(JobRef(GROUP, WORKSPACE, EXPERIMENT, "cifar_distributed"), 0.5, 120)
+        assert job.execution_state is ExecutionState.SUCCEEDED
+        await until(lambda: "succeeded" in str(app.tree.cursor_node.label), 20, "the tree to show succeeded")
+        assert log.stream.test is not None and log.stream.test.accuracy is not None
+        app.save_screenshot("console-live-log.svg", str(tmp_path))
+        (tmp_path / "rows.txt").write_text("\n".join(rows))
+    await backend.close()
