@@ -24,7 +24,7 @@ from azure_emulator.testing import (
 )
 
 from tui.model import ClusterRef, ExecutionState, JobRef
-from tui.services.base import BaiError, JobSubmitOptions, NotFoundError
+from tui.services.base import BaiError, ConflictError, JobSubmitOptions, NotFoundError
 from tui.services.batchai import open_batchai_backend
 from tui.services.batchai.refresh import refresh
 
@@ -172,8 +172,12 @@ async def test_upload_directory_and_file_round_trip(backend, tmp_path: Path) -> 
     with pytest.raises(NotFoundError, match="ResourceNotFound"):
         await backend.storage.download_file(ACCOUNT, SHARE, "cifar/data/readme.txt", tmp_path / "r")
     assert not (tmp_path / "r").exists() and not (tmp_path / "r.part").exists()
-    with pytest.raises(BaiError, match="ShareAlreadyExists"):
-        await backend.storage.create_share(ACCOUNT, SHARE)
+    # Creating what exists is not an error (az said created=false); a folder over a file is.
+    again = await backend.storage.create_share(ACCOUNT, SHARE)
+    assert (again.name, again.quota_gb) == (SHARE, 5120)
+    await backend.storage.create_directory(ACCOUNT, SHARE, "cifar/data")
+    with pytest.raises(ConflictError, match="'cifar/data/batches/data_batch_1' is a file"):
+        await backend.storage.create_directory(ACCOUNT, SHARE, "cifar/data/batches/data_batch_1")
 
 
 @pytest.mark.parametrize("timings", [Timings(replay=3.0, sas_lifetime=2.0)])

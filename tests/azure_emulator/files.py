@@ -94,12 +94,13 @@ def _parse_range(value: str | None) -> tuple[int, int | None] | None:
 def _listing(emu: AzureEmulator, account: Account, share: Share, directory: str, request: web.Request) -> str:
     prefix = f"{directory}/" if directory else ""
     include = (request.query.get("include") or "").lower()
+    starts = prefix + (request.query.get("prefix") or "")  # name_starts_with
     entries = []
     for path in sorted(share.directories):
-        if path and path.startswith(prefix) and "/" not in path[len(prefix) :]:
+        if path and path.startswith(starts) and "/" not in path[len(prefix) :]:
             entries.append(f"<Directory><Name>{escape(path[len(prefix) :])}</Name><Properties /></Directory>")
     for path, item in sorted(share.files.items()):
-        if path.startswith(prefix) and "/" not in path[len(prefix) :]:
+        if path.startswith(starts) and "/" not in path[len(prefix) :]:
             props = f"<Content-Length>{len(item.data)}</Content-Length>"
             if "timestamps" in include:
                 stamp = item.modified.strftime("%Y-%m-%dT%H:%M:%S.%f0Z")

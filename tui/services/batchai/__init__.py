@@ -6,7 +6,7 @@ Import-light on purpose: the SDKs load only when `open_batchai_backend` is calle
 Settings (environment): AZURE_SUBSCRIPTION_ID; BAI_ACCESS_TOKEN (else DefaultAzureCredential);
 BAI_ARM_ENDPOINT (https://management.azure.com); BAI_FILE_ENDPOINT (https://{account}.file.core.windows.net);
 AZURE_BATCHAI_STORAGE_ACCOUNT / AZURE_BATCHAI_STORAGE_KEY; BAI_POLL_INTERVAL, BAI_RETRY_TOTAL,
-BAI_RETRY_BACKOFF, BAI_LINK_EXPIRY_MINUTES, BAI_LINK_REFRESH_MARGIN, BAI_STREAM_POLL_INTERVAL, BAI_LOCATION.
+BAI_RETRY_BACKOFF, BAI_LINK_EXPIRY_MINUTES, BAI_LINK_REFRESH_MARGIN, BAI_STREAM_POLL_INTERVAL.
 """
 
 from __future__ import annotations

@@ -90,7 +90,6 @@ class BatchAISettings:
     access_token: str | None = None
     storage_account: str | None = None
     storage_key: str | None = None
-    default_location: str = "eastus"
     # Seconds between polls of a long-running operation when the service sends no Retry-After.
     poll_interval: float = 5.0
     # Retries of throttled (429), failed (5xx) or dropped requests, and the exponential backoff factor.
@@ -146,7 +145,6 @@ class BatchAISettings:
             access_token=(env.get("BAI_ACCESS_TOKEN") or "").strip() or None,
             storage_account=account,
             storage_key=key,
-            default_location=(env.get("BAI_LOCATION") or "eastus").strip(),
             poll_interval=_float(env, "BAI_POLL_INTERVAL", 5.0),
             retry_total=_int(env, "BAI_RETRY_TOTAL", 5),
             retry_backoff=_float(env, "BAI_RETRY_BACKOFF", 0.8),

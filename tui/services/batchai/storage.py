@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from tui.model import FileEntry, FileShare, StorageAccount
-from tui.services.base import BaiError, NotFoundError, ProgressCallback
+from tui.services.base import BaiError, ConflictError, NotFoundError, ProgressCallback
 from tui.services.batchai import convert
 from tui.services.batchai.clients import AzureClients
 from tui.services.batchai.errors import azure_errors
@@ -116,9 +116,15 @@ class AzureStorageService:
     # ---- shares, directories, files (data plane) ----
 
     async def create_share(self, account: str, share: str, quota_gb: int | None = None) -> FileShare:
+        from azure.core.exceptions import ResourceExistsError
+
         service = await self._service(account)
+        client = service.get_share_client(share)
         with azure_errors(f"creating share {share} in {account}"):
-            client = await service.create_share(share, quota=quota_gb)
+            try:
+                await client.create_share(quota=quota_gb)
+            except ResourceExistsError:  # as az: creating what exists is not an error
+                quota_gb = (await client.get_share_properties()).quota
         return FileShare(name=share, account=account, url=client.url, quota_gb=quota_gb)
 
     async def list_shares(self, account: str) -> list[FileShare]:
@@ -140,7 +146,8 @@ class AzureStorageService:
         with azure_errors(f"deleting share {share} in {account}"):
             await service.delete_share(share)
 
-    async def _ensure_directory(self, share_client: Any, path: str, must_be_new: bool = False) -> None:
+    async def _ensure_directory(self, share_client: Any, path: str) -> None:
+        """Create `path` and any missing parents; folders that exist are fine (az: created=false)."""
         from azure.core.exceptions import ResourceExistsError
 
         parts = path.split("/") if path else []
@@ -149,8 +156,20 @@ class AzureStorageService:
             try:
                 await share_client.get_directory_client(sub).create_directory()
             except ResourceExistsError:
-                if must_be_new and depth == len(parts):
-                    raise
+                if await self._is_file(share_client, sub):
+                    raise ConflictError(
+                        f"{sub!r} is a file on share {share_client.share_name!r}: "
+                        "choose another directory name"
+                    ) from None
+
+    @staticmethod
+    async def _is_file(share_client: Any, path: str) -> bool:
+        parent, _, name = path.rpartition("/")
+        directory = share_client.get_directory_client(parent)
+        async for item in directory.list_directories_and_files(name_starts_with=name):
+            if item.name == name:
+                return not item.get("is_directory")
+        return False
 
     async def create_directory(self, account: str, share: str, path: str) -> FileEntry:
         clean = _clean_path(path)
@@ -158,7 +177,7 @@ class AzureStorageService:
             raise BaiError("directory path is empty: give --name like cifar")
         service = await self._service(account)
         with azure_errors(f"creating directory {clean} on {share}"):
-            await self._ensure_directory(service.get_share_client(share), clean, must_be_new=True)
+            await self._ensure_directory(service.get_share_client(share), clean)
         return FileEntry(name=clean.rsplit("/", 1)[-1], is_directory=True, path=clean)
 
     async def list_files(self, account: str, share: str, path: str = "") -> list[FileEntry]:
