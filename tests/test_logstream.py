@@ -358,3 +358,73 @@ def test_a_50_mb_line_without_newline_stays_bounded() -> None:
 def test_garbage_is_text_and_never_an_error() -> None:
     stream = parse(bytes(range(256)) * 4 + b"\xff\xfe[9999999999]<stdout>:\x1b[\n")
     assert all("log parser error" not in line for line in stream.lines())
+
+
+# ------------------------------------------------- logs recorded here with the trainer under horovodrun
+
+
+def test_recorded_np2_verbose1_each_rank_keeps_its_own_metrics() -> None:
+    stream = parse(read("np2-verbose1.log"))
+    assert sorted(stream.ranks) == ["0", "1"]
+    rank0, rank1 = stream.ranks["0"], stream.ranks["1"]
+    assert (rank0.epoch, rank0.epochs, rank0.step, rank0.steps) == (3, 3, 20, 20)
+    assert rank0.history[0] == {
+        "epoch": 1,
+        "loss": 1.6992,
+        "accuracy": 0.4578,
+        "val_loss": 0.8212,
+        "val_accuracy": 0.7,
+    }
+    assert rank1.history[0] == {
+        "epoch": 1,
+        "loss": 1.6947,
+        "accuracy": 0.4641,
+        "val_loss": 0.8212,
+        "val_accuracy": 0.7,
+    }
+    assert [h["epoch"] for h in rank1.history] == [1, 2, 3]
+    assert rank0.history[-1]["val_accuracy"] == 1.0
+    assert stream.test == TestResult(0.13943108916282654, 1.0)
+    assert "Epoch 1: saving model to /mnt/share/o1/checkpoint-1.h5" in stream.lines("0")
+
+
+def test_recorded_np2_verbose2_one_line_per_epoch() -> None:
+    stream = parse(read("np2-verbose2.log"))
+    rank0 = stream.ranks["0"]
+    assert (rank0.epoch, rank0.step, rank0.steps) == (3, 20, 20)
+    assert rank0.history == [
+        {"epoch": 1, "loss": 1.9962, "accuracy": 0.2625, "val_loss": 1.3611, "val_accuracy": 0.4},
+        {"epoch": 2, "loss": 1.0347, "accuracy": 0.6203, "val_loss": 0.6798, "val_accuracy": 0.7},
+        {"epoch": 3, "loss": 0.46, "accuracy": 0.8266, "val_loss": 0.3698, "val_accuracy": 0.9},
+    ]
+    # "20/20 - 3s - ... - 3s/epoch - 130ms/step": the speed is the per-step time, not the epoch time.
+    assert rank0.steps_per_second == pytest.approx(1 / 0.130)
+    # evaluate()'s "5/5 - 0s - loss: ..." after the last epoch is not a fourth epoch.
+    assert len(stream.ranks["1"].history) == 3
+    # Rank 1 printed its test result first; rank 0's is the job's.
+    assert stream.test == TestResult(0.36981436610221863, 0.8999999761581421)
+
+
+def test_recorded_timestamps() -> None:
+    stream = parse(read("np2-timestamps.log"))
+    assert sorted(stream.ranks) == ["0", "1"]
+    assert stream.ranks["1"].history[-1] == {
+        "epoch": 2,
+        "loss": 0.597,
+        "accuracy": 0.8031,
+        "val_loss": 0.2552,
+        "val_accuracy": 0.9,
+    }
+    assert stream.lines("0")[:2] == ["x_train shape: (640, 32, 32, 3)", "640 train samples"]
+    assert not any("2026" in line for line in stream.lines())  # the dates are prefixes, not text
+
+
+def test_recorded_failing_rank() -> None:
+    stream = parse(read("np2-failing-rank.log"))
+    assert stream.failed == [RankFailure("1", 1)]  # from both horovodrun messages, once
+    assert stream.lines("1")[-2:] == [
+        "RuntimeError: simulated worker failure on rank 1 (out of memory)",
+        "Epoch 1/1",
+    ]
+    assert stream.lines("-")[0] == "Process 1 exit with status code 1."
+    assert stream.ranks["0"].history == [{"epoch": 1, "loss": 2.3026, "accuracy": 0.1}]

@@ -8,6 +8,7 @@ backend is involved: point it at a downloaded stdout.txt, or pipe `bai job file 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import IO, TYPE_CHECKING, Any
 
@@ -52,7 +53,8 @@ def _summarize(args: argparse.Namespace) -> int:
         except PermissionError:
             raise BaiError(f"{args.file}: permission denied: check the file's permissions") from None
     stream.close()
-    output = args.output or "table"
+    # A person runs this to read the table; scripts say -o json (or set BAI_OUTPUT, or --query).
+    output = args.output or os.environ.get("BAI_OUTPUT") or ("json" if args.query else "table")
     if output == "table" and not args.query:
         sys.stdout.write(render_summary(stream))
     else:
@@ -98,11 +100,10 @@ def render_summary(stream: LogStream) -> str:
             {"Epoch": str(entry["epoch"])} | {_title(n): _number(entry.get(n)) for n in names}
             for entry in history
         ]
-        others = [rank for rank, info in ranks.items() if info["history"] and rank != history_rank]
-        title = f"Epochs (rank {history_rank})" if history_rank != "-" else "Epochs"
+        others = any(info["history"] for rank, info in ranks.items() if rank != history_rank)
+        title = "Epochs" if history_rank == "-" else f"Epochs of rank {history_rank}"
         if others:
-            who = f"rank {others[0]}" if len(others) == 1 else f"ranks {', '.join(others)}"
-            title += f"; {who} reported the same way (-o json shows every rank's)"
+            title += " (-o json has every rank's)"
         parts.append(title + "\n" + render_table(rows))
     test = summary["test"]
     if test is not None:
