@@ -140,7 +140,7 @@ class LocalJobs:
             f"{experiment.name}/jobs/{ref.name}/{job_uuid}"
         )
         run_preparation = options.run_job_preparation or run_job_preparation_setting()
-        plan = build_plan(layout, PlanInput(job_uuid, segment, spec, {}, run_preparation), shares)
+        plan = build_plan(layout, PlanInput(job_uuid, segment, spec, run_preparation), shares)
         secrets = {secret.name: secret.value or "" for secret in spec.secrets or []}
         job_dir = layout.job_dir(job_uuid)
         job_dir.mkdir(parents=True)

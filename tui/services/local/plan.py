@@ -89,7 +89,6 @@ class PlanInput:
     job_uuid: str
     segment: str
     spec: Any  # JobCreateParameters
-    secrets: dict[str, str]
     run_job_preparation: bool
 
 
