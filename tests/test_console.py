@@ -651,3 +651,21 @@ def test_selected_item_keys_are_stable() -> None:
     one = Item("cluster", group="g", workspace="w", name="c", obj=object())
     two = Item("cluster", group="g", workspace="w", name="c", obj=None)
     assert one.key == two.key
+
+
+def test_starting_the_console_imports_neither_tensorflow_nor_the_azure_sdk(home: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from tui.app import BaiApp\n"
+        "from tui.services import open_backend\n"
+        "backend = open_backend('local')\n"
+        "print(sorted({m.split('.')[0] + '.' + m.split('.')[1] if m.count('.') else m for m in sys.modules\n"
+        "             if m.startswith(('tensorflow', 'azure', 'keras', 'horovod', 'msrest'))}))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == "[]"

@@ -378,6 +378,13 @@ class ResourceTree(Tree[Item]):
             self.loading_count -= 1
         if cursor:
             self.call_after_refresh(self._restore_cursor, cursor)
+        else:
+            self.call_after_refresh(self._cursor_to_first)
+
+    def _cursor_to_first(self) -> None:
+        """Start on the first resource, so the arrow keys work from the first key press."""
+        if self.cursor_node is None and self.root.children:
+            self.move_cursor(self.root.children[0])
 
     async def _rebuild(self, node: TreeNode[Item], expanded: set[tuple[str, ...]]) -> None:
         await self.populate(node)
