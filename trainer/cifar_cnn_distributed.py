@@ -70,6 +70,10 @@ class DataError(Exception):
     """The training data could not be read; the message says what was wrong and what to do."""
 
 
+class JobFailure(Exception):
+    """Every rank stops with exit code 2; the message (rank 0's, empty elsewhere) is printed once."""
+
+
 @dataclass(frozen=True)
 class CifarData:
     """Images as uint8 (N, 32, 32, 3) and labels as int (N,), the way keras' load_data returns them."""
@@ -430,8 +434,8 @@ def load_checkpoint(hvd: Any, content: bytes) -> Any:
         return hvd.load_model(checkpoint, legacy_opts=True)
 
 
-def load_data(args: argparse.Namespace, hvd_core: Any) -> CifarData | str:
-    """Every rank reads the data; returns CifarData or the error message (same outcome on all ranks).
+def load_data(args: argparse.Namespace, hvd_core: Any) -> CifarData:
+    """Every rank reads the data; if any rank cannot, all raise JobFailure (rank 0 with every message).
 
     Without --data-dir only local rank 0 of each node downloads, the others then read keras' cache:
     several processes writing the same 170 MB file at once would corrupt it.
@@ -459,11 +463,11 @@ def load_data(args: argparse.Namespace, hvd_core: Any) -> CifarData | str:
     if any(errors):
         # Say it once: rank 0 prints every distinct problem, the others exit quietly.
         if hvd_core.rank() == 0:
-            return "\n".join(dict.fromkeys(message for message in errors if message))
-        return ""
+            raise JobFailure("\n".join(dict.fromkeys(message for message in errors if message)))
+        raise JobFailure("")
     assert data is not None
     if not len(data.x_train) or not len(data.x_test):
-        return "--data-dir: the training and test batches must hold at least one image each"
+        raise JobFailure("--data-dir: the training and test batches must hold at least one image each")
     return limit(data, args.max_train_images, args.max_test_images)
 
 
@@ -479,15 +483,25 @@ def main(argv: list[str] | None = None) -> int:
 
     hvd.init()
     pin_gpu(tf, hvd.local_rank())
-    rank, workers = hvd.rank(), hvd.size()
+    try:
+        train(args, tf, hvd, hvd_core)
+    except JobFailure as failure:
+        if hvd.rank() == 0 and str(failure):
+            fail(str(failure))
+        # Wait until rank 0 has said it: horovodrun kills the other workers as soon as one exits.
+        hvd_core.allgather_object(None, name="failure_reported")
+        return 2
+    return 0
 
-    loaded = load_data(args, hvd_core)
-    if isinstance(loaded, str):
-        return fail(loaded) if loaded else 2
-    data = loaded
+
+def train(args: argparse.Namespace, tf: Any, hvd: Any, hvd_core: Any) -> None:
+    """The tutorial's run: data, model (new or resumed), fit with augmentation, save, evaluate."""
+    rank, workers = hvd.rank(), hvd.size()
+    data = load_data(args, hvd_core)
     if args.shard and len(data.x_train) < workers:
-        return fail(f"--shard needs at least one training image per worker ({workers}), "
-                    f"got {len(data.x_train)}")
+        raise JobFailure(
+            f"--shard needs at least one training image per worker ({workers}), got {len(data.x_train)}"
+        )
 
     out_dir = Path(args.dir)
     epochs = args.epochs if args.epochs is not None else math.ceil(EPOCH_BUDGET / workers)
@@ -508,8 +522,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             model = load_checkpoint(hvd, content)
         except (OSError, ValueError, KeyError) as error:
-            problem = f"--resume: {checkpoint} is not a readable Keras checkpoint ({error})"
-            return fail(problem) if rank == 0 else 2
+            raise JobFailure(f"--resume: {checkpoint} is not a readable Keras checkpoint ({error})") from None
         model.optimizer.learning_rate = BASE_LEARNING_RATE * workers
     else:
         if args.resume and rank == 0:
@@ -549,7 +562,6 @@ def main(argv: list[str] | None = None) -> int:
     loss, accuracy = model.evaluate(test_dataset(tf, data, args.batch_size), verbose=args.verbose)
     print("Test loss:", loss, flush=True)
     print("Test accuracy:", accuracy, flush=True)
-    return 0
 
 
 if __name__ == "__main__":
