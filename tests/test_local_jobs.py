@@ -377,6 +377,11 @@ async def test_failing_command_reports_its_last_error_line(backend):
     job = await backend.jobs.wait(ref("fails"), poll_interval=0.2, timeout=60)
     assert (job.execution_state, job.exit_code) == (ExecutionState.FAILED, 3)
     assert job.errors[0].message == "the job's command exited with code 3: fatal: disk full"
+    # Streaming from an offset gives the rest of the file, unchanged; stderr is a file of its own.
+    rest = [chunk async for chunk in backend.jobs.stream_file(ref("fails"), "stdout.txt", offset=3)]
+    assert b"".join(rest) == b"king\n"
+    err = [chunk async for chunk in backend.jobs.stream_file(ref("fails"), "stderr.txt", follow=False)]
+    assert b"".join(err) == b"fatal: disk full\n"
 
 
 def _supervisor_pid(home: Path, name: str) -> int:
