@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tui.jobspec import (
@@ -369,6 +369,7 @@ def test_wall_clock_in_job_json_either_form(text: str) -> None:
     assert parse_job_spec(data).constraints.max_wall_clock_time == timedelta(days=7)
 
 
+@settings(deadline=None)  # a loaded CI machine must not make it flaky
 @given(st.integers(min_value=1, max_value=10_000_000))
 def test_duration_format_round_trips(seconds: int) -> None:
     value = timedelta(seconds=seconds)
@@ -468,3 +469,46 @@ def test_toolkit_of_each_settings_key() -> None:
         data["properties"][f"{name}Settings"] = {}
         spec = parse_job_spec(data, validate=False)
         assert toolkit_of(spec) == name
+
+
+# ------------------------------------------------------------------------------------------- robustness
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 5) | st.floats(allow_nan=False) | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=8,
+)
+FIELD_PATHS = [
+    "properties",
+    "properties.nodeCount",
+    "properties.horovodSettings",
+    "properties.horovodSettings.pythonScriptFilePath",
+    "properties.horovodSettings.processCount",
+    "properties.mountVolumes",
+    "properties.mountVolumes.azureFileShares",
+    "properties.mountVolumes.azureFileShares.0",
+    "properties.mountVolumes.azureFileShares.0.relativeMountPath",
+    "properties.constraints",
+    "properties.constraints.maxWallClockTime",
+    "properties.environmentVariables",
+    "properties.secrets",
+    "properties.containerSettings.imageSourceRegistry",
+    "properties.jobPreparation",
+]
+
+
+@settings(deadline=None)  # the first example imports the SDK
+@given(st.lists(st.tuples(st.sampled_from(FIELD_PATHS), JSON_VALUES), min_size=1, max_size=4))
+def test_any_json_in_any_field_gives_field_errors_never_a_crash(changes: list[tuple[str, Any]]) -> None:
+    data = tutorial()
+    for dotted, value in changes:
+        try:
+            _set(data, dotted, value)
+        except (TypeError, KeyError, IndexError, ValueError, AttributeError):
+            continue  # an earlier change made the parent a non-object: that is fine, keep going
+    try:
+        spec = parse_job_spec(data)
+    except JobSpecError as error:
+        assert error.errors and all(str(item).strip() for item in error.errors)
+        return
+    job_spec_to_dict(spec)  # whatever parsed also writes back
