@@ -162,9 +162,9 @@ _BAR = re.compile(
     rb"(?: \[[=>.]*\]| (?:\xe2\x94\x81)+(?: (\d{1,9}(?::\d\d){0,2})s?(?= ))?| -| +(?=\d))"
 )
 # What follows the bar: "name: value" metrics, "ETA: 1:02", "32ms/step".
-_TOKEN = re.compile(
-    rb"(\w+): (" + _NUM + rb")(?![\w.:])|ETA: (\d{1,9}(?::\d\d){0,2})|(\d+(?:\.\d+)?)(us|ms|s)/step"
-)
+_METRIC = re.compile(rb"(\w+): (" + _NUM + rb")(?![\w.:])")
+_ETA = re.compile(rb"(\d{1,9}(?::\d\d){0,2})")
+_PER_STEP = re.compile(rb"(\d+(?:\.\d+)?)(us|ms|s)/step")
 _EPOCH = re.compile(rb"\s*Epoch (\d{1,9})/(\d{1,9})\s*\Z")
 _TEST = re.compile(rb"\s*Test (loss|accuracy|acc):\s*(" + _NUM + rb")\s*\Z")
 _PROCESS_EXIT = re.compile(rb"\s*Process (\S+) exit with status code (-?\d{1,9})\.?\s*\Z")
@@ -241,28 +241,32 @@ class _Bar:
     def details(self) -> tuple[dict[str, float], float | None, float | None]:
         """(metrics, eta_seconds, steps_per_second) of this update."""
         match = self.match
+        text = match.string
+        rest = match.end()
         step, steps = self.step, self.steps
         metrics: dict[str, float] = {}
-        eta_b = per_step = unit = None
-        for name_b, value_b, eta_t, per_t, unit_t in _TOKEN.findall(match.string, match.end()):
-            if name_b:
-                metrics[_NAMES.get(name_b) or _name(name_b)] = float(value_b)
-            elif eta_t:
-                eta_b = eta_t
-            else:
-                per_step, unit = per_t, unit_t
+        for name_b, value_b in _METRIC.findall(text, rest):
+            metrics[_NAMES.get(name_b) or _name(name_b)] = float(value_b)
+        metrics.pop("ETA", None)
+        eta_b = None
+        at = text.find(b"ETA: ", rest)
+        if at >= 0:
+            eta = _ETA.match(text, at + 5)
+            eta_b = eta.group(1) if eta else None
         done = steps is not None and step >= steps
         if eta_b is None and not done:
             eta_b = match.group(3)  # Keras 3 shows the ETA unlabelled after its bar
-        eta = _seconds(eta_b) if eta_b is not None else 0.0 if done else None
+        eta_s = _seconds(eta_b) if eta_b is not None else 0.0 if done else None
         sps: float | None = None
+        at = text.find(b"/step", rest)
+        per_step = _PER_STEP.search(text, max(rest, at - 24), at + 5) if at >= 0 else None
         if per_step is not None:
-            seconds = float(per_step) * _UNIT_SECONDS[unit]  # type: ignore[index]
+            seconds = float(per_step.group(1)) * _UNIT_SECONDS[per_step.group(2)]
             if seconds > 0:
                 sps = 1.0 / seconds
-        elif eta and steps is not None and not done:
-            sps = (steps - step) / eta
-        return metrics, eta, sps
+        elif eta_s and steps is not None and not done:
+            sps = (steps - step) / eta_s
+        return metrics, eta_s, sps
 
 
 class _RankState:
@@ -476,23 +480,22 @@ class LogStream:
         seq = self._seq
         for seg in cleaned.splitlines(True):
             head, sep, body = seg.partition(b">:")
-            stream = None
-            if sep and len(head) <= 80:
-                stream = heads.get(head, False)
-                if stream is False:
-                    stream = self._resolve_head(head)
+            stream = heads.get(head)  # a known prefix (without ">:", head is the whole segment)
             if stream is None:
-                body = seg
-                if cont is not None and (cont.mpi or seg == b"\n"):
-                    stream = cont  # mpirun tags line starts only; "\r\n" split by a chunk edge
-                else:
-                    stream = self._default or self._default_stream()
+                if sep and len(head) <= 80 and head not in heads:
+                    stream = self._resolve_head(head)
+                if stream is None:
+                    body = seg
+                    if cont is not None and (cont.mpi or seg == b"\n"):
+                        stream = cont  # mpirun tags line starts only; "\r\n" split by a chunk edge
+                    else:
+                        stream = self._default or self._default_stream()
             if body[-1] == 13:  # \r: the line goes on, overwritten from column 0
                 # Trailing \b only move the cursor before the \r: strip them with the \r.
                 text = body.rstrip(b"\r\x08")
-                if b"\x08" in text:
-                    text = _apply_backspaces(text)
                 if text:
+                    if b"\x08" in text:
+                        text = _apply_backspaces(text)
                     seq += 1
                     stream.segs.append(text)
                     stream.seqs.append(seq)
