@@ -55,7 +55,7 @@ class AzureBai(Bai):
 
 @pytest.fixture
 def emulator() -> Iterator[AzureEmulator]:
-    with AzureEmulator(Timings(node_prepare=0.5, replay=4.0)) as emu:
+    with AzureEmulator(Timings(node_prepare=0.5, replay=2.0)) as emu:
         yield emu
 
 
@@ -118,12 +118,14 @@ def test_the_tutorial_with_bai_backend_batchai(emulator: AzureEmulator, tmp_path
         env={**bai.env, "BAI_BACKEND": "batchai"},  # this one picks the backend from the environment
         cwd=tmp_path,
     ) as stream:
-        # 9-10: the job runs on both nodes
+        # 9-10: the job runs on both nodes (held mid-run, so a slow machine still sees it running)
+        emulator.pause_jobs()
         deadline = time.monotonic() + 30
         while (state := bai.json("job", "show", *job, "--query", "executionState")) != "running":
             assert state == "queued" and time.monotonic() < deadline, state
         counts = bai.json("cluster", "show", *IN_WS, "-n", CLUSTER, "--query", "nodeStateCounts")
         assert (counts["runningNodeCount"], counts["idleNodeCount"]) == (2, 0)
+        emulator.resume_jobs()
         final = json.loads(bai("job", "wait", *job, "--interval", "0.2", timeout=60).stdout)
         assert final["executionState"] == "succeeded" and final["exitCode"] == 0
         streamed, stream_errors = stream.communicate(timeout=60)

@@ -96,13 +96,17 @@ async def test_the_tutorial_through_the_service_layer(
     # The caller's spec is untouched: the key went only into the request.
     assert spec.mount_volumes.azure_file_shares[0].credentials is None
 
-    seen_running_nodes = False
-    streamed = bytearray()
-    async for chunk in backend.jobs.stream_file(ref, "stdout.txt"):
-        streamed += chunk
-        counts = (await backend.clusters.get(CLUSTER_REF)).node_state_counts
-        seen_running_nodes |= counts.running_node_count == 2 and counts.idle_node_count == 0
-    assert seen_running_nodes
+    emulator.pause_jobs()  # hold it mid-run, however slow this machine is
+    deadline = time.monotonic() + 10
+    while (await backend.jobs.get(ref)).execution_state != ExecutionState.RUNNING:
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.05)
+    counts = (await backend.clusters.get(CLUSTER_REF)).node_state_counts
+    assert (counts.running_node_count, counts.idle_node_count) == (2, 0)
+    emulator.resume_jobs()
+    streamed = await _collect(backend.jobs.stream_file(ref, "stdout.txt"))
+    counts = (await backend.clusters.get(CLUSTER_REF)).node_state_counts
+    assert (counts.running_node_count, counts.idle_node_count) == (0, 2)
     assert bytes(streamed) == emulator.world.stdout  # every byte, once, unchanged
     final = await backend.jobs.get(ref)
     assert final.execution_state == ExecutionState.SUCCEEDED and final.exit_code == 0

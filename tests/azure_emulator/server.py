@@ -117,6 +117,13 @@ class AzureEmulator:
         with self._lock:
             return self.revoked_until is not None and expiry <= self.revoked_until
 
+    def pause_jobs(self) -> None:
+        """Running jobs stop writing and stay running until `resume_jobs`."""
+        self.call(self.world.pause)
+
+    def resume_jobs(self) -> None:
+        self.call(self.world.resume)
+
     def call(self, fn: Callable[[], T]) -> T:
         """Run `fn` on the emulator's loop (to read or change the world safely) and return its result."""
         assert self._loop is not None

@@ -203,6 +203,7 @@ class World:
         self.clusters: dict[tuple[str, str, str], Cluster] = {}
         self.jobs: dict[tuple[str, str, str, str], Job] = {}
         self.operations: dict[str, Operation] = {}
+        self.paused_since: float | None = None  # running jobs make no progress while set (see pause)
 
     # ---- long-running operations ----
 
@@ -404,6 +405,20 @@ class World:
                 self._save_model(job)
             self._finish(job, exit_code)
 
+    def pause(self) -> None:
+        """Hold every running job where it is (so a test can look at a job mid-run, however slow it is)."""
+        if self.paused_since is None:
+            self.paused_since = time.monotonic()
+
+    def resume(self) -> None:
+        if self.paused_since is None:
+            return
+        held = time.monotonic() - self.paused_since
+        self.paused_since = None
+        for job in self.jobs.values():
+            job.pieces = [(due + held, piece) for due, piece in job.pieces]
+            job.finish_at += held
+
     def tick(self) -> None:
         now = time.monotonic()
         for op in list(self.operations.values()):
@@ -415,7 +430,7 @@ class World:
             if cluster.state == "succeeded":
                 self._reconcile(cluster, now)
         for job in list(self.jobs.values()):
-            if job.state in ("running", "terminating"):
+            if job.state == "terminating" or (job.state == "running" and self.paused_since is None):
                 self._advance(job, now)
         queued = sorted(
             (job for job in self.jobs.values() if job.state == "queued" and job.provisioning == "succeeded"),
