@@ -428,3 +428,29 @@ def test_recorded_failing_rank() -> None:
     ]
     assert stream.lines("-")[0] == "Process 1 exit with status code 1."
     assert stream.ranks["0"].history == [{"epoch": 1, "loss": 2.3026, "accuracy": 0.1}]
+
+
+def test_recorded_np4_four_ranks() -> None:
+    stream = parse(read("np4-verbose1.log"))
+    assert sorted(stream.ranks) == ["0", "1", "2", "3"]
+    assert [stream.ranks[r].history[-1]["loss"] for r in "0123"] == [0.5047, 0.5079, 0.4729, 0.5025]
+    assert all(stream.ranks[r].history[-1]["val_accuracy"] == 1.0 for r in "0123")
+    assert stream.test == TestResult(0.12932072579860687, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("name", "workers", "epochs"),
+    [
+        ("np4-verbose1.log", 4, 2),
+        ("np2-verbose1.log", 2, 3),
+        ("np2-verbose2.log", 2, 3),
+        ("np2-timestamps.log", 2, 2),
+    ],
+)
+def test_recorded_runs_interleaved_without_prefixes(name: str, workers: int, epochs: int) -> None:
+    # What mpirun without --tag-output writes: every worker's bytes in one stream, as they came.
+    data = re.sub(rb"[^\r\n\[]{0,40}\[\d+\]<std(?:out|err)>:", b"", read(name))
+    progress = parse(data).ranks["-"]
+    assert progress.workers == workers
+    assert (progress.epoch, progress.epochs) == (epochs, epochs)
+    assert [h["epoch"] for h in progress.history] == list(range(1, epochs + 1))
