@@ -101,3 +101,21 @@ def test_render_table_pads_columns() -> None:
     assert render_table([{"A": "x", "Bb": "yyy"}, {"A": "long", "Bb": ""}]) == (
         "A     Bb\n----  ---\nx     yyy\nlong\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("argv", "console", "command"),
+    [
+        ([], True, []),
+        (["--backend", "local"], True, ["--backend", "local"]),
+        (["--backend=batchai", "--theme", "bai-dark"], True, ["--backend=batchai", "--theme", "bai-dark"]),
+        (["--job", "job.json"], True, ["--job", "job.json"]),
+        (["cluster", "show", "-n", "c"], False, ["cluster", "show", "-n", "c"]),
+        (["--backend", "batchai", "cluster", "show"], False, ["cluster", "show", "--backend", "batchai"]),
+        (["--help"], False, ["--help"]),
+    ],
+)
+def test_console_or_command(argv: list[str], console: bool, command: list[str]) -> None:
+    from tui.cli import console_or_command
+
+    assert console_or_command(argv) == (console, command)

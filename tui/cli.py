@@ -76,9 +76,28 @@ def run_command(args_in: list[str]) -> int:
     return handler(args)
 
 
+def console_or_command(args_in: list[str]) -> tuple[bool, list[str]]:
+    """(True, argv) to open the console; (False, argv) for a verb.
+
+    The console takes `--backend`, `--job` and `--theme`; a verb after a leading `--backend X`
+    (`bai --backend batchai cluster show ...`) runs headless with `--backend X` moved behind the verb, where
+    every verb accepts it.
+    """
+    leading: list[str] = []
+    index = 0
+    while index < len(args_in) and args_in[index].startswith("--backend"):
+        width = 2 if args_in[index] == "--backend" and index + 1 < len(args_in) else 1
+        leading += args_in[index : index + width]
+        index += width
+    rest = args_in[index:]
+    if not rest or rest[0] in ("--job", "--theme") or rest[0].startswith(("--job=", "--theme=")):
+        return True, args_in
+    return False, rest + leading
+
+
 def main(argv: list[str] | None = None) -> int:
-    args_in = sys.argv[1:] if argv is None else argv
-    if not args_in or args_in[0].startswith("--backend") or args_in[0] in ("--job", "--theme"):
+    console, args_in = console_or_command(sys.argv[1:] if argv is None else argv)
+    if console:
         from tui.app import run_console
 
         return run_console(args_in)
