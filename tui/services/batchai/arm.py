@@ -105,6 +105,14 @@ class AzureExperimentService:
             await poller.result()
 
 
+def _local_user_name() -> str:
+    """The admin account az created on the nodes: the local user's name (or azureuser if there is none)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "azureuser"
+
+
 def default_ssh_public_key() -> str:
     """The user's ~/.ssh public key, as `--generate-ssh-keys` would use; else a throwaway one.
 
@@ -151,7 +159,7 @@ class AzureClusterService:
             vm_priority=vm_priority,
             scale_settings=ScaleSettings(manual=ManualScaleSettings(target_node_count=target_node_count)),
             user_account_settings=UserAccountSettings(
-                admin_user_name=admin_user_name or getpass.getuser(),
+                admin_user_name=admin_user_name or _local_user_name(),
                 admin_user_ssh_public_key=ssh_public_key or default_ssh_public_key(),
             ),
         )
