@@ -451,3 +451,26 @@ def test_ssh_key_for_the_azure_backend(tmp_path: Path, monkeypatch: pytest.Monke
         assert key.startswith("ssh-rsa ") and (tmp_path / ".ssh" / "id_rsa").is_file()
         args.generate_ssh_keys = False
         assert _ssh_public_key(args) == key  # found again, not regenerated
+
+
+def test_upload_again_to_the_same_file_path_replaces_it(bai: Bai, tmp_path: Path) -> None:
+    bai("group", "create", "-n", "rg", "-l", "eastus")
+    bai("storage", "account", "create", "-g", "rg", "-n", "mystorage", "-l", "eastus")
+    bai("storage", "share", "create", "-n", "myshare", "--account-name", "mystorage")
+    share = ("-s", "myshare", "--account-name", "mystorage")
+    source = tmp_path / "f.txt"
+    missing = bai(
+        "storage", "file", "upload", "--source", str(source), "--path", "a/b.txt", *share, check=False
+    )
+    assert missing.returncode == 2 and "is not a file" in one_error_line(missing)
+    source.write_text("one")
+    no_dir = bai(
+        "storage", "file", "upload", "--source", str(source), "--path", "a/b.txt", *share, check=False
+    )
+    assert no_dir.returncode == 1 and "bai storage directory create -n a" in one_error_line(no_dir)
+    bai("storage", "directory", "create", "-n", "a", *share)
+    bai("storage", "file", "upload", "--source", str(source), "--path", "a/b.txt", *share)
+    source.write_text("two, longer")
+    bai("storage", "file", "upload", "--source", str(source), "--path", "a/b.txt", *share)
+    bai("storage", "file", "download", "--path", "a/b.txt", *share, "--dest", str(tmp_path / "back.txt"))
+    assert (tmp_path / "back.txt").read_text() == "two, longer"

@@ -201,13 +201,21 @@ def _file_upload(args: argparse.Namespace) -> int:
 
     async def upload(backend: Any) -> Any:
         # az: --path names a directory (the file keeps its name) or the file's own path in the share.
+        # Decided from the parent's listing (a missing parent gives the backend's "create it with ..." error).
         directory, name = path, source.name
         if path:
+            parent, _, leaf = path.rpartition("/")
             try:
-                await backend.storage.list_files(account, args.share_name, path)
-            except NotFoundError:
-                parent = PurePosixPath(path).parent
-                directory, name = ("" if str(parent) == "." else str(parent)), PurePosixPath(path).name
+                entries = await backend.storage.list_files(account, args.share_name, parent)
+            except NotFoundError as error:
+                if f"directory {parent!r}" not in str(error) or "create it with" in str(error):
+                    raise  # the share or account is missing, or the backend already said what to do
+                raise NotFoundError(
+                    f"{error}: create it with `bai storage directory create -n {parent} --share-name "
+                    f"{args.share_name} --account-name {account}`"
+                ) from None
+            if not any(entry.name == leaf and entry.is_directory for entry in entries):
+                directory, name = parent, leaf
         return await backend.storage.upload_file(
             account, args.share_name, directory, source, name=name, progress=progress_printer(source.name)
         )
