@@ -15,14 +15,17 @@ import threading
 MASK = "***"
 
 _PATTERNS = (
-    # SAS signature and other signed query values in URLs.
-    (re.compile(r"(?i)([?&](?:sig|signature|se_sig|skoid_sig)=)[^&\s'\"<>]+"), r"\1" + MASK),
-    # Authorization headers, bearer tokens and SharedKey signatures.
-    (re.compile(r"(?i)\b(Bearer|SharedKey(?:Lite)?)\s+[^\s'\",]+"), r"\1 " + MASK),
-    (re.compile(r"(?i)(['\"]?authorization['\"]?\s*[:=]\s*['\"]?)[^'\"\n]+"), r"\1" + MASK),
     # "The MAC signature found in the HTTP request '<sig>' is not the same as any computed signature".
     (re.compile(r"(?i)(signature found in the HTTP request ')[^']*(')"), r"\1" + MASK + r"\2"),
     (re.compile(r"(?i)(Server used following string to sign: ')[^']*(')"), r"\1" + MASK + r"\2"),
+    # SAS signature and other signed query values in URLs.
+    (re.compile(r"(?i)([?&](?:sig|signature|se_sig|skoid_sig)=)[^&\s'\"<>]+"), r"\1" + MASK),
+    # Bearer tokens and SharedKey signatures (in Authorization headers or anywhere else).
+    (re.compile(r"(?i)\b(Bearer|SharedKey(?:Lite)?)\s+[^\s'\",]+"), r"\1 " + MASK),
+    (
+        re.compile(r"(?i)(['\"]?authorization['\"]?\s*[:=]\s*['\"]?)(?!Bearer\b|SharedKey)[^\s'\",]+"),
+        r"\1" + MASK,
+    ),
     # Account keys in connection strings or JSON bodies.
     (re.compile(r"(?i)(AccountKey=)[^;\s'\"]+"), r"\1" + MASK),
     (
