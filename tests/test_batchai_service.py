@@ -212,6 +212,18 @@ async def test_stream_recovers_from_a_revoked_link(backend, emulator: AzureEmula
     assert emulator.count("GET", r"/stdout\.txt$", status=403) >= 1
 
 
+async def test_stream_waits_for_a_queued_job_whose_output_folder_is_not_there_yet(
+    backend, emulator: AzureEmulator, tmp_path
+) -> None:
+    await tutorial_setup(backend, tmp_path)
+    ref = job_ref()
+    await backend.jobs.create(ref, CLUSTER, job_spec(), JobSubmitOptions(storage_account_name=ACCOUNT))
+    emulator.add_fault(
+        r"/listOutputFiles$", status=404, code="ResourceNotFound", message="No output yet.", times=2
+    )
+    assert await _collect(backend.jobs.stream_file(ref, "stdout.txt")) == emulator.world.stdout
+
+
 async def test_stream_resumes_after_dropped_connections(backend, emulator: AzureEmulator, tmp_path) -> None:
     await tutorial_setup(backend, tmp_path)
     ref = job_ref()

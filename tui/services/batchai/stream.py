@@ -76,7 +76,14 @@ class OutputFileStream:
 
     async def _fetch_link(self) -> bool:
         directory, _, base = self._name.rpartition("/")
-        entries = await self._jobs.list_output_files(self._ref, self._output_directory_id, directory or ".")
+        try:
+            entries = await self._jobs.list_output_files(
+                self._ref, self._output_directory_id, directory or "."
+            )
+        except NotFoundError:
+            # Before a job starts its output folder may not exist yet; a missing job is still an error.
+            await self._jobs.get(self._ref)
+            entries = []
         self.links_fetched += 1
         for entry in entries:
             if entry.name == base and not entry.is_directory and entry.download_url:
