@@ -182,6 +182,9 @@ _PROCESS_NAME = re.compile(rb"\s*Process name:\s*(?:\[\[\d+,\d+\],(\d+)\]|(\S+))
 _EXIT_CODE = re.compile(rb"\s*Exit code:\s*(-?\d{1,9})\s*\Z")
 
 _RENAMES = {"acc": "accuracy", "val_acc": "val_accuracy"}
+# First bytes of the lines that can say something (bars, Epoch, Exit code, Test, Process): the others
+# are only kept as text.
+_SAYS_SOMETHING = frozenset(b"0123456789 \tETP")
 _UNIT_SECONDS = {b"us": 1e-6, b"ms": 1e-3, b"s": 1.0}
 
 
@@ -488,6 +491,7 @@ class LogStream:
         heads = self._heads
         cont = self._cont
         seq = self._seq
+        events = self._events
         for seg in cleaned.splitlines(True):
             head, sep, body = seg.partition(b">:")
             stream = heads.get(head)  # a known prefix (without ">:", head is the whole segment)
@@ -525,11 +529,34 @@ class LogStream:
                 text = body[:-1]
                 if b"\x08" in text:
                     text = _apply_backspaces(text)
-            for other in stream.state.streams:
+            # A \n ended the stream's line. First the rank's pending progress, in order.
+            state = stream.state
+            streams = state.streams
+            for other in streams:
                 if len(other.segs) > other.scanned:
-                    self._flush(stream.state.streams)
+                    self._flush(streams)
                     break
-            self._finish_line(stream, text)
+            # The line a terminal shows: the overwrites kept, then this segment (inlined: hot).
+            opened = stream.open
+            if not stream.segs and text and (not opened or (len(text) >= len(opened) and text.isascii())):
+                line = text
+            else:
+                line = stream.settle(text)
+            stream.open = b""
+            decoded = line.decode("utf-8", "replace").rstrip()
+            self._seq += 1
+            lines = state.lines
+            if len(lines) == lines.maxlen:
+                self._chars -= len(lines[0][1])
+            lines.append((self._seq, decoded))
+            self._chars += len(decoded)
+            if self._chars > MAX_TOTAL_CHARS:
+                self._evict()
+            events.append(LineAdded(stream.rank, decoded))
+            # What it says: "X\r\n" says what was written before the \r.
+            said = text or line
+            if said and said[0] in _SAYS_SOMETHING:
+                self._read_line(stream, said)
             seq = self._seq
             cont = None
         self._cont = cont
@@ -599,13 +626,6 @@ class LogStream:
             found.sort(key=lambda item: item[0])
         for _, stream, bar in found:
             self._on_bar(stream.state, _Bar(bar, completed=False))
-
-    def _finish_line(self, stream: _Stream, segment: bytes) -> None:
-        """A `\n` ended the stream's line: keep it, and read what it says."""
-        line = stream.settle(segment)
-        stream.open = b""
-        self._store(stream.state, line)
-        self._read_line(stream, segment or line)  # "X\r\n": the line is what was written
 
     def _finish_open_line(self, stream: _Stream) -> None:
         """At close: a line left without a newline. A bar in it was read as progress already."""

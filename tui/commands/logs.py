@@ -31,6 +31,9 @@ def register(subparsers: Any) -> None:
         "file", metavar="FILE", help="the log (stdout.txt, a horovodrun log ...), or - for stdin"
     )
     add_output_arguments(parser)
+    for action in parser._actions:
+        if action.dest == "output":
+            action.help = "output format (default: table, or $BAI_OUTPUT; json with --query)"
     parser.set_defaults(handler=_summarize)
 
 
