@@ -454,3 +454,13 @@ def test_recorded_runs_interleaved_without_prefixes(name: str, workers: int, epo
     assert progress.workers == workers
     assert (progress.epoch, progress.epochs) == (epochs, epochs)
     assert [h["epoch"] for h in progress.history] == list(range(1, epochs + 1))
+
+
+def test_recorded_long_epochs() -> None:
+    stream = parse(read("np2-long-epochs.log"))
+    rank1 = stream.ranks["1"]
+    assert (rank1.epoch, rank1.epochs, rank1.step, rank1.steps) == (2, 2, 200, 200)
+    assert [h["epoch"] for h in rank1.history] == [1, 2]
+    assert stream.ranks["0"].history[-1]["val_loss"] == 2.4163e-05  # Keras prints small values as %.4e
+    # 200 rewrites of each epoch's bar are one line each.
+    assert sum(line.startswith("200/200 [====") for line in stream.lines("0")) == 4
