@@ -190,6 +190,10 @@ def test_errors_on_the_command_line_name_the_problem_and_hide_secrets(
     assert bad_token.returncode == 1 and "InvalidAuthenticationToken" in bad_token.stderr
     assert "not-the-right-token-123456" not in bad_token.stderr
 
+    signed_out = bai("group", "list", check=False, BAI_ACCESS_TOKEN="")  # DefaultAzureCredential, no sign-in
+    assert signed_out.returncode == 1 and len(signed_out.stderr.splitlines()) == 1, signed_out.stderr
+    assert "no usable Azure credential" in signed_out.stderr and "az login" in signed_out.stderr
+
     remote = bai("group", "list", check=False, BAI_ARM_ENDPOINT="http://arm.example.com")
     assert remote.returncode == 1
     assert "BAI_ARM_ENDPOINT: refusing plain http to arm.example.com" in remote.stderr

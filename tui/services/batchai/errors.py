@@ -71,6 +71,10 @@ def translate(exc: Exception, action: str) -> BaiError:
 
     if isinstance(exc, BaiError):
         return exc
+    if isinstance(exc, ClientAuthenticationError) and exc.status_code is None:
+        # Raised by the credential itself (no HTTP answer): DefaultAzureCredential found no sign-in.
+        first = (str(exc) or type(exc).__name__).split("\n", 1)[0]
+        return BaiError(scrub(f"{action} failed: no usable Azure credential ({first}); {_AUTH_ADVICE}"))
     if isinstance(exc, HttpResponseError):
         status = exc.status_code
         code, message, details = service_error_parts(_response_text(exc))

@@ -89,6 +89,14 @@ def guard_azure_loggers() -> None:
 
     Filters on a logger do not see records of its children, so each one gets its own.
     """
+    azure = logging.getLogger("azure")
+    if not logging.getLogger().handlers and not any(
+        isinstance(h, logging.NullHandler) for h in azure.handlers
+    ):
+        # With no logging configured, Python prints WARNING records to stderr (logging.lastResort), and
+        # DefaultAzureCredential warns a dozen lines per failed sign-in: errors reach the user as one
+        # BaiError instead. A configured root handler still receives every record.
+        azure.addHandler(logging.NullHandler())
     names = [
         name
         for name in list(logging.Logger.manager.loggerDict)
