@@ -15,6 +15,7 @@ from azure_emulator.testing import (
     ACCOUNT,
     CLUSTER,
     CLUSTER_REF,
+    EXPERIMENT_REF,
     RG,
     SHARE,
     WS,
@@ -442,3 +443,36 @@ def test_a_download_link_off_loopback_http_is_refused() -> None:
     with pytest.raises(BaiError, match=r"refusing plain http to files\.example\.net") as caught:
         check_endpoint("http://files.example.net/a/b/stdout.txt?sv=1&sig=SECRETSIG", "the download URL")
     assert "SECRETSIG" not in str(caught.value)
+
+
+async def test_show_list_and_delete_each_kind_of_resource(backend, emulator, tmp_path) -> None:
+    await tutorial_setup(backend, tmp_path, nodes=1)
+    await backend.groups.create("other.group", "westeurope")
+    assert {g.name for g in await backend.groups.list()} == {RG, "other.group"}
+    assert (await backend.groups.get("other.group")).location == "westeurope"
+    await backend.workspaces.create("other.group", "ws2")
+    assert (await backend.workspaces.get("other.group", "ws2")).location == "westeurope"  # the group's
+    assert {w.name for w in await backend.workspaces.list()} == {WS, "ws2"}
+    assert [e.name for e in await backend.experiments.list(RG, WS)] == ["cifar"]
+    account = await backend.storage.get_account(ACCOUNT)
+    assert (account.resource_group, account.sku) == (RG, "Standard_LRS")
+    assert [a.name for a in await backend.storage.list_accounts(RG)] == [ACCOUNT]
+    ref = job_ref()
+    await backend.jobs.create(
+        ref, CLUSTER, job_spec(nodeCount=1), JobSubmitOptions(storage_account_name=ACCOUNT)
+    )
+    await backend.jobs.wait(ref, poll_interval=0.05, timeout=20)
+    await backend.jobs.delete(ref)
+    with pytest.raises(NotFoundError):
+        await backend.jobs.get(ref)
+    await backend.experiments.delete(EXPERIMENT_REF)
+    assert await backend.experiments.list(RG, WS) == []
+    await backend.clusters.delete(CLUSTER_REF)
+    assert await backend.clusters.list(RG, WS) == []
+    await backend.workspaces.delete("other.group", "ws2")
+    assert [w.name for w in await backend.workspaces.list()] == [WS]
+    await backend.storage.delete_share(ACCOUNT, SHARE)
+    assert await backend.storage.list_shares(ACCOUNT) == []
+    await backend.storage.delete_account(ACCOUNT)
+    with pytest.raises(NotFoundError, match="storage account 'mystorage' was not found"):
+        await backend.storage.get_account(ACCOUNT)
