@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from .server import AzureEmulator
 
 VERSION = "2025-11-05"
+# Set by the fault middleware: cut the connection after this many body bytes of a file GET.
+DROP_AFTER = web.RequestKey("drop_after", int)
 AUTH_FAILED = (
     "Server failed to authenticate the request. "
     "Make sure the value of Authorization header is formed correctly including the signature."
@@ -164,7 +166,7 @@ async def _send_file(
     if request.method == "HEAD":
         headers["Content-Length"] = str(size)
         return web.Response(status=200, headers=headers)
-    drop_after = request.get("drop_after")
+    drop_after = request.get(DROP_AFTER)
     if drop_after is None:
         return web.Response(status=status, body=body, headers=headers)
     # A connection that dies mid-body: announce the full length, send part of it, then cut the socket.

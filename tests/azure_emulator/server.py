@@ -172,7 +172,7 @@ class AzureEmulator:
                 response.headers.update(fault.headers)
         else:
             if fault is not None and fault.drop_after is not None:
-                request["drop_after"] = fault.drop_after
+                request[files.DROP_AFTER] = fault.drop_after
             response = await handler(request)
         with self._lock:
             self.requests.append((request.method, request.path, response.status))
