@@ -90,6 +90,7 @@ def test_standard_input_in_a_real_pipe() -> None:
         capture_output=True,
         timeout=60,
         check=False,
+        cwd=LOGS.parents[2],
     )
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
