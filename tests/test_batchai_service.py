@@ -250,7 +250,9 @@ async def test_stream_from_an_offset_without_follow(backend, emulator: AzureEmul
     assert past_end == b""  # 416: no bytes there
 
 
-async def test_throttling_and_server_errors_are_retried(backend, emulator: AzureEmulator, tmp_path) -> None:
+async def test_throttling_server_errors_and_dropped_connections_are_retried(
+    backend, emulator: AzureEmulator, tmp_path
+) -> None:
     await tutorial_setup(backend, tmp_path)
     emulator.add_fault(
         r"/clusters/nc6cluster$",
@@ -263,12 +265,15 @@ async def test_throttling_and_server_errors_are_retried(backend, emulator: Azure
     )
     emulator.add_fault(r"/clusters/nc6cluster$", method="GET", status=503, times=1)
     emulator.add_fault(r"/myshare$", method="GET", status=500, code="InternalError", times=2)
+    emulator.add_fault(r"/workspaces/batchaidev$", method="GET", disconnect=True, times=2)
     started = time.monotonic()
     cluster = await backend.clusters.get(CLUSTER_REF)
     assert cluster.name == CLUSTER
     assert time.monotonic() - started >= 0.9  # Retry-After was honoured
     assert emulator.count("GET", r"/clusters/nc6cluster$", status=429) == 1
     assert emulator.count("GET", r"/clusters/nc6cluster$", status=503) == 1
+    assert (await backend.workspaces.get(RG, WS)).name == WS  # after two dropped connections
+    assert emulator.count("GET", r"/workspaces/batchaidev$", status=0) == 2
     assert [s.name for s in await backend.storage.list_shares(ACCOUNT)] == [SHARE]
     assert [f.name for f in await backend.storage.list_files(ACCOUNT, SHARE)] == ["cifar"]
 

@@ -37,6 +37,7 @@ class Fault:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0
     drop_after: int | None = None  # file GET: send this many body bytes, then cut the connection
+    disconnect: bool = False  # cut the connection before answering at all
     times: int = 1
     hits: int = 0
 
@@ -162,6 +163,12 @@ class AzureEmulator:
         response: web.StreamResponse
         if fault is not None and fault.delay:
             await asyncio.sleep(fault.delay)
+        if fault is not None and fault.disconnect:
+            if request.transport is not None:
+                request.transport.close()
+            with self._lock:
+                self.requests.append((request.method, request.path, 0))
+            return web.Response(status=500)  # never sent: the socket is gone
         if fault is not None and fault.status is not None:
             if request.path.lower().startswith("/subscriptions"):
                 response = arm.ArmError(
