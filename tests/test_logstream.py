@@ -464,3 +464,19 @@ def test_recorded_long_epochs() -> None:
     assert stream.ranks["0"].history[-1]["val_loss"] == 2.4163e-05  # Keras prints small values as %.4e
     # 200 rewrites of each epoch's bar are one line each.
     assert sum(line.startswith("200/200 [====") for line in stream.lines("0")) == 4
+
+
+def test_keras3_verbose2_line() -> None:
+    # Keras 3's verbose=2 epoch line: count, elapsed, time per step, then the sorted metrics.
+    stream = parse(
+        b"Epoch 1/3\n"
+        b"25/25 - 1s - 28ms/step - accuracy: 0.0887 - loss: 2.3225 - val_accuracy: 0.0900"
+        b" - val_loss: 2.3174\n"
+        b"7/7 - 0s - 6ms/step - accuracy: 0.2050 - loss: 2.2154\n"
+    )
+    progress = stream.ranks["-"]
+    assert progress.history == [
+        {"epoch": 1, "accuracy": 0.0887, "loss": 2.3225, "val_accuracy": 0.09, "val_loss": 2.3174}
+    ]
+    assert progress.steps_per_second == pytest.approx(1 / 0.028)
+    assert (progress.step, progress.steps) == (25, 25)  # evaluate()'s 7/7 left it alone
