@@ -32,6 +32,7 @@ import heapq
 import math
 import re
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 # Limits that keep memory bounded whatever is fed.
@@ -51,7 +52,8 @@ class RankProgress:
     `workers` is 1 for a real rank; for an unprefixed stream in which several workers' output is
     interleaved (the tutorial's stdout.txt), it is how many workers printed the same `Epoch N/M` line,
     and the progress shown is the latest update of any of them (Horovod keeps workers within a step
-    of each other, so that is accurate to a step).
+    of each other, so that is accurate to a step, except for a moment at an epoch's end). The
+    history then holds each epoch once, with the metrics of the first worker to finish it.
     """
 
     rank: str
@@ -603,7 +605,7 @@ class LogStream:
 
     # --- line level --------------------------------------------------------------------------
 
-    def _flush(self, streams) -> None:  # type: ignore[no-untyped-def]
+    def _flush(self, streams: Iterable[_Stream]) -> None:
         """Apply the latest progress update written to these streams since the last flush.
 
         Only the last update of a burst is parsed (everything it sets is "last wins"); updates of
