@@ -480,3 +480,21 @@ def test_keras3_verbose2_line() -> None:
     ]
     assert progress.steps_per_second == pytest.approx(1 / 0.028)
     assert (progress.step, progress.steps) == (25, 25)  # evaluate()'s 7/7 left it alone
+
+
+def test_progress_on_both_streams_of_a_rank_the_later_update_wins() -> None:
+    # Some scripts draw their bar on stderr (tqdm) and Keras on stdout: what was written last shows.
+    log = (
+        b"[0]<stdout>:Epoch 1/2\n"
+        b"[0]<stdout>: 1/10 [==>...........................] - ETA: 9s - loss: 1.0000\x08\x08\r"
+        b"[0]<stderr>: 2/10 [=====>........................] - ETA: 8s - loss: 0.9000\x08\x08\r"
+        b"[0]<stdout>: 3/10 [========>.....................] - ETA: 7s - loss: 0.8000\x08\x08\r"
+        b"[0]<stderr>: 4/10 [===========>..................] - ETA: 6s - loss: 0.7000\x08\x08\r"
+        b"[0]<stderr>:warning\n"
+    )
+    for cut in range(len(log) + 1):
+        stream = LogStream()
+        stream.feed(log[:cut])
+        stream.feed(log[cut:])
+        progress = stream.ranks["0"]
+        assert (progress.step, progress.metrics) == (4, {"loss": 0.7}), cut

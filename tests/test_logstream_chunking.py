@@ -109,7 +109,7 @@ PIECES = [
 ]
 
 
-@PROFILE
+@settings(PROFILE, max_examples=200)
 @given(
     pieces=st.lists(st.sampled_from(PIECES), max_size=120),
     data=st.data(),

@@ -34,6 +34,7 @@ import re
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import repeat
 
 # Limits that keep memory bounded whatever is fed.
 MAX_SEGMENT_BYTES = 64 * 1024  # raw bytes of one segment (text between two \r/\n) that are kept
@@ -320,9 +321,10 @@ class _RankState:
 class _Stream:
     """One output stream (a rank's stdout or stderr, or the unprefixed stream).
 
-    The `\r` segments written since the line began are kept as they come (`segs`, with their order
-    in the whole input in `seqs`); the overlay and the last progress update among them are worked
-    out when needed, so the per-segment work is a split and two appends.
+    The `\r` segments written since the line began are kept raw as they come (`segs`, with their
+    order in the whole input in `seqs`); their text, the overlay and the last progress update among
+    them are worked out when needed (mostly by C loops: `map`, `max`), so the Python work per segment
+    is a split, a lookup and two appends.
     """
 
     __slots__ = ("mpi", "open", "process_name", "rank", "scanned", "segs", "seqs", "state")
@@ -338,18 +340,21 @@ class _Stream:
         self.process_name: str | None = None  # "Process name: X" waiting for its "Exit code: N"
 
     def settle(self, last: bytes = b"") -> bytes:
-        """Apply the kept overwrites (and `last`) to the line; returns it. Only after a scan."""
+        """Apply the kept overwrites (and `last`, a text) to the line; returns it. Only after a scan."""
         segs = self.segs
-        # The common line: no \r before its \n.
-        if not segs and last and (not self.open or (len(last) >= len(self.open) and last.isascii())):
-            self.scanned = 0
-            return last
-        if last:
-            segs.append(last)
         if segs:
-            self.open = _overlay_all(self.open, segs)
+            # Trailing \b only move the cursor before the \r: they go with it.
+            texts = list(map(bytes.rstrip, segs, repeat(b"\r\x08")))
+            if b"\x08" in b"".join(texts):
+                texts = [_apply_backspaces(t) if b"\x08" in t else t for t in texts]
+            if last:
+                texts.append(last)
+            self.open = _overlay_all(self.open, texts)
             segs.clear()
             self.seqs.clear()
+        elif last:
+            opened = self.open
+            self.open = last if not opened else _overlay_all(opened, [last])
         self.scanned = 0
         return self.open
 
@@ -507,25 +512,17 @@ class LogStream:
                     else:
                         stream = self._default or self._default_stream()
             if body[-1] == 13:  # \r: the line goes on, overwritten from column 0
-                # Trailing \b only move the cursor before the \r: strip them with the \r.
-                text = body.rstrip(b"\r\x08")
-                if text:
-                    if b"\x08" in text:
-                        text = _apply_backspaces(text)
-                    seq += 1
-                    stream.segs.append(text)
-                    stream.seqs.append(seq)
+                # Kept raw: its text is worked out only if it is looked at (see _Stream).
+                seq += 1
+                stream.segs.append(body)
+                stream.seqs.append(seq)
                 cont = stream
                 continue
             self._seq = seq
             if body[-2:-1] == b"\r":  # "\r\n": the \r segment, then an empty \n one
-                text = body[:-2].rstrip(b"\x08")
-                if b"\x08" in text:
-                    text = _apply_backspaces(text)
-                if text:
-                    self._seq += 1
-                    stream.segs.append(text)
-                    stream.seqs.append(self._seq)
+                self._seq += 1
+                stream.segs.append(body[:-1])
+                stream.seqs.append(self._seq)
                 text = b""
             else:
                 text = body[:-1]
@@ -619,7 +616,8 @@ class LogStream:
             if end > stream.scanned:
                 match = _BAR.match
                 for i in range(end - 1, stream.scanned - 1, -1):
-                    bar = match(segs[i])
+                    text = _segment_text(segs[i])
+                    bar = match(text) if text else None
                     if bar is not None:
                         found.append((stream.seqs[i], stream, bar))
                         break
@@ -839,7 +837,12 @@ def _overlay_all(line: bytes, segs: list[bytes]) -> bytes:
     Columns are characters. Tools that rewrite a line pad it to the old width (Keras does), so the
     last segment usually covers everything before it and the answer is found by `len` alone.
     """
-    last = segs[-1]
+    k = len(segs) - 1
+    while k >= 0 and not segs[k]:
+        k -= 1  # an empty segment (a bare \r) changes nothing
+    if k < 0:
+        return line
+    last = segs[k]
     if last.isascii():
         longest = max(map(len, segs))
         if len(last) >= longest and len(last) >= len(line):
@@ -849,9 +852,16 @@ def _overlay_all(line: bytes, segs: list[bytes]) -> bytes:
             return last
     text = line.decode("utf-8", "replace")
     for seg in segs:
-        new = seg.decode("utf-8", "replace")
-        text = new if len(new) >= len(text) else new + text[len(new) :]
+        if seg:
+            new = seg.decode("utf-8", "replace")
+            text = new if len(new) >= len(text) else new + text[len(new) :]
     return text.encode("utf-8")
+
+
+def _segment_text(body: bytes) -> bytes:
+    """The text of a kept \r segment: what a terminal shows of it."""
+    text = body.rstrip(b"\r\x08")
+    return _apply_backspaces(text) if b"\x08" in text else text
 
 
 def _finite(value: float | int | None) -> float | int | None:
