@@ -6,7 +6,7 @@
 Targets: at least 100 MB/s, and peak memory under 100 MB, on a horovodrun log. The log is made of real
 output: a recorded `horovodrun -np 2` run of our trainer (200 steps per epoch and worker: progress bars
 with their \\r and \\b runs, epoch ends, checkpoint messages, the test result) repeated to --size-mb in a
-temporary folder. `--source tests/data/logs/np2-verbose1.log` (20-step epochs, so five times the lines and
+temporary folder. `--source tests/data/logs/np2-verbose1.log` (20-step epochs, so seven times the lines and
 epoch ends per MB) is the worst case we have. Each run parses the whole file in a fresh process, reading it
 in 1 MiB chunks as `bai logs summarize` does, and reports wall-clock and CPU throughput and the process's
 peak resident memory; a process that only reads the file (same chunks, no parsing) gives the baseline
