@@ -15,7 +15,10 @@ LOGS = Path(__file__).parent / "data" / "logs"
 SAMPLE = LOGS / "horovodrun-np2-sample.log"
 
 
-def test_table_shows_each_worker_the_epochs_and_the_test_result(capsys: pytest.CaptureFixture[str]) -> None:
+def test_table_shows_each_worker_the_epochs_and_the_test_result(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("BAI_OUTPUT", raising=False)
     assert main(["logs", "summarize", str(SAMPLE)]) == 0
     out = capsys.readouterr().out
     lines = out.splitlines()
@@ -58,7 +61,10 @@ def test_query_applies_to_the_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert json.loads(capsys.readouterr().out) == 3
 
 
-def test_failed_rank_is_shown(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_failed_rank_is_shown(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("BAI_OUTPUT", raising=False)
     log = tmp_path / "stdout.txt"
     log.write_bytes((LOGS / "np2-failing-rank.log").read_bytes())
     assert main(["logs", "summarize", str(log)]) == 0
@@ -67,7 +73,10 @@ def test_failed_rank_is_shown(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert json.loads(capsys.readouterr().out)["failed"] == [{"rank": "1", "exit_code": 1}]
 
 
-def test_a_log_without_training_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_log_without_training_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("BAI_OUTPUT", raising=False)
     log = tmp_path / "empty.txt"
     log.write_bytes(b"starting\n")
     assert main(["logs", "summarize", str(log)]) == 0
