@@ -119,3 +119,15 @@ def test_console_or_command(argv: list[str], console: bool, command: list[str]) 
     from tui.cli import console_or_command
 
     assert console_or_command(argv) == (console, command)
+
+
+def test_jsonc_colours_only_a_terminal() -> None:
+    import re
+
+    from tui.output import colour_json
+
+    text = json.dumps({"name": "c", "count": 2, "ok": True, "none": None}, indent=2)
+    coloured = colour_json(text)
+    assert "\x1b[94m" in coloured and "\x1b[32m" in coloured and "\x1b[36m" in coloured
+    assert re.sub(r"\x1b\[\d+m", "", coloured) == text
+    assert printed(CLUSTER, "jsonc") == printed(CLUSTER, "json")  # a StringIO is no terminal: plain JSON
