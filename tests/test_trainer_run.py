@@ -140,10 +140,10 @@ def model_report(model_path: Path, data_dir: Path, home: Path) -> dict[str, obje
 
 
 @pytest.fixture(scope="session")
-def shared_root(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+def shared_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A folder every xdist worker of this session sees (the documented xdist pattern)."""
     base = tmp_path_factory.getbasetemp()
-    return base.parent if worker_id != "master" else base
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
 
 def once(shared_root: Path, name: str, produce: Callable[[Path], Run]) -> Run:
