@@ -103,6 +103,12 @@ async def until(pilot, condition: Callable[[], object], timeout: float = 10.0, w
         await pilot.pause(0.05)
 
 
+async def job_form(pilot, app: BaiApp) -> JobForm:  # type: ignore[no-untyped-def]
+    """The job form, once mounted (the app mounts it just after the first paint)."""
+    await until(pilot, lambda: app.query(JobForm) and app.query_one(JobForm).is_ready, what="the job form")
+    return app.query_one(JobForm)
+
+
 def labels(app: BaiApp) -> list[str]:
     """Every visible tree line's text, depth-first."""
     out: list[str] = []
@@ -121,7 +127,7 @@ async def go_to(pilot, app: BaiApp, *names: str) -> None:  # type: ignore[no-unt
     """Move the cursor down the tree by names, opening each level with the right arrow."""
     for index, name in enumerate(names):
 
-        def visible() -> bool:
+        def visible(name: str = name) -> bool:
             return any(name in text for text in labels(app))
 
         await until(pilot, visible, what=f"{name} in the tree")
@@ -255,7 +261,7 @@ async def test_resize_asks_for_the_target(backend) -> None:  # type: ignore[no-u
         await until(pilot, lambda: app.nodes.cell(CLUSTER, "target") == "1", what="target 1")
 
 
-# ---------------------------------------------------------------------------------------------- create / delete
+# ------------------------------------------------------------------------------------------ create / delete
 
 
 async def test_create_workspace_experiment_cluster_share_and_folder(backend) -> None:  # type: ignore[no-untyped-def]
@@ -354,7 +360,7 @@ async def test_job_form_is_prefilled_from_job_json(backend, tmp_path: Path) -> N
     path = write_job(tmp_path)
     app = make_app(backend, job_path=path)
     async with app.run_test(size=SIZE) as pilot:
-        form = app.query_one(JobForm)
+        form = await job_form(pilot, app)
         await until(pilot, lambda: form.path == path, what="the file in the form")
         assert app.query_one("#tabs").active == "job"
         values = {
@@ -386,7 +392,7 @@ async def test_job_form_is_prefilled_from_job_json(backend, tmp_path: Path) -> N
 async def test_job_form_shows_each_error_next_to_its_field(backend, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     app = make_app(backend, job_path=write_job(tmp_path))
     async with app.run_test(size=SIZE) as pilot:
-        form = app.query_one(JobForm)
+        form = await job_form(pilot, app)
         await until(pilot, lambda: form.path is not None)
         form.set_value("node_count", "four")
         form.set_value("std_out_err_path_prefix", "")
@@ -407,7 +413,7 @@ async def test_save_writes_the_edited_job_json_back(backend, tmp_path: Path) -> 
     path = write_job(tmp_path)
     app = make_app(backend, job_path=path)
     async with app.run_test(size=SIZE) as pilot:
-        form = app.query_one(JobForm)
+        form = await job_form(pilot, app)
         await until(pilot, lambda: form.path == path)
         form.set_value("node_count", "2")
         form.set_value("environment", "EPOCHS=2\nDATA=/data")
@@ -421,7 +427,7 @@ async def test_save_writes_the_edited_job_json_back(backend, tmp_path: Path) -> 
                 else False
             ),
             what="the palette hit",
-        )  # noqa: E501
+        )
         await pilot.press("enter")
         await until(
             pilot, lambda: json.loads(path.read_text())["properties"]["nodeCount"] == 2, what="the file"
@@ -456,7 +462,7 @@ async def test_submit_creates_the_job_selects_it_and_shows_its_log(backend, tmp_
     async with app.run_test(size=SIZE) as pilot:
         await go_to(pilot, app, GROUP, WORKSPACE, EXPERIMENT)
         await pilot.press("down")  # the cluster: fills the form's cluster field
-        form = app.query_one(JobForm)
+        form = await job_form(pilot, app)
         await until(pilot, lambda: form._value("target.cluster") == CLUSTER)
         form.set_value("target.name", "hello")
         form.set_value("target.storage_account", ACCOUNT)
@@ -548,7 +554,7 @@ async def test_live_log_rows_chart_search_and_follow(backend, tmp_path: Path) ->
         assert log.following
 
 
-# ---------------------------------------------------------------------------------------------- palette, keys, looks
+# ------------------------------------------------------------------------------------- palette, keys, looks
 
 
 async def test_every_action_has_a_key_an_id_and_a_palette_entry(backend) -> None:  # type: ignore[no-untyped-def]
@@ -669,3 +675,18 @@ def test_starting_the_console_imports_neither_tensorflow_nor_the_azure_sdk(home:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+async def test_pollers_keep_working_while_a_dialog_is_open(backend) -> None:  # type: ignore[no-untyped-def]
+    """Regression: app-level queries hit the dialog's screen; pollers must reach the main screen's panes."""
+    app = make_app(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await go_to(pilot, app, GROUP, WORKSPACE, CLUSTER)
+        await pilot.press("z")  # a dialog opens before the job form is mounted and stays over several polls
+        assert isinstance(app.screen, FormDialog)
+        polls = app.nodes.polls
+        await backend.clusters.resize(ClusterRef(GROUP, WORKSPACE, CLUSTER), 3)
+        await until(pilot, lambda: app.nodes.polls > polls + 3, what="the node table to keep polling")
+        await pilot.press("escape")
+        await until(pilot, lambda: app.nodes.cell(CLUSTER, "target") == "3")
+        await job_form(pilot, app)

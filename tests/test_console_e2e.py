@@ -17,7 +17,13 @@ from tui.widgets.job_form import JobForm
 from tui.widgets.live_log import LiveLog
 
 TRAINER = Path(__file__).resolve().parent.parent / "trainer" / "cifar_cnn_distributed.py"
-GROUP, WORKSPACE, EXPERIMENT, CLUSTER, ACCOUNT = "batchai.horovod", "batchaidev", "cifar", "nc6cluster", "baistore"
+GROUP, WORKSPACE, EXPERIMENT, CLUSTER, ACCOUNT = (
+    "batchai.horovod",
+    "batchaidev",
+    "cifar",
+    "nc6cluster",
+    "baistore",
+)
 EPOCHS = 2
 
 
@@ -34,9 +40,14 @@ def tutorial_job(path: Path) -> Path:
                 " --max-train-images 128 --max-test-images 32",
             },
             "stdOutErrPathPrefix": root,
-            "mountVolumes": {"azureFileShares": [{
-                "azureFileUrl": "https://<AZURE_BATCHAI_STORAGE_ACCOUNT>.file.core.windows.net/myshare",
-                "relativeMountPath": "myshare"}]},
+            "mountVolumes": {
+                "azureFileShares": [
+                    {
+                        "azureFileUrl": "https://<AZURE_BATCHAI_STORAGE_ACCOUNT>.file.core.windows.net/myshare",
+                        "relativeMountPath": "myshare",
+                    }
+                ]
+            },
         },
     }
     path.write_text(json.dumps(document, indent=4))
@@ -44,7 +55,9 @@ def tutorial_job(path: Path) -> Path:
 
 
 @pytest.mark.slow
-async def test_submit_a_two_worker_job_and_watch_it_train(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_submit_a_two_worker_job_and_watch_it_train(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("BAI_HOME", str(tmp_path / "home"))
     backend = open_backend("local")
     await backend.groups.create(GROUP, "eastus")
@@ -58,10 +71,14 @@ async def test_submit_a_two_worker_job_and_watch_it_train(tmp_path: Path, monkey
     data = write_cifar_dataset(tmp_path / "data", train_per_batch=30, test_images=32, batches=5)
     await backend.storage.upload_directory(ACCOUNT, "myshare", "cifar/data", data)
 
-    app = BaiApp(backend, job_path=tutorial_job(tmp_path / "job.json"), poll_seconds=0.5, node_poll_seconds=0.5,
-                 remember_theme=False)
+    app = BaiApp(
+        backend,
+        job_path=tutorial_job(tmp_path / "job.json"),
+        poll_seconds=0.5,
+        node_poll_seconds=0.5,
+        remember_theme=False,
+    )
     async with app.run_test(size=(100, 30)) as pilot:
-        form = app.query_one(JobForm)
         loop = asyncio.get_running_loop()
 
         async def until(condition, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
@@ -71,14 +88,28 @@ async def test_submit_a_two_worker_job_and_watch_it_train(tmp_path: Path, monkey
                     raise AssertionError(f"timed out waiting for {what}")
                 await pilot.pause(0.2)
 
-        await until(lambda: form.path is not None, 10, "the job.json in the form")
+        await until(
+            lambda: app.query(JobForm) and app.query_one(JobForm).path is not None, 20, "the job.json"
+        )
+        form = app.query_one(JobForm)
         assert form._value("node_count") == "2"
-        for name, value in (("resource_group", GROUP), ("workspace", WORKSPACE), ("experiment", EXPERIMENT),
-                            ("cluster", CLUSTER), ("name", "cifar_distributed"), ("storage_account", ACCOUNT)):
+        for name, value in (
+            ("resource_group", GROUP),
+            ("workspace", WORKSPACE),
+            ("experiment", EXPERIMENT),
+            ("cluster", CLUSTER),
+            ("name", "cifar_distributed"),
+            ("storage_account", ACCOUNT),
+        ):
             form.set_value(f"target.{name}", value)
         await pilot.press("s")
-        await until(lambda: app.tree.cursor_node is not None and app.tree.cursor_node.data.name == "cifar_distributed",
-                    30, "the new job selected in the tree")
+        await until(
+            lambda: (
+                app.tree.cursor_node is not None and app.tree.cursor_node.data.name == "cifar_distributed"
+            ),
+            30,
+            "the new job selected in the tree",
+        )
         log = app.query_one(LiveLog)
         assert app.query_one("#tabs").active == "log"
 

@@ -11,6 +11,7 @@ models on first use), which keeps the first paint under a second on a jump box.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
@@ -18,11 +19,11 @@ import sys
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import App, ComposeResult, SystemCommand
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
@@ -40,6 +41,7 @@ from tui.widgets.task_bar import Task, TaskBar
 
 DEFAULT_LOCATION = "eastus"
 JOB_POLL_SECONDS = 3.0
+FORM_DELAY_SECONDS = 0.3
 
 
 @dataclass(frozen=True)
@@ -173,7 +175,7 @@ class BaiApp(App[int]):
     TITLE = "bai"
     CSS_PATH = "app.tcss"
     COMMANDS = App.COMMANDS | {ConsoleCommands}
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding(spec.key, spec.action, spec.title.split(" /")[0], show=spec.show, id=spec.binding_id)
         for spec in ACTIONS
     ]
@@ -198,6 +200,7 @@ class BaiApp(App[int]):
         self.node_poll_seconds = node_poll_seconds
         self.remember_theme = remember_theme
         self.open_job_ref: Any = None
+        self._form_waiting: list[Callable[[JobForm], None]] = []
         for entry in themes.THEMES:
             self.register_theme(entry)
         self._startup_theme = theme or themes.load_theme_choice() or themes.DEFAULT_THEME
@@ -209,23 +212,31 @@ class BaiApp(App[int]):
     # ------------------------------------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
+        # Kept as attributes: app.query_one() searches the *top* screen, which is a dialog while one is open.
+        self.pane_tree = ResourceTree(self.backend, id="tree")
+        self.pane_nodes = NodeTable(
+            self.backend,
+            id="node-table",
+            **({"poll_seconds": self.node_poll_seconds} if self.node_poll_seconds else {}),
+        )
+        self.pane_details = Static("", id="details", markup=False)
+        self.pane_job_slot = Vertical(id="job-slot")  # the form is mounted just after the first paint
+        self.pane_live_log = LiveLog(id="live-log")
+        self.pane_tabs = TabbedContent(id="tabs", initial="nodes")
+        self.pane_task_bar = TaskBar(id="task-bar")
         yield Header(show_clock=False, icon="≡")
         with Horizontal(id="body"):
             with Vertical(id="tree-pane"):
-                yield ResourceTree(self.backend, id="tree")
-            with TabbedContent(id="tabs", initial="nodes"):
+                yield self.pane_tree
+            with self.pane_tabs:
                 with TabPane("Nodes 1", id="nodes"):
-                    yield NodeTable(
-                        self.backend,
-                        id="node-table",
-                        **({"poll_seconds": self.node_poll_seconds} if self.node_poll_seconds else {}),
-                    )
-                    yield Static("", id="details", markup=False)
+                    yield self.pane_nodes
+                    yield self.pane_details
                 with TabPane("Job 2", id="job"):
-                    yield JobForm(id="job-form")
+                    yield self.pane_job_slot
                 with TabPane("Log 3", id="log"):
-                    yield LiveLog(id="live-log")
-        yield TaskBar(id="task-bar")
+                    yield self.pane_live_log
+        yield self.pane_task_bar
         yield Footer()
 
     def on_mount(self) -> None:
@@ -234,10 +245,38 @@ class BaiApp(App[int]):
             self.set_keymap(self._keymap)
         self.theme_changed_signal.subscribe(self, self._theme_changed)
         self._install_signal_handlers()
-        self.query_one(ResourceTree).focus()
+        self.pane_tree.focus()
         self.set_interval(self.poll_seconds, self._poll_jobs)
+        self.set_timer(FORM_DELAY_SECONDS, self._mount_form)
         if self.job_path is not None:
             self.load_job_file(self.job_path)
+
+    def _mount_form(self) -> None:
+        """Mount the job form (the biggest pane) once the first screen and its footer are drawn."""
+        slot = self.pane_job_slot
+        if self._closing or not slot.is_attached:
+            return
+        if not slot.children:
+            slot.mount(JobForm(id="job-form"))
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "job":
+            self._mount_form()
+
+    def with_form(self, use: Callable[[JobForm], None]) -> None:
+        """Run `use` on the job form now, or once it is mounted (that happens just after the first paint)."""
+        forms = self.pane_job_slot.query(JobForm)
+        if forms and forms.first().is_ready:
+            use(forms.first())
+        else:
+            self._form_waiting.append(use)
+
+    @on(JobForm.Ready)
+    def _form_ready(self, event: JobForm.Ready) -> None:
+        waiting, self._form_waiting = self._form_waiting, []
+        for use in waiting:
+            use(event.form)
 
     def _install_signal_handlers(self) -> None:
         """Leave cleanly when the SSH session or terminal goes away (SIGHUP) or on SIGTERM."""
@@ -245,37 +284,30 @@ class BaiApp(App[int]):
 
         loop = asyncio.get_running_loop()
         for number in (signal.SIGHUP, signal.SIGTERM):
-            try:
+            # not the main thread (tests) or not a Unix loop: nothing to install
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
                 loop.add_signal_handler(number, self._hang_up)
-            except (NotImplementedError, RuntimeError, ValueError):
-                pass  # not the main thread (tests) or not a Unix loop: nothing to install
 
     def _hang_up(self) -> None:
         self.exit(0)
 
     async def on_unmount(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # closing must never stop the exit
             await self.backend.close()
-        except Exception:
-            pass  # closing must never stop the exit
 
     # ------------------------------------------------------------------------------------------ helpers
 
     @property
     def tree(self) -> ResourceTree:
-        return self.query_one(ResourceTree)
-
-    @property
-    def form(self) -> JobForm:
-        return self.query_one(JobForm)
+        return self.pane_tree
 
     @property
     def live_log(self) -> LiveLog:
-        return self.query_one(LiveLog)
+        return self.pane_live_log
 
     @property
     def nodes(self) -> NodeTable:
-        return self.query_one(NodeTable)
+        return self.pane_nodes
 
     def action_specs(self) -> tuple[ActionSpec, ...]:
         return ACTIONS
@@ -296,17 +328,18 @@ class BaiApp(App[int]):
         yield from super().get_system_commands(screen)
 
     def run_task(self, label: str, work_fn: Callable[[Task], Awaitable[Any]]) -> None:
-        """Run backend work in a worker with a progress line; errors become notifications, never tracebacks."""
+        """Run backend work in a worker with a progress line; errors become notifications, not tracebacks."""
         self._run_task(label, work_fn)
 
     @work(group="tasks", exit_on_error=False)
     async def _run_task(self, label: str, work_fn: Callable[[Task], Awaitable[Any]]) -> None:
-        bar = self.query_one(TaskBar)
+        bar = self.pane_task_bar
         task = bar.start(label)
         try:
             await work_fn(task)
         except JobSpecError as error:
-            self.form.show_errors(error.errors)
+            errors = error.errors
+            self.with_form(lambda form: form.show_errors(errors))
             self.notify(
                 f"{label}: the job spec has {len(error.errors)} problem(s), marked in the job form. "
                 "Fix them and press s again.",
@@ -368,14 +401,16 @@ class BaiApp(App[int]):
             self.nodes.show_workspace(
                 item.group, item.workspace, item.name if item.kind == "cluster" else None
             )
-        self.form.prefill_target(
-            resource_group=item.group,
-            workspace=item.workspace,
-            experiment=item.experiment,
-            cluster=item.name if item.kind == "cluster" else "",
-            storage_account=item.account,
+        self.with_form(
+            lambda form: form.prefill_target(
+                resource_group=item.group,
+                workspace=item.workspace,
+                experiment=item.experiment,
+                cluster=item.name if item.kind == "cluster" else "",
+                storage_account=item.account,
+            )
         )
-        self.query_one("#details", Static).update(describe_item(item))
+        self.pane_details.update(describe_item(item))
 
     @on(ResourceTree.NodeSelected)
     def _selected(self, event: ResourceTree.NodeSelected[Item]) -> None:
@@ -393,7 +428,7 @@ class BaiApp(App[int]):
 
         state = getattr(item.obj, "execution_state", "")
         self.live_log.open_source(source, f"job {ref.name}", getattr(state, "value", str(state)))
-        self.query_one(TabbedContent).active = "log"
+        self.pane_tabs.active = "log"
 
     # ------------------------------------------------------------------------------------------ polling
 
@@ -432,17 +467,17 @@ class BaiApp(App[int]):
         self.notify("Refreshing…", timeout=1)
 
     def action_show_tab(self, tab: str) -> None:
-        self.query_one(TabbedContent).active = tab
+        self.pane_tabs.active = tab
 
     def action_toggle_follow(self) -> None:
         self.live_log.toggle_follow()
 
     def action_search_log(self) -> None:
-        self.query_one(TabbedContent).active = "log"
+        self.pane_tabs.active = "log"
         self.live_log.begin_search()
 
     def action_toggle_stderr(self) -> None:
-        self.query_one(TabbedContent).active = "log"
+        self.pane_tabs.active = "log"
         self.live_log.toggle_stderr()
 
     def action_next_theme(self) -> None:
@@ -849,51 +884,67 @@ class BaiApp(App[int]):
         self.confirm(f"Delete {what}? This cannot be undone.", confirmed, "Delete")
 
     def action_open_job_file(self) -> None:
-        default = str(self.form.path or Path.cwd() / "job.json")
-        self.ask(
-            "Open job.json",
-            [FormField("path", "Path", default, check=required("path"))],
-            lambda values: self.load_job_file(Path(values["path"]).expanduser()),
-            "Open",
-        )
+        def open_dialog(form: JobForm) -> None:
+            self.ask(
+                "Open job.json",
+                [
+                    FormField(
+                        "path", "Path", str(form.path or Path.cwd() / "job.json"), check=required("path")
+                    )
+                ],
+                lambda values: self.load_job_file(Path(values["path"]).expanduser()),
+                "Open",
+            )
+
+        self.with_form(open_dialog)
 
     def load_job_file(self, path: Path) -> None:
-        try:
-            self.form.load_file(path)
-        except (OSError, ValueError) as error:
-            self.notify(str(error), title="Cannot open job.json", severity="error", timeout=8)
-            return
-        self.query_one(TabbedContent).active = "job"
-        self.notify(f"Loaded {path}", timeout=2)
+        def load(form: JobForm) -> None:
+            try:
+                form.load_file(path)
+            except (OSError, ValueError) as error:
+                self.notify(str(error), title="Cannot open job.json", severity="error", timeout=8)
+                return
+            self.pane_tabs.active = "job"
+            self.notify(f"Loaded {path}", timeout=2)
+
+        self.with_form(load)
 
     def action_save_job_file(self) -> None:
-        if self.form.path is None:
-            self.ask(
-                "Save job.json as",
-                [FormField("path", "Path", str(Path.cwd() / "job.json"), check=required("path"))],
-                lambda values: self._save_job(Path(values["path"]).expanduser()),
-                "Save",
-            )
-        else:
-            self._save_job(None)
+        def save(form: JobForm) -> None:
+            if form.path is None:
+                self.ask(
+                    "Save job.json as",
+                    [FormField("path", "Path", str(Path.cwd() / "job.json"), check=required("path"))],
+                    lambda values: self._save_job(form, Path(values["path"]).expanduser()),
+                    "Save",
+                )
+            else:
+                self._save_job(form, None)
 
-    def _save_job(self, path: Path | None) -> None:
+        self.with_form(save)
+
+    def _save_job(self, form: JobForm, path: Path | None) -> None:
         try:
-            written = self.form.save(path)
+            written = form.save(path)
         except (OSError, ValueError) as error:
             self.notify(str(error), title="Not saved", severity="error", timeout=8)
             return
         self.notify(f"Saved {written}", timeout=3)
 
     def action_submit(self) -> None:
-        self.query_one(TabbedContent).active = "job"
-        if not self.form.request_submit():
-            self.notify(
-                "The job form has problems, marked next to each field: fix them and press s again.",
-                title="Not submitted",
-                severity="error",
-                timeout=6,
-            )
+        self.pane_tabs.active = "job"
+
+        def submit(form: JobForm) -> None:
+            if not form.request_submit():
+                self.notify(
+                    "The job form has problems, marked next to each field: fix them and press s again.",
+                    title="Not submitted",
+                    severity="error",
+                    timeout=6,
+                )
+
+        self.with_form(submit)
 
     @on(JobForm.Submit)
     def _submit(self, event: JobForm.Submit) -> None:
@@ -963,10 +1014,8 @@ async def ensure_directory(storage: Any, account: str, share: str, path: str) ->
 
     parts = [part for part in path.split("/") if part]
     for depth in range(1, len(parts) + 1):
-        try:
+        with contextlib.suppress(ConflictError):  # already there
             await storage.create_directory(account, share, "/".join(parts[:depth]))
-        except ConflictError:
-            pass  # already there
 
 
 def describe_item(item: Item) -> str:

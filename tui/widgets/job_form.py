@@ -16,6 +16,7 @@ from typing import Any
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.timer import Timer
 from textual.widgets import Collapsible, Input, Label, Select, Static, TextArea
@@ -87,6 +88,13 @@ class JobForm(Vertical):
     JobForm Collapsible { padding: 0; }
     """
 
+    class Ready(Message):
+        """Posted once mounted (the app mounts the form lazily, after the first paint)."""
+
+        def __init__(self, form: JobForm) -> None:
+            super().__init__()
+            self.form = form
+
     class Submit(Message):
         def __init__(self, document: dict[str, Any], target: JobTarget) -> None:
             super().__init__()
@@ -100,6 +108,7 @@ class JobForm(Vertical):
         self._validate_timer: Timer | None = None
         self._filling = False
         self.errors: dict[str, list[str]] = {}
+        self.is_ready = False
 
     # ------------------------------------------------------------------------------------------ layout
 
@@ -134,7 +143,18 @@ class JobForm(Vertical):
         yield Static("", id=f"e-{dom}", classes="error -empty", markup=False)
 
     def on_mount(self) -> None:
-        self._fill(self.fields)
+        # Inner widgets (the Select's label) finish mounting a frame later: fill in the values then.
+        self.call_after_refresh(self._ready)
+
+    def _ready(self) -> None:
+        if self.app._closing or not self.is_attached:
+            return  # the console is closing: nothing to fill
+        try:
+            self._fill(self.fields)
+        except NoMatches:
+            return  # torn down before its children were composed (the app is closing)
+        self.is_ready = True
+        self.post_message(self.Ready(self))
 
     # ------------------------------------------------------------------------------------------ values
 
@@ -154,7 +174,8 @@ class JobForm(Vertical):
         if isinstance(widget, TextArea):
             widget.load_text(value)
         elif isinstance(widget, Select):
-            widget.value = value
+            if widget.value != value:
+                widget.value = value
         else:
             widget.value = value
 
@@ -264,6 +285,8 @@ class JobForm(Vertical):
 
     def show_errors(self, errors: list[FieldError]) -> None:
         """Put each message under its field; open the advanced fold when one lands there."""
+        if self.app._closing or not self.is_attached:
+            return  # a late validation while the console closes
         toolkit = self._value("toolkit")
         grouped: dict[str, list[str]] = {}
         for error in errors:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import AsyncIterator, Callable
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.reactive import reactive
 from textual.widgets import Input, Log, Static
@@ -56,7 +57,7 @@ class LiveLog(Vertical):
     LiveLog #log-search.-visible { display: block; }
     LiveLog Log { height: 1fr; min-height: 3; border-top: solid $primary; }
     """
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close_search", "Close search", show=False, id="log.close_search"),
     ]
 
@@ -77,6 +78,7 @@ class LiveLog(Vertical):
         self._pending: deque[str] = deque(maxlen=max_lines)
         self._dirty = False
         self._search_term = ""
+        self._shown_title = ""
         self._search_from = -1
 
     def compose(self) -> ComposeResult:
@@ -181,7 +183,10 @@ class LiveLog(Vertical):
         note = "no training progress yet" if self.finished else "waiting for the first progress bar…"
         self.query_one(ProgressRows).update_ranks(self.stream.ranks, note)
         self.query_one(EpochChart).set_history(history_of(self.stream.ranks))
-        self.query_one("#log-title", Static).update(self.title_text())
+        title = self.title_text()
+        if title != self._shown_title:
+            self._shown_title = title
+            self.query_one("#log-title", Static).update(title)
 
     def title_text(self) -> str:
         parts = [self.job_title, self.file_name, "following" if self.following else "paused (p resumes)"]

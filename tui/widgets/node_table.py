@@ -58,7 +58,10 @@ def idle_hint(clusters: list[Cluster]) -> str:
     if not idle:
         return ""
     names = ", ".join(f"{c.name} ({c.node_state_counts.idle_node_count} idle)" for c in idle)
-    return f"⚠ idle nodes still allocated: {names}. Select the cluster and press 0 to scale to 0 and stop paying."
+    return (
+        f"⚠ idle nodes still allocated: {names}. "
+        "Select the cluster and press 0 to scale to 0 and stop paying."
+    )
 
 
 class NodeTable(Vertical):
@@ -93,7 +96,7 @@ class NodeTable(Vertical):
         return self.query_one("#nodes-table", DataTable)
 
     def show_workspace(self, resource_group: str, workspace: str, cluster: str | None = None) -> None:
-        """Follow this workspace's clusters (and put the cursor on `cluster`); restarts the poller on change."""
+        """Follow this workspace's clusters (cursor on `cluster`); restarts the poller on a new workspace."""
         self.selected = cluster
         key = (resource_group, workspace)
         if key != self.workspace:

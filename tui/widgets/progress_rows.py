@@ -56,41 +56,36 @@ def _rank_sort_key(name: str) -> tuple[int, str]:
 
 def progress_line(name: str, rank: RankProgress, width: int, slowest: bool) -> list[tuple[str, str] | str]:
     """The parts of one worker's row, fitted to `width` cells (less important fields go first)."""
-    label = f"w{name}" if name.isdigit() else name
+    label = (f"w{name}" if name.isdigit() else name).ljust(3)
     epoch = f"ep {rank.epoch or 0}/{rank.epochs or '?'}"
     steps = f"{rank.step or 0}/{rank.steps or '?'}"
     eta = f"ETA {format_eta(rank.eta_seconds)}"
     loss_value = _metric(rank.metrics, "loss")
     acc_value = _metric(rank.metrics, "accuracy", "acc")
-    loss = f"loss {loss_value:.4f}" if loss_value is not None else "loss –"
-    acc = f"acc {acc_value:.4f}" if acc_value is not None else "acc –"
+    loss = f"loss {loss_value:.3f}" if loss_value is not None else "loss –"
+    acc = f"acc {acc_value:.3f}" if acc_value is not None else "acc –"
     speed = f"{rank.steps_per_second:.1f} st/s" if rank.steps_per_second else "– st/s"
+    optional = [steps, eta, speed]
+    drop_order = [steps, speed, eta]  # the first to go when the row is too narrow (the bar shows steps)
     mark = SLOW_MARK if slowest else ""
-    optional = [speed, eta, steps]  # dropped in this order when narrow
+    min_bar = 6
     while True:
-        fixed = [label, epoch, *reversed(optional), loss, acc]
-        used = sum(len(part) + 1 for part in fixed) + (len(mark) + 1 if mark else 0)
-        bar_width = width - used - 2
-        if bar_width >= 8 or not optional:
+        words = [label, epoch, *optional, loss, acc, *([mark] if mark else [])]
+        fixed = sum(len(word) for word in words) + len(words)  # one space after each word, 2 for [ ]
+        bar_width = width - fixed - 2
+        if bar_width >= min_bar or not drop_order:
             break
-        optional.pop(0)
+        optional.remove(drop_order.pop(0))
+    if bar_width < min_bar and mark:
+        mark = "◀"
+        bar_width += len(SLOW_MARK) - 1
     bar_width = max(3, min(30, bar_width))
-    fraction = 0.0
-    if rank.steps:
-        fraction = min(1.0, (rank.step or 0) / rank.steps)
+    fraction = min(1.0, (rank.step or 0) / rank.steps) if rank.steps else 0.0
     filled = round(fraction * bar_width)
     bar = "█" * filled + "░" * (bar_width - filled)
-    parts: list[tuple[str, str] | str] = [
-        (label.ljust(3), "bold"),
-        " ",
-        epoch,
-        " ",
-        ("[" + bar + "]", "$primary"),
-    ]
-    shown = [steps, eta, speed]
-    for text in shown:
-        if text in optional:
-            parts += [" ", text]
+    parts: list[tuple[str, str] | str] = [(label, "bold"), " ", epoch, " ", ("[" + bar + "]", "$primary")]
+    for text in optional:
+        parts += [" ", text]
     parts += [" ", (loss, "$warning"), " ", (acc, "$success")]
     if mark:
         parts += [" ", (mark, "bold $error")]
@@ -101,7 +96,7 @@ class ProgressRows(Widget):
     """Renders the parser's per-rank state; `update_ranks` is cheap to call often (it only marks dirty)."""
 
     DEFAULT_CSS = """
-    ProgressRows { height: auto; max-height: 9; min-height: 1; }
+    ProgressRows { height: auto; max-height: 9; min-height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -110,9 +105,11 @@ class ProgressRows(Widget):
         self.note = "no training progress yet"
 
     def update_ranks(self, ranks: Mapping[str, RankProgress], note: str = "") -> None:
-        self.ranks = {name: rank for name, rank in ranks.items() if rank.epoch is not None or rank.steps}
+        fresh = {name: rank for name, rank in ranks.items() if rank.epoch is not None or rank.steps}
+        rows_changed = len(fresh) != len(self.ranks)
+        self.ranks = fresh
         self.note = note or "no training progress yet"
-        self.refresh(layout=True)
+        self.refresh(layout=rows_changed)  # a new height only when a worker appears
 
     def get_content_height(self, container, viewport, width: int) -> int:  # type: ignore[no-untyped-def]
         return max(1, len(self.ranks))

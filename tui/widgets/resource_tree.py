@@ -8,11 +8,11 @@ by a symbol and a word as well as a colour, so they read on a 16-colour or colou
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import work
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
@@ -20,7 +20,7 @@ from tui.model import ClusterRef, ExecutionState, ExperimentRef, JobRef
 
 JOB_STATE_LOOK: dict[ExecutionState, tuple[str, str]] = {
     ExecutionState.QUEUED: ("◌", "yellow"),
-    ExecutionState.RUNNING: ("▶", "cyan"),
+    ExecutionState.RUNNING: ("●", "cyan"),
     ExecutionState.TERMINATING: ("◼", "magenta"),
     ExecutionState.SUCCEEDED: ("✔", "green"),
     ExecutionState.FAILED: ("✘", "red"),
@@ -190,7 +190,7 @@ class ResourceTree(Tree[Item]):
     DEFAULT_CSS = """
     ResourceTree { width: 1fr; }
     """
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("right", "expand_node", "Expand", show=False, id="tree.expand"),
         Binding("left", "collapse_node", "Collapse", show=False, id="tree.collapse"),
     ]
@@ -401,7 +401,7 @@ class ResourceTree(Tree[Item]):
         self.move_cursor(node)
 
     async def reveal(self, chain: list[Item]) -> TreeNode[Item] | None:
-        """Open each item of `chain` in turn (reloading a level that lacks it) and put the cursor on the last."""
+        """Open each item of `chain` in turn (reloading a level lacking it); the cursor ends on the last."""
         node: TreeNode[Item] = self.root
         for item in chain:
             found = next((c for c in node.children if c.data is not None and c.data.key == item.key), None)

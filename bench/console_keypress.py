@@ -1,0 +1,103 @@
+#!/usr/bin/env python
+"""Key-press latency of the console while 8 workers each write 20 progress updates a second into the live log.
+
+    .venv/bin/python bench/console_keypress.py [--seconds 20] [--workers 8] [--rate 20]
+
+Target: p99 <= 50 ms. The app runs headless (Textual's own test driver, so the full message loop,
+layout and compositor run; only the bytes to a terminal are skipped) on a temporary local backend with the
+tutorial's resources. The live log is fed horovodrun-style Keras progress output (see console_workload.py)
+at workers x rate updates a second through the real parser, while a key press (down/up in the resource tree,
+alternating) is sent every 50 ms. Latency is from posting the key event until the screen has been refreshed
+after the key's action ran (`call_after_refresh`), i.e. the key is answered on screen.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from console_workload import make_home, workers  # noqa: E402
+
+
+async def main(seconds: float, ranks: int, rate: float) -> None:
+    await make_home()
+    from textual import events
+
+    from tui.app import BaiApp
+    from tui.services import open_backend
+    from tui.widgets.live_log import LiveLog
+    from tui.widgets.resource_tree import ResourceTree
+
+    app = BaiApp(open_backend("local"), remember_theme=False)
+    latencies: list[float] = []
+    answered = asyncio.Event()
+    sent_at = 0.0
+
+    def painted() -> None:
+        latencies.append(time.perf_counter() - sent_at)
+        answered.set()
+
+    for name in ("action_cursor_down", "action_cursor_up"):
+        original = getattr(ResourceTree, name)
+
+        def timed(self, _original=original) -> None:  # type: ignore[no-untyped-def]
+            _original(self)
+            self.app.call_after_refresh(painted)
+
+        setattr(ResourceTree, name, timed)
+
+    async with app.run_test(size=(100, 30)) as pilot:
+        tree = app.query_one(ResourceTree)
+        while not tree.root.children:
+            await pilot.pause(0.05)
+        await pilot.press("right")
+        await pilot.pause(0.5)
+        log = app.query_one(LiveLog)
+
+        def source(name: str):  # type: ignore[no-untyped-def]
+            return workers(ranks, rate, seconds + 2) if name == "stdout.txt" else workers(0, 1, 0)
+
+        log.open_source(source, "job bench", "running")
+        await pilot.pause(1.0)  # the stream is flowing
+        start = time.perf_counter()
+        key = "down"
+        while time.perf_counter() - start < seconds:
+            answered.clear()
+            sent_at = time.perf_counter()
+            app.post_message(events.Key(key, None))
+            try:
+                await asyncio.wait_for(answered.wait(), 5)
+            except TimeoutError:
+                latencies.append(5.0)
+            key = "up" if key == "down" else "down"
+            await asyncio.sleep(0.05)
+        updates = sum(rank.step or 0 for rank in log.stream.ranks.values())
+        rows = len(log.query_one("#progress").row_texts())
+    latencies.sort()
+    p50 = statistics.median(latencies) * 1000
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000
+    print(
+        f"{ranks} workers x {rate:g} updates/s for {seconds:g} s ({rows} progress rows, "
+        f"{updates} steps parsed); {len(latencies)} key presses"
+    )
+    print(
+        f"key press -> answered on screen: p50 {p50:.1f} ms, p99 {p99:.1f} ms, "
+        f"max {latencies[-1] * 1000:.1f} ms (target p99 <= 50 ms)"
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description="key latency under a busy live log")
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--rate", type=float, default=20)
+    args = parser.parse_args()
+    asyncio.run(main(args.seconds, args.workers, args.rate))

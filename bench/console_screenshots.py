@@ -1,0 +1,156 @@
+"""Make the README's SVG screenshots of the console from a real session on a temporary local backend.
+
+    .venv/bin/python bench/console_screenshots.py [--out docs/screenshots] [--no-training]
+
+It creates the tutorial's resources, submits the tutorial's job.json (2 workers, test-made CIFAR-10 data,
+3 epochs) through the job form, and saves the screens as a user would see them at 100x30. With
+--no-training, the live log replays tests/data/logs/horovodrun-np2-sample.log instead (real horovodrun
+output).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+GROUP, WORKSPACE, EXPERIMENT, CLUSTER, ACCOUNT = (
+    "batchai.horovod",
+    "batchaidev",
+    "cifar",
+    "nc6cluster",
+    "baistore",
+)
+
+
+def job_json(path: Path, epochs: int) -> Path:
+    root = "$AZ_BATCHAI_JOB_MOUNT_ROOT/myshare/cifar"
+    document = {
+        "$schema": "https://raw.githubusercontent.com/Azure/BatchAI/master/schemas/2018-05-01/job.json",
+        "properties": {
+            "nodeCount": 2,
+            "horovodSettings": {
+                "pythonScriptFilePath": f"{root}/cifar_cnn_distributed.py",
+                "commandLineArgs": f"--dir={root} --data-dir={root}/data --epochs {epochs}"
+                " --max-train-images 640 --max-test-images 64",
+            },
+            "stdOutErrPathPrefix": root,
+            "mountVolumes": {
+                "azureFileShares": [
+                    {
+                        "azureFileUrl": "https://<AZURE_BATCHAI_STORAGE_ACCOUNT>.file.core.windows.net/myshare",
+                        "relativeMountPath": "myshare",
+                    }
+                ]
+            },
+            "jobPreparation": {"commandLine": "apt update; apt install mpi-default-dev mpi-default-bin -y"},
+            "containerSettings": {"imageSourceRegistry": {"image": "tensorflow/tensorflow:1.8.0-gpu"}},
+        },
+    }
+    path.write_text(json.dumps(document, indent=4))
+    return path
+
+
+async def main(out: Path, training: bool) -> None:
+    work = Path(tempfile.mkdtemp(prefix="bai-shots-"))
+    os.environ["BAI_HOME"] = str(work / "home")
+    from tests.cifar_data import write_cifar_dataset
+    from tui.app import BaiApp
+    from tui.model import ClusterRef, ExperimentRef
+    from tui.services import open_backend
+    from tui.widgets.job_form import JobForm
+    from tui.widgets.live_log import LiveLog
+
+    backend = open_backend("local")
+    await backend.groups.create(GROUP, "eastus")
+    await backend.workspaces.create(GROUP, WORKSPACE)
+    await backend.experiments.create(ExperimentRef(GROUP, WORKSPACE, EXPERIMENT))
+    await backend.clusters.create(ClusterRef(GROUP, WORKSPACE, CLUSTER), "Standard_NC6", 2)
+    await backend.storage.create_account(GROUP, ACCOUNT, "eastus")
+    await backend.storage.create_share(ACCOUNT, "myshare")
+    await backend.storage.create_directory(ACCOUNT, "myshare", "cifar")
+    await backend.storage.upload_file(
+        ACCOUNT, "myshare", "cifar", ROOT / "trainer" / "cifar_cnn_distributed.py"
+    )
+    data = write_cifar_dataset(work / "data", train_per_batch=130, test_images=64, batches=5)
+    await backend.storage.upload_directory(ACCOUNT, "myshare", "cifar/data", data)
+
+    out.mkdir(parents=True, exist_ok=True)
+    app = BaiApp(
+        backend,
+        job_path=job_json(work / "job.json", 3),
+        poll_seconds=0.5,
+        node_poll_seconds=0.5,
+        remember_theme=False,
+    )
+    async with app.run_test(size=(100, 30)) as pilot:
+
+        async def until(condition, timeout: float = 30.0) -> None:  # type: ignore[no-untyped-def]
+            for _ in range(int(timeout / 0.2)):
+                if condition():
+                    return
+                await pilot.pause(0.2)
+            raise SystemExit(f"timed out: {condition}")
+
+        await until(lambda: app.tree.cursor_node is not None)
+        await pilot.press("1", "right")
+        await until(lambda: len(app.tree.root.children[0].children) > 1)
+        await pilot.press("down", "right")
+        await until(
+            lambda: any(n.data.kind == "cluster" for n in app.tree.root.children[0].children[0].children)
+        )
+        await pilot.press("down", "down")
+        await pilot.pause(1.0)
+        app.save_screenshot("console-tree-and-nodes.svg", str(out))
+
+        form = app.query_one(JobForm)
+        form.set_value("target.name", "cifar_distributed")
+        form.set_value("target.storage_account", ACCOUNT)
+        await pilot.press("2")
+        await pilot.pause(1.5)
+        app.save_screenshot("console-job-form.svg", str(out))
+
+        if training:
+            await pilot.press("s")
+            log = app.query_one(LiveLog)
+            await until(lambda: any(rank.epoch == 2 and rank.step for rank in log.stream.ranks.values()), 600)
+            await pilot.pause(0.5)
+            app.save_screenshot("console-live-log-running.svg", str(out))
+            await until(lambda: log.finished, 600)
+        else:
+            sample = ROOT / "tests" / "data" / "logs" / "horovodrun-np2-sample.log"
+
+            async def source(name: str):  # type: ignore[no-untyped-def]
+                yield sample.read_bytes() if name == "stdout.txt" else b""
+
+            log = app.query_one(LiveLog)
+            log.open_source(source, "job sample", "succeeded")
+            await pilot.press("3")
+            await until(lambda: log.finished)
+        await pilot.pause(0.5)
+        app.save_screenshot("console-live-log.svg", str(out))
+        app.theme = "bai-high-contrast"
+        await pilot.pause(0.5)
+        app.save_screenshot("console-high-contrast.svg", str(out))
+        app.theme = "bai-light"
+        await pilot.press("1")
+        await pilot.pause(0.5)
+        app.save_screenshot("console-light.svg", str(out))
+    await backend.close()
+    for path in sorted(out.glob("console-*.svg")):
+        print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screenshots")
+    parser.add_argument("--no-training", action="store_true")
+    arguments = parser.parse_args()
+    asyncio.run(main(arguments.out.resolve(), not arguments.no_training))
