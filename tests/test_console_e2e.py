@@ -129,6 +129,15 @@ async def test_submit_a_two_worker_job_and_watch_it_train(
         assert job.execution_state is ExecutionState.SUCCEEDED
         await until(lambda: "succeeded" in str(app.tree.cursor_node.label), 20, "the tree to show succeeded")
         assert log.stream.test is not None and log.stream.test.accuracy is not None
+        # Opened again on the finished job (Enter on it): the same rows and chart, from the file alone.
+        await pilot.press("enter")
+        await until(
+            lambda: log.finished and log.query_one("#chart").filled_epochs == EPOCHS, 60, "the replay"
+        )
+        await pilot.pause(0.3)
+        replayed = log.query_one("#progress").row_texts()
+        assert len(replayed) == 2 and all(f"ep {EPOCHS}/{EPOCHS}" in row for row in replayed), replayed
+        assert "succeeded" in log.title_text() and "end of file" in log.title_text()
         app.save_screenshot("console-live-log.svg", str(tmp_path))
         (tmp_path / "rows.txt").write_text("\n".join(rows))
     await backend.close()
