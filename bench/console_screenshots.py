@@ -100,6 +100,8 @@ async def main(out: Path, training: bool) -> None:
             raise SystemExit(f"timed out: {condition}")
 
         await until(lambda: app.tree.cursor_node is not None)
+        await until(lambda: app.query(JobForm) and app.query_one(JobForm).path is not None)
+        await pilot.pause(0.5)
         await pilot.press("1", "right")
         await until(lambda: len(app.tree.root.children[0].children) > 1)
         await pilot.press("down", "right")

@@ -690,3 +690,31 @@ async def test_pollers_keep_working_while_a_dialog_is_open(backend) -> None:  # 
         await pilot.press("escape")
         await until(pilot, lambda: app.nodes.cell(CLUSTER, "target") == "3")
         await job_form(pilot, app)
+
+
+async def test_long_work_shows_progress_and_failures_become_notifications(backend) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        release = asyncio.Event()
+
+        async def slow(task) -> None:  # type: ignore[no-untyped-def]
+            task.progress(512, 2048)
+            await release.wait()
+
+        app.run_task("Uploading data", slow)
+        bar = app.pane_task_bar
+        await until(pilot, lambda: bar.has_class("-busy"), what="the task bar")
+        await pilot.pause(0.3)
+        assert "Uploading data" in str(bar.query_one("#task-label").render())
+        assert bar.query_one("#task-progress").percentage == 0.25
+        release.set()
+        await until(pilot, lambda: not bar.has_class("-busy"), what="the bar to go")
+
+        async def broken(task) -> None:  # type: ignore[no-untyped-def]
+            raise RuntimeError("disk on fire")
+
+        app.run_task("Saving", broken)
+        await until(pilot, lambda: any("disk on fire" in n for n in notices(app)))
+        message, severity = app.sent[-1]  # type: ignore[attr-defined]
+        assert severity == "error" and "Press r to refresh" in message and "Traceback" not in message
+        assert app.is_running

@@ -457,6 +457,8 @@ class BaiApp(App[int]):
                 continue  # a vanished job shows up on the next refresh
             if job.execution_state != item.obj.execution_state:
                 tree.update_item(node, job)
+                if node is tree.cursor_node and node.data is not None:
+                    self.pane_details.update(describe_item(node.data))
             if self.open_job_ref == item.job_ref:
                 self.live_log.set_state(job.execution_state.value)
 

@@ -33,63 +33,95 @@ def _metric(metrics: Mapping[str, float], *names: str) -> float | None:
 
 
 def slowest_rank(ranks: Mapping[str, RankProgress]) -> str | None:
-    """The worker furthest behind (by epoch then step; ties broken by steps/s); None with fewer than two."""
+    """The worker furthest behind (epoch, then step), or among workers level with each other the one more
+    than 10% slower in steps/s; None with fewer than two workers, or when all have finished together."""
     workers = {name: rank for name, rank in ranks.items() if rank.epoch is not None}
     if len(workers) < 2:
         return None
 
-    def position(item: tuple[str, RankProgress]) -> tuple[float, float, float]:
-        _name, rank = item
-        done = (rank.epoch or 0) * 1_000_000 + (rank.step or 0)
-        return (done, rank.steps_per_second if rank.steps_per_second is not None else 0.0, 0.0)
+    def position(rank: RankProgress) -> tuple[int, int]:
+        return (rank.epoch or 0, rank.step or 0)
 
-    ordered = sorted(workers.items(), key=position)
-    slowest, fastest = ordered[0], ordered[-1]
-    if position(slowest)[:2] == position(fastest)[:2]:
+    behind = min(workers, key=lambda name: (position(workers[name]), _rank_sort_key(name)))
+    if position(workers[behind]) < max(position(rank) for rank in workers.values()):
+        return behind
+    finished = all(
+        rank.epochs and rank.epoch == rank.epochs and rank.steps and rank.step == rank.steps
+        for rank in workers.values()
+    )
+    speeds = {name: rank.steps_per_second for name, rank in workers.items() if rank.steps_per_second}
+    if finished or len(speeds) < 2:
         return None
-    return slowest[0]
+    slow = min(speeds, key=lambda name: speeds[name])
+    return slow if speeds[slow] < 0.9 * max(speeds.values()) else None
 
 
 def _rank_sort_key(name: str) -> tuple[int, str]:
     return (0, f"{int(name):08d}") if name.isdigit() else (1, name)
 
 
-def progress_line(name: str, rank: RankProgress, width: int, slowest: bool) -> list[tuple[str, str] | str]:
-    """The parts of one worker's row, fitted to `width` cells (less important fields go first)."""
-    label = (f"w{name}" if name.isdigit() else name).ljust(3)
-    epoch = f"ep {rank.epoch or 0}/{rank.epochs or '?'}"
-    steps = f"{rank.step or 0}/{rank.steps or '?'}"
-    eta = f"ETA {format_eta(rank.eta_seconds)}"
+def row_fields(name: str, rank: RankProgress) -> dict[str, str]:
+    """One worker's facts as the texts its row shows."""
     loss_value = _metric(rank.metrics, "loss")
     acc_value = _metric(rank.metrics, "accuracy", "acc")
-    loss = f"loss {loss_value:.3f}" if loss_value is not None else "loss –"
-    acc = f"acc {acc_value:.3f}" if acc_value is not None else "acc –"
-    speed = f"{rank.steps_per_second:.1f} st/s" if rank.steps_per_second else "– st/s"
-    optional = [steps, eta, speed]
-    drop_order = [steps, speed, eta]  # the first to go when the row is too narrow (the bar shows steps)
+    return {
+        "label": f"w{name}" if name.isdigit() else name,
+        "epoch": f"ep {rank.epoch or 0}/{rank.epochs or '?'}",
+        "steps": f"{rank.step or 0}/{rank.steps or '?'}",
+        "eta": f"ETA {format_eta(rank.eta_seconds)}",
+        "speed": f"{rank.steps_per_second:.1f} st/s" if rank.steps_per_second else "– st/s",
+        "loss": f"loss {loss_value:.3f}" if loss_value is not None else "loss –",
+        "acc": f"acc {acc_value:.3f}" if acc_value is not None else "acc –",
+    }
+
+
+COLUMNS = ("label", "epoch", "bar", "steps", "eta", "speed", "loss", "acc")
+DROP_ORDER = ("steps", "speed", "eta")  # the first to go when rows are too narrow (the bar shows steps)
+MIN_BAR, MAX_BAR = 6, 30
+
+
+def layout_rows(
+    ranks: Mapping[str, RankProgress], width: int, slowest: str | None
+) -> list[list[tuple[str, str] | str]]:
+    """Every worker's row as aligned columns fitted to `width` cells; the same columns in every row."""
+    names = sorted(ranks, key=_rank_sort_key)
+    fields = {name: row_fields(name, ranks[name]) for name in names}
+    widths = {key: max(len(fields[name][key]) for name in names) for key in COLUMNS if key != "bar"}
     mark = SLOW_MARK if slowest else ""
-    min_bar = 6
+    shown = [key for key in COLUMNS if key != "bar"]
+    drops = list(DROP_ORDER)
     while True:
-        words = [label, epoch, *optional, loss, acc, *([mark] if mark else [])]
-        fixed = sum(len(word) for word in words) + len(words)  # one space after each word, 2 for [ ]
-        bar_width = width - fixed - 2
-        if bar_width >= min_bar or not drop_order:
+        used = sum(widths[key] + 1 for key in shown) + 3 + (len(mark) + 1 if mark else 0)  # "[", "] "
+        bar_width = width - used
+        if bar_width >= MIN_BAR or not drops:
             break
-        optional.remove(drop_order.pop(0))
-    if bar_width < min_bar and mark:
+        shown.remove(drops.pop(0))
+    if bar_width < MIN_BAR and mark:
         mark = "◀"
         bar_width += len(SLOW_MARK) - 1
-    bar_width = max(3, min(30, bar_width))
-    fraction = min(1.0, (rank.step or 0) / rank.steps) if rank.steps else 0.0
-    filled = round(fraction * bar_width)
-    bar = "█" * filled + "░" * (bar_width - filled)
-    parts: list[tuple[str, str] | str] = [(label, "bold"), " ", epoch, " ", ("[" + bar + "]", "$primary")]
-    for text in optional:
-        parts += [" ", text]
-    parts += [" ", (loss, "$warning"), " ", (acc, "$success")]
-    if mark:
-        parts += [" ", (mark, "bold $error")]
-    return parts
+    bar_width = max(3, min(MAX_BAR, bar_width))
+    styles = {"label": "bold", "loss": "$warning", "acc": "$success"}
+    rows = []
+    for name in names:
+        rank = ranks[name]
+        fraction = min(1.0, (rank.step or 0) / rank.steps) if rank.steps else 0.0
+        filled = round(fraction * bar_width)
+        parts: list[tuple[str, str] | str] = []
+        for key in COLUMNS:
+            if key == "bar":
+                parts.append(("[" + "█" * filled + "░" * (bar_width - filled) + "]", "$primary"))
+                parts.append(" ")
+                continue
+            if key not in shown:
+                continue
+            text = fields[name][key]
+            text = text.rjust(widths[key]) if key in ("steps", "speed") else text.ljust(widths[key])
+            parts.append((text, styles[key]) if key in styles else text)
+            parts.append(" ")
+        if mark and name == slowest:
+            parts.append((mark, "bold $error"))
+        rows.append(parts)
+    return rows
 
 
 class ProgressRows(Widget):
@@ -118,12 +150,11 @@ class ProgressRows(Widget):
         if not self.ranks:
             return Content(self.note)
         width = max(20, self.size.width)
-        slow = slowest_rank(self.ranks)
         parts: list[tuple[str, str] | str] = []
-        for index, name in enumerate(sorted(self.ranks, key=_rank_sort_key)):
+        for index, row in enumerate(layout_rows(self.ranks, width, slowest_rank(self.ranks))):
             if index:
                 parts.append("\n")
-            parts += progress_line(name, self.ranks[name], width, name == slow)
+            parts += row
         return Content.assemble(*parts)
 
     def row_texts(self) -> list[str]:
