@@ -6,8 +6,9 @@
 Target: p99 <= 50 ms. The app runs headless (Textual's own test driver, so the full message loop,
 layout and compositor run; only the bytes to a terminal are skipped) on a temporary local backend with the
 tutorial's resources. The live log is fed horovodrun-style Keras progress output (see console_workload.py)
-at workers x rate updates a second through the real parser, while a key press (down/up in the resource tree,
-alternating) is sent every 50 ms. Latency is from posting the key event until the screen has been refreshed
+at workers x rate updates a second through the real parser, while a key press is sent every 50 ms: down and
+up in the resource tree, and 3 / 1 to switch to the busy log tab and back. Latency is from posting the key
+event until the screen has been refreshed
 after the key's action ran (`call_after_refresh`), i.e. the key is answered on screen.
 """
 
@@ -38,6 +39,7 @@ async def main(seconds: float, ranks: int, rate: float) -> None:
 
     app = BaiApp(open_backend("local"), remember_theme=False)
     latencies: list[float] = []
+    by_key: dict[str, list[float]] = {}
     answered = asyncio.Event()
     sent_at = 0.0
 
@@ -45,14 +47,18 @@ async def main(seconds: float, ranks: int, rate: float) -> None:
         latencies.append(time.perf_counter() - sent_at)
         answered.set()
 
-    for name in ("action_cursor_down", "action_cursor_up"):
-        original = getattr(ResourceTree, name)
+    for owner, name in (
+        (ResourceTree, "action_cursor_down"),
+        (ResourceTree, "action_cursor_up"),
+        (BaiApp, "action_show_tab"),
+    ):
+        original = getattr(owner, name)
 
-        def timed(self, _original=original) -> None:  # type: ignore[no-untyped-def]
-            _original(self)
+        def timed(self, *args, _original=original) -> None:  # type: ignore[no-untyped-def]
+            _original(self, *args)
             self.app.call_after_refresh(painted)
 
-        setattr(ResourceTree, name, timed)
+        setattr(owner, name, timed)
 
     async with app.run_test(size=(100, 30)) as pilot:
         tree = app.query_one(ResourceTree)
@@ -68,19 +74,36 @@ async def main(seconds: float, ranks: int, rate: float) -> None:
         log.open_source(source, "job bench", "running")
         await pilot.pause(1.0)  # the stream is flowing
         start = time.perf_counter()
-        key = "down"
+        keys = ("down", "3", "up", "1")  # tree cursor, and switching to/from the busy log tab
+        presses = 0
         while time.perf_counter() - start < seconds:
+            key = keys[presses % len(keys)]
+            presses += 1
             answered.clear()
             sent_at = time.perf_counter()
-            app.post_message(events.Key(key, None))
+            app.post_message(events.Key(key, key if len(key) == 1 else None))
             try:
                 await asyncio.wait_for(answered.wait(), 5)
             except TimeoutError:
                 latencies.append(5.0)
-            key = "up" if key == "down" else "down"
+            by_key.setdefault(key, []).append(latencies[-1])
             await asyncio.sleep(0.05)
         updates = sum(rank.step or 0 for rank in log.stream.ranks.values())
         rows = len(log.query_one("#progress").row_texts())
+
+    def p99(values: list[float]) -> float:
+        values = sorted(values)
+        return values[min(len(values) - 1, int(len(values) * 0.99))] * 1000
+
+    groups = {
+        "tree cursor (down/up)": by_key.get("down", []) + by_key.get("up", []),
+        "tab switch (3/1)": by_key.get("3", []) + by_key.get("1", []),
+    }
+    for label, values in groups.items():
+        print(
+            f"  {label}: p50 {statistics.median(values) * 1000:.1f} ms, p99 {p99(values):.1f} ms, "
+            f"max {max(values) * 1000:.1f} ms ({len(values)} presses)"
+        )
     latencies.sort()
     p50 = statistics.median(latencies) * 1000
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import os
 import signal
@@ -193,6 +194,9 @@ class BaiApp(App[int]):
         remember_theme: bool = True,
     ) -> None:
         super().__init__()
+        if not os.environ.get("TEXTUAL_ANIMATIONS"):
+            # Over SSH every animation frame is bytes on the wire and a delay before the next key: off.
+            self.animation_level = "none"
         self.backend = backend
         self.backend_name = backend_name
         self.job_path = job_path
@@ -258,6 +262,9 @@ class BaiApp(App[int]):
             return
         if not slot.children:
             slot.mount(JobForm(id="job-form"))
+            # Everything built at start lives as long as the app: keep it out of the cyclic GC's full
+            # collections, which otherwise walk it all (tens of ms, felt as a stalled key press).
+            self.call_after_refresh(gc.freeze)
 
     @on(TabbedContent.TabActivated)
     def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
