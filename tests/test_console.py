@@ -718,3 +718,20 @@ async def test_long_work_shows_progress_and_failures_become_notifications(backen
         message, severity = app.sent[-1]  # type: ignore[attr-defined]
         assert severity == "error" and "Press r to refresh" in message and "Traceback" not in message
         assert app.is_running
+
+
+def test_an_internal_error_is_one_line_and_a_private_file(home: Path) -> None:
+    from tui.app import crash_report
+
+    try:
+        token = "s3cr3t-storage-key"  # noqa: F841  (a local a rich traceback would have shown)
+        raise KeyError("nodeCount")
+    except KeyError as error:
+        line = crash_report(error)
+    log = home / "console-crash.log"
+    assert (
+        line
+        == f"bai: the console stopped on an internal error (KeyError); details in {log}. Please report it."
+    )
+    assert "Traceback" in log.read_text() and "s3cr3t" not in log.read_text()
+    assert oct(log.stat().st_mode & 0o777) == "0o600"

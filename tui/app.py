@@ -174,7 +174,7 @@ class BaiApp(App[int]):
     """The control console; give it an open backend (see `run_console`)."""
 
     TITLE = "bai"
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")
     COMMANDS = App.COMMANDS | {ConsoleCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(spec.key, spec.action, spec.title.split(" /")[0], show=spec.show, id=spec.binding_id)
@@ -297,6 +297,19 @@ class BaiApp(App[int]):
 
     def _hang_up(self) -> None:
         self.exit(0)
+
+    def _fatal_error(self) -> None:
+        """A bug escaped every handler: keep the traceback (and any secret in its locals) off the screen.
+
+        Textual would print a traceback with local variables on exit; instead it goes to a private file and
+        the terminal gets one line saying where.
+        """
+        import sys as _sys
+
+        error = _sys.exc_info()[1] or self._exception
+        self.bell()
+        self._exit_renderables.append(crash_report(error))
+        self._close_messages_no_wait()
 
     async def on_unmount(self) -> None:
         with contextlib.suppress(Exception):  # closing must never stop the exit
@@ -1015,6 +1028,24 @@ class BaiApp(App[int]):
             await old.close()
 
         self.run_task(f"Opening the {other} backend", run)
+
+
+def crash_report(error: BaseException | None) -> str:
+    """Write the traceback (no local variables) to console-crash.log, mode 0600; the one line to show."""
+    import traceback
+
+    path = themes.config_dir() / "console-crash.log"
+    detail = "".join(traceback.format_exception(error)) if error is not None else "no exception recorded\n"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(descriptor, "a", encoding="utf-8") as out:
+            out.write(detail + "\n")
+        where = f"details in {path}"
+    except OSError:
+        where = "the details could not be written"
+    name = type(error).__name__ if error is not None else "error"
+    return f"bai: the console stopped on an internal error ({name}); {where}. Please report it."
 
 
 async def ensure_directory(storage: Any, account: str, share: str, path: str) -> None:
