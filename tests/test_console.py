@@ -589,6 +589,16 @@ async def test_every_action_has_a_key_an_id_and_a_palette_entry(backend) -> None
         assert best.text == "Scale cluster to 0" and "[key: 0]" in (best.help or "")
 
 
+async def test_question_mark_shows_and_hides_the_keys(backend) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: labels(app))
+        await pilot.press("question_mark")
+        await until(pilot, lambda: app.screen.query("HelpPanel"), what="the help panel")
+        await pilot.press("question_mark")
+        await until(pilot, lambda: not app.screen.query("HelpPanel"), what="the help panel to go")
+
+
 async def test_keymap_remaps_a_binding_by_id(backend) -> None:  # type: ignore[no-untyped-def]
     app = make_app(backend, keymap={"bai.new_group": "f6"})
     async with app.run_test(size=SIZE) as pilot:

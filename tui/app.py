@@ -166,8 +166,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec("tab_job", "2", "show_tab('job')", "Show job form", "The job.json form", show=False),
     ActionSpec("tab_log", "3", "show_tab('log')", "Show live log", "The selected job's live log", show=False),
+    ActionSpec(
+        "help", "question_mark", "toggle_help", "Show keys", "Show or hide every key of the focused pane"
+    ),
     ActionSpec("quit", "q", "quit", "Quit", "Leave the console (jobs keep running)"),
 )
+KEY_NAMES = {"slash": "/", "question_mark": "?"}
 
 
 class BaiApp(App[int]):
@@ -337,7 +341,7 @@ class BaiApp(App[int]):
         if binding_id in self._keymap:
             return self._keymap[binding_id]
         spec = next((s for s in ACTIONS if s.binding_id == binding_id), None)
-        return "/" if spec and spec.key == "slash" else (spec.key if spec else "")
+        return KEY_NAMES.get(spec.key, spec.key) if spec else ""
 
     def selected(self) -> Item | None:
         node = self.tree.cursor_node
@@ -490,6 +494,12 @@ class BaiApp(App[int]):
 
     def action_show_tab(self, tab: str) -> None:
         self.pane_tabs.active = tab
+
+    def action_toggle_help(self) -> None:
+        if self.screen.query("HelpPanel"):
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
 
     def action_toggle_follow(self) -> None:
         self.live_log.toggle_follow()
