@@ -745,3 +745,14 @@ def test_an_internal_error_is_one_line_and_a_private_file(home: Path) -> None:
     )
     assert "Traceback" in log.read_text() and "s3cr3t" not in log.read_text()
     assert oct(log.stat().st_mode & 0o777) == "0o600"
+
+
+def test_keymap_comes_from_console_json(home: Path) -> None:
+    from tui.app import load_keymap
+
+    assert load_keymap() == {}
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "console.json").write_text(
+        json.dumps({"theme": "bai-light", "keymap": {"bai.refresh": "f5", "x": 3}})
+    )
+    assert load_keymap() == {"bai.refresh": "f5"}
