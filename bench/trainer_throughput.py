@@ -60,9 +60,14 @@ class _EpochTimer:
 
             def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
                 now = time.perf_counter()
-                records.append({"epoch": epoch + 1, "train_s": self.last_batch - self.begin,
-                                "train_cpu_s": self.last_batch_cpu - self.begin_cpu,
-                                "epoch_s": now - self.begin})
+                records.append(
+                    {
+                        "epoch": epoch + 1,
+                        "train_s": self.last_batch - self.begin,
+                        "train_cpu_s": self.last_batch_cpu - self.begin_cpu,
+                        "epoch_s": now - self.begin,
+                    }
+                )
 
         return EpochTimer()
 
@@ -80,8 +85,11 @@ def child(mode: str, data_dir: str, images: int, epochs: int, result_dir: str) -
         model = trainer.build_model(tf)
         trainer.compile_model(tf, model, trainer.make_optimizer(tf, 1))
         model.fit(
-            trainer.train_dataset(tf, data, BATCH, None), epochs=epochs,
-            validation_data=trainer.test_dataset(tf, data, BATCH), callbacks=[timer], verbose=2,
+            trainer.train_dataset(tf, data, BATCH, None),
+            epochs=epochs,
+            validation_data=trainer.test_dataset(tf, data, BATCH),
+            callbacks=[timer],
+            verbose=2,
         )
     else:
         import horovod.tensorflow.keras as hvd
@@ -94,10 +102,22 @@ def child(mode: str, data_dir: str, images: int, epochs: int, result_dir: str) -
 
         tf.keras.Model.fit = timed_fit
         with tempfile.TemporaryDirectory() as out:
-            code = trainer.main([
-                "--dir", out, "--data-dir", data_dir, "--epochs", str(epochs), "--verbose", "2",
-                "--max-train-images", str(images), "--max-test-images", "64",
-            ])
+            code = trainer.main(
+                [
+                    "--dir",
+                    out,
+                    "--data-dir",
+                    data_dir,
+                    "--epochs",
+                    str(epochs),
+                    "--verbose",
+                    "2",
+                    "--max-train-images",
+                    str(images),
+                    "--max-test-images",
+                    "64",
+                ]
+            )
         if code:
             raise SystemExit(code)
         rank, workers = hvd.rank(), hvd.size()
@@ -108,8 +128,20 @@ def child(mode: str, data_dir: str, images: int, epochs: int, result_dir: str) -
 def measure(mode: str, data_dir: Path, images: int, epochs: int) -> dict[str, float]:
     """Run one configuration in fresh processes; aggregate images/s over ranks, median over epochs 2..N."""
     with tempfile.TemporaryDirectory() as result_dir:
-        inner = [sys.executable, str(Path(__file__).resolve()), "--child", mode, "--data-dir", str(data_dir),
-                 "--images", str(images), "--epochs", str(epochs), "--result-dir", result_dir]
+        inner = [
+            sys.executable,
+            str(Path(__file__).resolve()),
+            "--child",
+            mode,
+            "--data-dir",
+            str(data_dir),
+            "--images",
+            str(images),
+            "--epochs",
+            str(epochs),
+            "--result-dir",
+            result_dir,
+        ]
         if mode == "plain":
             argv = inner
         else:
@@ -157,15 +189,21 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         per_batch = -(-args.images // 5)
         data_dir = write_cifar_dataset(Path(tmp) / "data", train_per_batch=per_batch, test_images=64)
-        print(f"{args.images} images per worker and epoch, batch {BATCH}, {args.epochs} epochs (first not "
-              f"counted), {args.repeats} repeats; load average {os.getloadavg()[0]:.1f} at start", flush=True)
+        print(
+            f"{args.images} images per worker and epoch, batch {BATCH}, {args.epochs} epochs (first not "
+            f"counted), {args.repeats} repeats; load average {os.getloadavg()[0]:.1f} at start",
+            flush=True,
+        )
         for repeat in range(args.repeats):
             for mode in modes:
                 result = measure(mode, data_dir, args.images, args.epochs)
                 runs[mode].append(result)
-                print(f"  repeat {repeat + 1} {mode:5s}: {result['train_ips']:7.1f} images/s in training "
-                      f"steps, {result['epoch_ips']:7.1f} images/s whole epochs, "
-                      f"{result['cpu_ms']:.2f} CPU ms/image", flush=True)
+                print(
+                    f"  repeat {repeat + 1} {mode:5s}: {result['train_ips']:7.1f} images/s in training "
+                    f"steps, {result['epoch_ips']:7.1f} images/s whole epochs, "
+                    f"{result['cpu_ms']:.2f} CPU ms/image",
+                    flush=True,
+                )
 
     median = {
         mode: {key: statistics.median(run[key] for run in runs[mode]) for key in runs[mode][0]}
@@ -174,19 +212,28 @@ def main() -> None:
     print(f"\nload average at end {os.getloadavg()[0]:.1f}")
     header = f"{'configuration':34s} {'train images/s':>15s} {'whole-epoch images/s':>21s}"
     print(f"{header} {'CPU ms/image':>13s}")
-    names = {"plain": "plain tf.keras (no Horovod)", "np1": "trainer, horovodrun -np 1",
-             "np2": "trainer, horovodrun -np 2 (sum)"}
+    names = {
+        "plain": "plain tf.keras (no Horovod)",
+        "np1": "trainer, horovodrun -np 1",
+        "np2": "trainer, horovodrun -np 2 (sum)",
+    }
     for mode in modes:
-        print(f"{names[mode]:34s} {median[mode]['train_ips']:15.1f} {median[mode]['epoch_ips']:21.1f} "
-              f"{median[mode]['cpu_ms']:13.2f}")
+        print(
+            f"{names[mode]:34s} {median[mode]['train_ips']:15.1f} {median[mode]['epoch_ips']:21.1f} "
+            f"{median[mode]['cpu_ms']:13.2f}"
+        )
     if "plain" in median and "np1" in median:
         ratio = median["np1"]["train_ips"] / median["plain"]["train_ips"]
         verdict = "within" if ratio >= 0.95 else "OVER"
-        print(f"\nHorovod np=1 / plain tf.keras: {ratio:.3f} "
-              f"(cost {100 * (1 - ratio):+.1f}%; target at most 5%: {verdict})")
+        print(
+            f"\nHorovod np=1 / plain tf.keras: {ratio:.3f} "
+            f"(cost {100 * (1 - ratio):+.1f}%; target at most 5%: {verdict})"
+        )
         cpu_ratio = median["np1"]["cpu_ms"] / median["plain"]["cpu_ms"]
-        print(f"Horovod np=1 / plain tf.keras, CPU time per image: {cpu_ratio:.3f} "
-              f"(less sensitive to neighbours' load than wall time)")
+        print(
+            f"Horovod np=1 / plain tf.keras, CPU time per image: {cpu_ratio:.3f} "
+            f"(less sensitive to neighbours' load than wall time)"
+        )
     if "np1" in median and "np2" in median:
         speedup = median["np2"]["train_ips"] / median["np1"]["train_ips"]
         print(f"np=2 / np=1 (aggregate images/s): {speedup:.2f}")

@@ -22,7 +22,16 @@ import numpy as np
 Layout = Literal["flat", "folder", "targz"]
 
 LABEL_NAMES = (
-    "airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck",
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
 )
 FOLDER_NAME = "cifar-10-batches-py"
 ARCHIVE_NAME = "cifar-10-python.tar.gz"
@@ -31,8 +40,16 @@ IMAGE_SIDE = 32
 # One well-separated colour per class (RGB in 0..1); the pattern below adds a second, spatial cue.
 _PALETTE = np.array(
     [
-        [0.9, 0.1, 0.1], [0.1, 0.9, 0.1], [0.1, 0.1, 0.9], [0.9, 0.9, 0.1], [0.9, 0.1, 0.9],
-        [0.1, 0.9, 0.9], [0.9, 0.5, 0.1], [0.5, 0.1, 0.9], [0.5, 0.5, 0.5], [0.95, 0.95, 0.95],
+        [0.9, 0.1, 0.1],
+        [0.1, 0.9, 0.1],
+        [0.1, 0.1, 0.9],
+        [0.9, 0.9, 0.1],
+        [0.9, 0.1, 0.9],
+        [0.1, 0.9, 0.9],
+        [0.9, 0.5, 0.1],
+        [0.5, 0.1, 0.9],
+        [0.5, 0.5, 0.5],
+        [0.95, 0.95, 0.95],
     ],
     dtype=np.float32,
 )

@@ -61,9 +61,7 @@ CIFAR_ARCHIVE = "cifar-10-python.tar.gz"
 TRAIN_BATCH_RE = re.compile(r"^data_batch_(\d+)$")
 TEST_BATCH = "test_batch"
 DOWNLOAD_TIMEOUT_S = 60.0
-EXPECTED_DATA = (
-    f"data_batch_1..5 and {TEST_BATCH} directly, a {CIFAR_FOLDER}/ folder or {CIFAR_ARCHIVE}"
-)
+EXPECTED_DATA = f"data_batch_1..5 and {TEST_BATCH} directly, a {CIFAR_FOLDER}/ folder or {CIFAR_ARCHIVE}"
 
 
 class DataError(Exception):
@@ -106,39 +104,60 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train the Keras CIFAR-10 CNN with Horovod (one process per worker).",
     )
     parser.add_argument(
-        "--dir", default=".", metavar="DIR",
+        "--dir",
+        default=".",
+        metavar="DIR",
         help="output folder: checkpoint-{epoch}.h5 and saved_models/" + MODEL_NAME + " (default: .)",
     )
     parser.add_argument(
-        "--data-dir", default=None, metavar="DIR",
+        "--data-dir",
+        default=None,
+        metavar="DIR",
         help=f"CIFAR-10 python-format data: {EXPECTED_DATA}; without it keras downloads CIFAR-10",
     )
     parser.add_argument(
-        "--epochs", type=positive_int, default=None, metavar="N",
+        "--epochs",
+        type=positive_int,
+        default=None,
+        metavar="N",
         help=f"total epochs (default: ceil({EPOCH_BUDGET} / workers), as the tutorial)",
     )
     parser.add_argument(
-        "--batch-size", type=positive_int, default=BATCH_SIZE, metavar="N",
+        "--batch-size",
+        type=positive_int,
+        default=BATCH_SIZE,
+        metavar="N",
         help=f"images per batch and worker (default: {BATCH_SIZE})",
     )
     parser.add_argument(
-        "--shard", action="store_true",
+        "--shard",
+        action="store_true",
         help="each rank trains on its own 1/N of the training data (default: every rank sees all of it)",
     )
     parser.add_argument(
-        "--resume", action="store_true",
+        "--resume",
+        action="store_true",
         help="continue from the newest DIR/checkpoint-{epoch}.h5 (rank 0 reads it and broadcasts)",
     )
     parser.add_argument(
-        "--verbose", type=int, choices=(0, 1, 2), default=1,
+        "--verbose",
+        type=int,
+        choices=(0, 1, 2),
+        default=1,
         help="Keras verbosity: 1 progress bar (default), 2 one line per epoch, 0 silent",
     )
     parser.add_argument(
-        "--max-train-images", type=positive_int, default=None, metavar="N",
+        "--max-train-images",
+        type=positive_int,
+        default=None,
+        metavar="N",
         help="use only the first N training images (quick runs, benchmarks)",
     )
     parser.add_argument(
-        "--max-test-images", type=positive_int, default=None, metavar="N",
+        "--max-test-images",
+        type=positive_int,
+        default=None,
+        metavar="N",
         help="use only the first N test images",
     )
     return parser
@@ -195,9 +214,7 @@ def read_batch(stream: BinaryIO, name: str) -> tuple[np.ndarray, np.ndarray]:
     return np.ascontiguousarray(images), labels
 
 
-def _assemble(
-    names: Iterable[str], opener: Callable[[str], BinaryIO], where: str
-) -> CifarData:
+def _assemble(names: Iterable[str], opener: Callable[[str], BinaryIO], where: str) -> CifarData:
     """Read data_batch_N (every N present, in order) and test_batch through ``opener``."""
     names = set(names)
     train_names = sorted(

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 
-class ExecutionState(str, enum.Enum):
+class ExecutionState(enum.StrEnum):
     """A job's executionState, moving queued -> running -> (terminating ->) succeeded | failed."""
 
     QUEUED = "queued"
@@ -28,14 +28,14 @@ class ExecutionState(str, enum.Enum):
         return self in (ExecutionState.SUCCEEDED, ExecutionState.FAILED)
 
 
-class AllocationState(str, enum.Enum):
+class AllocationState(enum.StrEnum):
     """A cluster's allocationState: `resizing` while nodes are being added or removed, else `steady`."""
 
     STEADY = "steady"
     RESIZING = "resizing"
 
 
-class NodeState(str, enum.Enum):
+class NodeState(enum.StrEnum):
     """The state of one node of a cluster, as counted in NodeStateCounts."""
 
     IDLE = "idle"

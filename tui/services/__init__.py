@@ -17,7 +17,9 @@ def backend_name(explicit: str | None = None) -> str:
     if name not in BACKENDS:
         from tui.services.base import BaiError
 
-        raise BaiError(f"unknown backend {name!r} (from --backend or BAI_BACKEND): use one of {', '.join(BACKENDS)}")
+        raise BaiError(
+            f"unknown backend {name!r} (from --backend or BAI_BACKEND): use one of {', '.join(BACKENDS)}"
+        )
     return name
 
 

@@ -78,7 +78,8 @@ class JobSubmitOptions:
     """What `az batchai job create` took beside the config file."""
 
     storage_account_name: str | None = None
-    # Local backend only: run jobPreparation.commandLine on this machine (off by default: it may apt/pip install).
+    # Local backend only: run jobPreparation.commandLine on this machine (off by default: it may install
+    # packages with apt or pip).
     run_job_preparation: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -108,6 +109,7 @@ class StorageService(Protocol):
     async def list_files(self, account: str, share: str, path: str = "") -> list[FileEntry]:
         """Entries directly inside `path` ("" is the share's root)."""
         ...
+
     async def upload_file(
         self,
         account: str,
@@ -127,8 +129,14 @@ class StorageService(Protocol):
     ) -> list[FileEntry]:
         """Upload every file under `source` into `directory`, keeping the relative layout (upload-batch)."""
         ...
+
     async def download_file(
-        self, account: str, share: str, path: str, destination: Path, progress: ProgressCallback | None = None
+        self,
+        account: str,
+        share: str,
+        path: str,
+        destination: Path,
+        progress: ProgressCallback | None = None,
     ) -> Path: ...
     async def delete_file(self, account: str, share: str, path: str) -> None: ...
 
@@ -173,11 +181,13 @@ class JobService(Protocol):
     ) -> Job:
         """Submit a job; `spec.cluster` is filled from `cluster`. Nothing is created when this raises."""
         ...
+
     async def get(self, ref: JobRef) -> Job: ...
     async def list(self, resource_group: str, workspace: str, experiment: str) -> list[Job]: ...
     async def wait(self, ref: JobRef, poll_interval: float = 2.0, timeout: float | None = None) -> Job:
         """Return once the job reaches succeeded or failed."""
         ...
+
     async def terminate(self, ref: JobRef) -> Job: ...
     async def delete(self, ref: JobRef) -> None: ...
     async def list_output_files(
