@@ -1,0 +1,160 @@
+"""Bugs found by driving the console in a real terminal (tmux) with the keyboard only, as pinned tests.
+
+Each test replays what a user did at 80x24 and checks what they would then see.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from textual.widgets import DataTable, Input
+
+from tests.test_console import (
+    ACCOUNT,
+    CLUSTER,
+    EXPERIMENT,
+    GROUP,
+    TUTORIAL_JOB,
+    WORKSPACE,
+    backend,  # noqa: F401  (fixture)
+    go_to,
+    home,  # noqa: F401  (fixture)
+    job_form,
+    make_app,
+    until,
+)
+from tui.widgets.dialogs import FormDialog
+from tui.widgets.job_form import JobForm
+
+SMALL = (80, 24)
+
+
+async def test_tab_keys_work_while_the_job_form_has_focus(backend) -> None:  # type: ignore[no-untyped-def]
+    """Typing in the form, then choosing "Show live log" left the Job tab up: the tab bounced back."""
+    app = make_app(backend)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("2")
+        form = await job_form(pilot, app)
+        form.query_one("#f-target-name", Input).focus()
+        await pilot.pause(0.1)
+        app.action_show_tab("log")
+        await pilot.pause(0.2)
+        assert app.pane_tabs.active == "log"
+        app.action_show_tab("nodes")
+        await pilot.pause(0.2)
+        assert app.pane_tabs.active == "nodes"
+
+
+async def test_escape_leaves_a_job_form_field_so_letter_keys_act_again(backend, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """In a form field, s typed an "s" and Escape did nothing: there was no keyboard way to submit."""
+    app = make_app(backend)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("2")
+        form = await job_form(pilot, app)
+        field = form.query_one("#f-target-name", Input)
+        field.focus()
+        await pilot.press("j", "1")
+        assert field.value == "j1"
+        await pilot.press("escape")
+        assert not isinstance(app.focused, Input)
+        await pilot.press("3")
+        assert app.pane_tabs.active == "log"
+        assert field.value == "j1"
+
+
+async def test_submit_from_the_form_opens_the_live_log(backend, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Submitting while a form field had focus left the Job tab up instead of showing the new job's log."""
+    document = json.loads(json.dumps(TUTORIAL_JOB))
+    document["properties"]["nodeCount"] = 1
+    document["properties"].pop("horovodSettings")
+    document["properties"]["customToolkitSettings"] = {"commandLine": "echo hello from the job"}
+    path = tmp_path / "job.json"
+    path.write_text(json.dumps(document))
+    app = make_app(backend, job_path=path)
+    async with app.run_test(size=SMALL) as pilot:
+        form = await job_form(pilot, app)
+        await go_to(pilot, app, GROUP, WORKSPACE, EXPERIMENT)
+        form.set_value("target.cluster", CLUSTER)
+        form.set_value("target.storage_account", ACCOUNT)
+        field = form.query_one("#f-target-name", Input)
+        field.focus()
+        field.value = "qa-submit"
+        await pilot.pause(0.1)
+        app.action_submit()
+        await until(pilot, lambda: app.open_job_ref is not None, what="the job's log opened")
+        await pilot.pause(0.3)
+        assert app.pane_tabs.active == "log"
+
+
+async def test_node_counts_fit_at_80_columns(backend) -> None:  # type: ignore[no-untyped-def]
+    """At 80x24 (and 100x30) the table was cut after Idle: Running..Unusable could not be seen."""
+    app = make_app(backend)
+    async with app.run_test(size=SMALL) as pilot:
+        await go_to(pilot, app, GROUP, WORKSPACE, CLUSTER)
+        await until(pilot, lambda: CLUSTER in app.nodes.clusters, what="the cluster row")
+        await pilot.pause(0.2)
+        table = app.nodes.query_one(DataTable)
+        for size in (SMALL, (100, 30)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause(0.3)
+            assert table.virtual_size.width <= table.scrollable_content_region.width, size
+            assert app.nodes.cell(CLUSTER, "idle") == "2"
+            labels = [str(column.label) for column in table.ordered_columns]
+            assert {"Idle", "Unus"} & set(" ".join(labels).split()) or "Unusable" in labels
+
+
+async def test_dialog_focus_starts_on_the_first_empty_field(backend) -> None:  # type: ignore[no-untyped-def]
+    """With the group selected, w put the cursor in the prefilled group field: typing the name replaced it."""
+    app = make_app(backend)
+    async with app.run_test(size=SMALL) as pilot:
+        await go_to(pilot, app, GROUP)
+        await pilot.press("w")
+        await until(pilot, lambda: isinstance(app.screen, FormDialog), what="the dialog")
+        await pilot.pause(0.1)
+        assert app.focused is app.screen.query_one("#field-name", Input)
+        await pilot.press(*"ws2")
+        assert app.screen.query_one("#field-group", Input).value == GROUP
+
+
+async def test_cluster_dialog_fits_at_80x24(backend) -> None:  # type: ignore[no-untyped-def]
+    """The six-field cluster dialog ran off an 80x24 screen: Target nodes and Create could not be seen."""
+    app = make_app(backend)
+    async with app.run_test(size=SMALL) as pilot:
+        await go_to(pilot, app, GROUP, WORKSPACE)
+        await pilot.press("c")
+        await until(pilot, lambda: isinstance(app.screen, FormDialog), what="the dialog")
+        await pilot.pause(0.2)
+        dialog = app.screen
+        ok = dialog.query_one("#ok")
+        target = dialog.query_one("#field-target")
+        assert ok.region.bottom <= SMALL[1] and ok.region.height > 0
+        assert target.region.height > 0 and target.region.bottom <= SMALL[1]
+
+
+async def test_footer_shows_help_and_quit_at_80_columns(backend) -> None:  # type: ignore[no-untyped-def]
+    """At 80 columns the footer stopped after "d": neither ? (keys) nor q (quit) could be seen."""
+    from textual.widgets import Footer
+
+    app = make_app(backend)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause(0.3)
+        footer = app.query_one(Footer)
+        keys = [item for item in footer.query("FooterKey")]
+        assert keys, "no footer keys"
+        for item in keys:
+            assert item.region.right <= SMALL[0], (item.description, item.region)
+        assert any(item.key == "q" for item in keys)
+        assert any(item.key == "question_mark" for item in keys)
+
+
+async def test_form_is_usable_to_submit_without_leaving_it(backend, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The footer shows a key that submits while a form field has focus."""
+    app = make_app(backend)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("2")
+        form: JobForm = await job_form(pilot, app)
+        form.query_one("#f-target-name", Input).focus()
+        await pilot.pause(0.1)
+        shown = {binding.key for (_node, binding, _enabled, _tip) in app.active_bindings.values() if binding.show}
+        assert "escape" in shown
