@@ -452,7 +452,7 @@ class BaiApp(App[int]):
 
         state = getattr(item.obj, "execution_state", "")
         self.live_log.open_source(source, f"job {ref.name}", getattr(state, "value", str(state)))
-        self.pane_tabs.active = "log"
+        self.show_tab("log")
 
     # ------------------------------------------------------------------------------------------ polling
 
@@ -493,7 +493,22 @@ class BaiApp(App[int]):
         self.notify("Refreshing…", timeout=1)
 
     def action_show_tab(self, tab: str) -> None:
+        self.show_tab(tab)
+
+    def show_tab(self, tab: str) -> None:
+        """Bring up a tab, first taking focus out of any other tab's widgets.
+
+        TabbedContent brings back the pane of whatever widget gets focus; a form field left focused in a
+        hidden tab is refocused as the tab hides, which flipped straight back to the job form.
+        """
+        focused = self.focused
+        if focused is not None and tab_of(focused) not in (None, tab):
+            self.pane_tree.focus()
         self.pane_tabs.active = tab
+
+    def action_focus_tree(self) -> None:
+        """Give the keyboard back to the tree, where every one-letter key acts."""
+        self.pane_tree.focus()
 
     def action_toggle_help(self) -> None:
         if self.screen.query("HelpPanel"):
@@ -505,11 +520,11 @@ class BaiApp(App[int]):
         self.live_log.toggle_follow()
 
     def action_search_log(self) -> None:
-        self.pane_tabs.active = "log"
+        self.show_tab("log")
         self.live_log.begin_search()
 
     def action_toggle_stderr(self) -> None:
-        self.pane_tabs.active = "log"
+        self.show_tab("log")
         self.live_log.toggle_stderr()
 
     def action_next_theme(self) -> None:
@@ -937,7 +952,7 @@ class BaiApp(App[int]):
             except (OSError, ValueError) as error:
                 self.notify(str(error), title="Cannot open job.json", severity="error", timeout=8)
                 return
-            self.pane_tabs.active = "job"
+            self.show_tab("job")
             self.notify(f"Loaded {path}", timeout=2)
 
         self.with_form(load)
@@ -965,7 +980,7 @@ class BaiApp(App[int]):
         self.notify(f"Saved {written}", timeout=3)
 
     def action_submit(self) -> None:
-        self.pane_tabs.active = "job"
+        self.show_tab("job")
 
         def submit(form: JobForm) -> None:
             if not form.request_submit():
@@ -1038,6 +1053,14 @@ class BaiApp(App[int]):
             await old.close()
 
         self.run_task(f"Opening the {other} backend", run)
+
+
+def tab_of(widget: Any) -> str | None:
+    """The id of the tab pane holding `widget`, None when it is outside the tabs."""
+    for node in (widget, *widget.ancestors):
+        if isinstance(node, TabPane):
+            return node.id
+    return None
 
 
 def crash_report(error: BaseException | None) -> str:

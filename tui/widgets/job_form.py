@@ -11,10 +11,11 @@ import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.message import Message
@@ -87,6 +88,12 @@ class JobForm(Vertical):
     JobForm Select { height: auto; }
     JobForm Collapsible { padding: 0; }
     """
+
+    # In a field every letter is text, so the console's one-letter keys (s submits) cannot act there:
+    # Escape hands the keyboard back to the tree, and the footer says so.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.focus_tree", "Leave field (then s submits)", id="job_form.leave"),
+    ]
 
     class Ready(Message):
         """Posted once mounted (the app mounts the form lazily, after the first paint)."""
