@@ -10,6 +10,7 @@ from pathlib import Path
 
 from textual.widgets import DataTable, Input
 
+from tests import test_console as base
 from tests.test_console import (
     ACCOUNT,
     CLUSTER,
@@ -17,9 +18,7 @@ from tests.test_console import (
     GROUP,
     TUTORIAL_JOB,
     WORKSPACE,
-    backend,  # noqa: F401  (fixture)
     go_to,
-    home,  # noqa: F401  (fixture)
     job_form,
     make_app,
     until,
@@ -28,6 +27,8 @@ from tui.widgets.dialogs import FormDialog
 from tui.widgets.job_form import JobForm
 
 SMALL = (80, 24)
+home = base.home  # the fixtures: a temporary BAI_HOME and the tutorial's resources in it
+backend = base.backend
 
 
 async def test_tab_keys_work_while_the_job_form_has_focus(backend) -> None:  # type: ignore[no-untyped-def]
@@ -156,5 +157,6 @@ async def test_form_is_usable_to_submit_without_leaving_it(backend, tmp_path: Pa
         form: JobForm = await job_form(pilot, app)
         form.query_one("#f-target-name", Input).focus()
         await pilot.pause(0.1)
-        shown = {binding.key for (_node, binding, _enabled, _tip) in app.active_bindings.values() if binding.show}
+        active = app.active_bindings.values()
+        shown = {binding.key for (_node, binding, _enabled, _tip) in active if binding.show}
         assert "escape" in shown
