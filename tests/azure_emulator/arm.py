@@ -59,6 +59,23 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
     return web.json_response(data, status=status, headers=headers)
 
 
+def _page(emu: AzureEmulator, request: web.Request, items: list[dict[str, Any]]) -> web.Response:
+    """One page of a list, ARM style: `value`, and `nextLink` (an absolute URL) when more follow."""
+    size = emu.page_size
+    if not size:
+        return _json({"value": items})
+    try:
+        start = max(int(request.query.get("$skiptoken", "0")), 0)
+    except ValueError:
+        raise ArmError(400, "InvalidSkipToken", "The $skiptoken is not valid.") from None
+    body: dict[str, Any] = {"value": items[start : start + size]}
+    if start + size < len(items):
+        query = {key: value for key, value in request.query.items() if key != "$skiptoken"}
+        query["$skiptoken"] = str(start + size)
+        body["nextLink"] = str(request.url.with_query(query).with_host("127.0.0.1").with_port(emu.port))
+    return _json(body)
+
+
 async def _body(request: web.Request) -> dict[str, Any]:
     raw = await request.read()
     if not raw:
@@ -78,11 +95,27 @@ async def _body(request: web.Request) -> dict[str, Any]:
 
 
 def _async_accepted(emu: AzureEmulator, op_id: str) -> web.Response:
-    url = f"{emu.base_url}/subscriptions/{emu.subscription}/providers/Emulator/asyncoperations/{op_id}"
-    return web.Response(status=202, headers={"Azure-AsyncOperation": url + "?api-version=2018-05-01"})
+    """202 the way Batch AI answered a PUT or DELETE: an empty body, `Azure-AsyncOperation` (the status
+    document) and `Location` both (recorded by azure-cli's batchai tests, see data/real/README.md)."""
+    _arm_failure(emu, op_id)
+    base = f"{emu.base_url}/subscriptions/{emu.subscription}/providers/Emulator"
+    return web.Response(
+        status=202,
+        headers={
+            "Azure-AsyncOperation": f"{base}/asyncoperations/{op_id}?api-version=2018-05-01",
+            "Location": f"{base}/operationresults/{op_id}?api-version=2018-05-01",
+        },
+    )
+
+
+def _arm_failure(emu: AzureEmulator, op_id: str) -> None:
+    error = emu.take_failure()
+    if error is not None:
+        emu.world.operations[op_id].error = error
 
 
 def _location_accepted(emu: AzureEmulator, op_id: str) -> web.Response:
+    _arm_failure(emu, op_id)
     url = f"{emu.base_url}/subscriptions/{emu.subscription}/providers/Emulator/operationresults/{op_id}"
     return web.Response(status=202, headers={"Location": url + "?api-version=2018-05-01"})
 
@@ -91,7 +124,19 @@ async def async_operation(emu: AzureEmulator, request: web.Request, m: dict[str,
     op = emu.world.operations.get(m["op"])
     if op is None:
         raise ArmError(404, "OperationNotFound", f"Operation {m['op']} was not found.")
-    return _json({"name": op.id, "status": op.status, "startTime": iso(now_dt())})
+    # The status document as Batch AI wrote it: id (a URL), name, status, startTime, endTime once done,
+    # and the ARM error once failed.
+    body: dict[str, Any] = {
+        "id": f"{emu.base_url}{request.path}",
+        "name": op.id,
+        "status": op.status,
+        "startTime": iso(op.started),
+    }
+    if op.ended is not None:
+        body["endTime"] = iso(op.ended)
+    if op.error is not None and op.status == "Failed":
+        body["error"] = op.error
+    return _json(body)
 
 
 async def operation_result(emu: AzureEmulator, request: web.Request, m: dict[str, str]) -> web.Response:
@@ -99,7 +144,10 @@ async def operation_result(emu: AzureEmulator, request: web.Request, m: dict[str
     if op is None:
         raise ArmError(404, "OperationNotFound", f"Operation {m['op']} was not found.")
     if op.status == "InProgress":
-        return _location_accepted(emu, op.id)
+        url = f"{emu.base_url}{request.path}?api-version=2018-05-01"
+        return web.Response(status=202, headers={"Location": url})
+    if op.error is not None:
+        raise ArmError(400, op.error["code"], op.error["message"], op.error.get("details"))
     result = op.result() if op.result is not None else None
     return _json(result) if result is not None else web.Response(status=204)
 
@@ -158,7 +206,7 @@ async def group_item(emu: AzureEmulator, request: web.Request, m: dict[str, str]
 
 
 async def group_list(emu: AzureEmulator, request: web.Request, m: dict[str, str]) -> web.Response:
-    return _json({"value": [_group_body(emu, group) for group in emu.world.groups.values()]})
+    return _page(emu, request, [_group_body(emu, group) for group in emu.world.groups.values()])
 
 
 # ---------------------------------------------------------------- storage accounts
@@ -258,7 +306,7 @@ async def account_list(emu: AzureEmulator, request: web.Request, m: dict[str, st
         for account in emu.world.accounts.values()
         if group is None or account.resource_group.lower() == group.lower()
     ]
-    return _json({"value": accounts})
+    return _page(emu, request, accounts)
 
 
 # ---------------------------------------------------------------- Batch AI: workspaces, experiments
@@ -336,7 +384,7 @@ async def ws_list(emu: AzureEmulator, request: web.Request, m: dict[str, str]) -
         for key, ws in emu.world.workspaces.items()
         if group is None or key[0] == group.lower()
     ]
-    return _json({"value": items})
+    return _page(emu, request, items)
 
 
 def _exp_body(emu: AzureEmulator, exp: Experiment) -> dict[str, Any]:
@@ -388,7 +436,7 @@ async def exp_list(emu: AzureEmulator, request: web.Request, m: dict[str, str]) 
     items = [
         _exp_body(emu, e) for k, e in emu.world.experiments.items() if k[:2] == (m["rg"].lower(), m["ws"])
     ]
-    return _json({"value": items})
+    return _page(emu, request, items)
 
 
 # ---------------------------------------------------------------- Batch AI: clusters
@@ -411,7 +459,6 @@ def _cluster_body(emu: AzureEmulator, cluster: Cluster) -> dict[str, Any]:
             "provisioningStateTransitionTime": iso(cluster.state_time),
             "allocationState": cluster.allocation,
             "allocationStateTransitionTime": iso(cluster.allocation_time),
-            "errors": None,
             "currentNodeCount": len(cluster.nodes),
             "nodeStateCounts": {f"{state}NodeCount": count for state, count in counts.items()},
         }
@@ -536,7 +583,7 @@ async def cluster_list(emu: AzureEmulator, request: web.Request, m: dict[str, st
     items = [
         _cluster_body(emu, c) for k, c in emu.world.clusters.items() if k[:2] == (m["rg"].lower(), m["ws"])
     ]
-    return _json({"value": items})
+    return _page(emu, request, items)
 
 
 # ---------------------------------------------------------------- Batch AI: jobs
@@ -576,14 +623,18 @@ def _job_body(emu: AzureEmulator, job: Job) -> dict[str, Any]:
             "provisioningStateTransitionTime": iso(job.created),
             "executionState": job.state,
             "executionStateTransitionTime": iso(job.state_time),
-            "executionInfo": {
-                "startTime": iso(job.start),
-                "endTime": iso(job.end),
-                "exitCode": job.exit_code,
-                "errors": job.errors or None,
-            },
+            "experimentName": exp,  # the service sent it though the 2018-05-01 schema has no such field
         }
     )
+    # As the service did: no executionInfo before the job starts, and no null members in it.
+    info = {
+        "startTime": iso(job.start),
+        "endTime": iso(job.end),
+        "exitCode": job.exit_code,
+        "errors": job.errors or None,
+    }
+    if job.start is not None:
+        properties["executionInfo"] = {key: value for key, value in info.items() if value is not None}
     return {
         "id": f"{_ws_id(emu, job.key[0], ws)}/experiments/{exp}/jobs/{name}",
         "name": name,
@@ -761,7 +812,7 @@ async def job_item(emu: AzureEmulator, request: web.Request, m: dict[str, str]) 
 async def job_list(emu: AzureEmulator, request: web.Request, m: dict[str, str]) -> web.Response:
     _need_exp(emu, m)
     prefix = (m["rg"].lower(), m["ws"], m["exp"])
-    return _json({"value": [_job_body(emu, j) for k, j in emu.world.jobs.items() if k[:3] == prefix]})
+    return _page(emu, request, [_job_body(emu, j) for k, j in emu.world.jobs.items() if k[:3] == prefix])
 
 
 async def job_terminate(emu: AzureEmulator, request: web.Request, m: dict[str, str]) -> web.Response:

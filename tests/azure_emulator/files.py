@@ -150,12 +150,15 @@ async def _send_file(
     if wanted is not None:
         start, end = wanted
         if start >= size:
-            return storage_error(
+            # As Azure Files answers: 416 InvalidRange with `Content-Range: bytes */<size>`.
+            refused = storage_error(
                 416,
                 "InvalidRange",
                 "The range specified is invalid for the current size of the resource.",
                 method=request.method,
             )
+            refused.headers["Content-Range"] = f"bytes */{size}"
+            return refused
         end = size - 1 if end is None else min(end, size - 1)
         body = data[start : end + 1]
         headers["Content-Range"] = f"bytes {start}-{end}/{size}"

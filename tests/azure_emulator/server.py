@@ -38,6 +38,7 @@ class Fault:
     delay: float = 0.0
     drop_after: int | None = None  # file GET: send this many body bytes, then cut the connection
     disconnect: bool = False  # cut the connection before answering at all
+    body: Any = None  # with `status`: answer this JSON body instead (a real service's answer, replayed)
     times: int = 1
     hits: int = 0
 
@@ -59,6 +60,8 @@ class AzureEmulator:
         self.latest_expiry: datetime | None = None
         self.revoked_until: datetime | None = None  # links expiring at or before this are refused
         self.sas_refused = 0
+        self.page_size: int | None = None  # ARM lists: items per page, the rest behind nextLink
+        self.next_failure: dict[str, Any] | None = None  # the error the next long-running operation ends with
         self._lock = threading.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -92,6 +95,21 @@ class AzureEmulator:
         with self._lock:
             self.faults.append(fault)
         return fault
+
+    def fail_next_operation(
+        self, code: str, message: str, details: list[dict[str, Any]] | None = None
+    ) -> None:
+        """The next long-running operation ends `Failed` with this ARM error (as a quota failure would)."""
+        error: dict[str, Any] = {"code": code, "message": message}
+        if details:
+            error["details"] = details
+        with self._lock:
+            self.next_failure = error
+
+    def take_failure(self) -> dict[str, Any] | None:
+        with self._lock:
+            error, self.next_failure = self.next_failure, None
+            return error
 
     def link_expiry(self, wanted: datetime) -> datetime:
         """The expiry a new link gets: as wanted, but after every revoked one (so its signature differs)."""
@@ -170,7 +188,9 @@ class AzureEmulator:
                 self.requests.append((request.method, request.path, 0))
             return web.Response(status=500)  # never sent: the socket is gone
         if fault is not None and fault.status is not None:
-            if request.path.lower().startswith("/subscriptions"):
+            if fault.body is not None:
+                response = web.json_response(fault.body, status=fault.status, headers=fault.headers)
+            elif request.path.lower().startswith("/subscriptions"):
                 response = arm.ArmError(
                     fault.status, fault.code, fault.message, headers=fault.headers
                 ).response()

@@ -175,6 +175,9 @@ class Operation:
     on_done: Callable[[], None] | None
     result: Callable[[], dict[str, Any] | None] | None = None
     status: str = "InProgress"
+    error: dict[str, Any] | None = None  # set: the operation ends Failed with this ARM error
+    started: datetime = field(default_factory=now_dt)
+    ended: datetime | None = None
 
 
 def new_key() -> str:
@@ -423,6 +426,10 @@ class World:
         now = time.monotonic()
         for op in list(self.operations.values()):
             if op.status == "InProgress" and now >= op.done_at:
+                op.ended = now_dt()
+                if op.error is not None:
+                    op.status = "Failed"
+                    continue
                 if op.on_done is not None:
                     op.on_done()
                 op.status = "Succeeded"

@@ -1,0 +1,317 @@
+"""The batchai backend against the shapes the real services answered with (tests/azure_emulator/data/real,
+see its README for where each body came from): fields missing or null, unknown extra fields, states in
+another case, ids that do not follow the usual pattern, paged lists, and error bodies in all their forms.
+
+The emulator serves each real body through the real SDK pipeline (a canned answer for one request), so what
+is tested is what a user of `bai` would see if the service answered that way.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from azure_emulator import AzureEmulator, Timings
+from azure_emulator.testing import CLUSTER_REF, EXPERIMENT_REF, RG, WS
+
+from tui.model import AllocationState, ClusterRef, ExecutionState, ExperimentRef, JobRef
+from tui.services.base import BaiError, NotFoundError
+from tui.services.batchai import open_batchai_backend
+from tui.services.batchai.errors import service_error_parts
+
+pytestmark = pytest.mark.timeout(60)
+
+REAL = Path(__file__).parent / "azure_emulator" / "data" / "real"
+DEMO_CLUSTER = ClusterRef("demo_resource_group", "demo_workspace", "demo_cluster")
+DEMO_JOB = JobRef("demo_resource_group", "demo_workspace", "demo_experiment", "demo_job")
+
+
+def real(name: str) -> Any:
+    return json.loads((REAL / name).read_text())
+
+
+@pytest.fixture
+def emulator() -> Iterator[AzureEmulator]:
+    with AzureEmulator(Timings()) as emu:
+        yield emu
+
+
+@pytest.fixture
+async def backend(emulator: AzureEmulator) -> AsyncIterator:
+    backend = open_batchai_backend(emulator.env())
+    try:
+        yield backend
+    finally:
+        await backend.close()
+
+
+# ---------------------------------------------------------------- resources as the service showed them
+
+
+async def test_a_real_resizing_cluster(backend, emulator: AzureEmulator) -> None:
+    emulator.add_fault(r"/clusters/demo_cluster$", method="GET", status=200, body=real("cluster_get.json"))
+    cluster = await backend.clusters.get(DEMO_CLUSTER)
+    assert (cluster.name, cluster.resource_group, cluster.workspace) == (
+        "demo_cluster",
+        "demo_resource_group",
+        "demo_workspace",
+    )
+    assert (cluster.vm_size, cluster.allocation_state, cluster.target_node_count) == (
+        "STANDARD_NC6",
+        AllocationState.RESIZING,
+        1,
+    )
+    assert cluster.node_state_counts.total == 0 and cluster.errors == []
+
+
+async def test_a_cluster_in_the_preview_api_case_and_without_leaving_count(
+    backend, emulator: AzureEmulator
+) -> None:
+    # 2017-09-01-preview answered "Resizing" / "Dedicated" and had no leavingNodeCount.
+    emulator.add_fault(
+        r"/clusters/demo_cluster$",
+        method="GET",
+        status=200,
+        body=real("cluster_get_preview_capitalised.json"),
+    )
+    cluster = await backend.clusters.get(DEMO_CLUSTER)
+    assert cluster.allocation_state == AllocationState.RESIZING
+    assert cluster.vm_priority == "dedicated"
+    assert cluster.node_state_counts.leaving_node_count == 0
+
+
+async def test_a_cluster_with_no_counts_and_nulls_while_allocating(backend, emulator: AzureEmulator) -> None:
+    body = real("cluster_get_after_create.json")
+    properties = body["properties"]
+    for name in ("nodeStateCounts", "currentNodeCount", "scaleSettings"):
+        properties.pop(name)
+    properties["errors"] = None
+    properties["allocationStateTransitionTime"] = None
+    emulator.add_fault(r"/clusters/demo_cluster$", method="GET", status=200, body=body)
+    cluster = await backend.clusters.get(DEMO_CLUSTER)
+    assert (cluster.current_node_count, cluster.target_node_count, cluster.node_state_counts.total) == (
+        0,
+        0,
+        0,
+    )
+    assert cluster.errors == [] and cluster.allocation_state_transition_time is None
+
+
+async def test_a_cluster_error_with_name_value_details(backend, emulator: AzureEmulator) -> None:
+    body = real("cluster_get_after_create.json")
+    body["properties"]["errors"] = [
+        {
+            "code": "AzureFileShareMountFailed",
+            "message": "Failed to mount Azure File share",
+            "details": [{"name": "AzureFileUrl", "value": "https://a.file.core.windows.net/s"}],
+        }
+    ]
+    emulator.add_fault(r"/clusters/demo_cluster$", method="GET", status=200, body=body)
+    cluster = await backend.clusters.get(DEMO_CLUSTER)
+    assert [(e.code, e.details) for e in cluster.errors] == [
+        ("AzureFileShareMountFailed", {"AzureFileUrl": "https://a.file.core.windows.net/s"})
+    ]
+
+
+async def test_a_listed_cluster_whose_id_says_workspace_singular(backend, emulator: AzureEmulator) -> None:
+    body = {"value": [copy.deepcopy(real("cluster_get.json"))]}
+    body["value"][0]["id"] = body["value"][0]["id"].replace("/workspaces/", "/workspace/")
+    emulator.add_fault(r"/workspaces/demo_workspace/clusters$", method="GET", status=200, body=body)
+    [cluster] = await backend.clusters.list("demo_resource_group", "demo_workspace")
+    assert (cluster.name, cluster.workspace) == ("demo_cluster", "demo_workspace")
+
+
+async def test_a_real_running_job_with_only_a_start_time(backend, emulator: AzureEmulator) -> None:
+    emulator.add_fault(r"/jobs/demo_job$", method="GET", status=200, body=real("job_get_running.json"))
+    job = await backend.jobs.get(DEMO_JOB)
+    assert job.execution_state == ExecutionState.RUNNING
+    assert (job.experiment, job.cluster, job.toolkit, job.node_count) == (
+        "demo_experiment",
+        "demo_cluster",
+        "custom",
+        1,
+    )
+    assert job.start_time is not None and job.end_time is None and job.exit_code is None
+
+
+async def test_a_real_queued_job_has_no_execution_info(backend, emulator: AzureEmulator) -> None:
+    emulator.add_fault(r"/jobs/job$", method="GET", status=200, body=real("job_get_queued.json"))
+    job = await backend.jobs.get(JobRef("clitest.rg000001", "workspace", "experiment", "job"))
+    assert job.execution_state == ExecutionState.QUEUED
+    assert (job.start_time, job.end_time, job.exit_code, job.errors) == (None, None, None, [])
+
+
+async def test_a_real_failed_job_reports_its_error(backend, emulator: AzureEmulator) -> None:
+    emulator.add_fault(r"/jobs/job$", method="GET", status=200, body=real("job_get_failed.json"))
+    ref = JobRef("test_mgmt_batchai_jobs_test_failed_job_reportingdee81392", "workspace", "experiment", "job")
+    job = await backend.jobs.get(ref)
+    assert (job.execution_state, job.exit_code) == (ExecutionState.FAILED, 1)
+    assert [(e.code, e.message) for e in job.errors] == [("JobFailed", "Job failed with non-zero exit code")]
+
+
+async def test_a_job_in_the_preview_api_case(backend, emulator: AzureEmulator) -> None:
+    body = real("job_get_failed.json")
+    body["properties"]["executionState"] = "Failed"
+    emulator.add_fault(r"/jobs/job$", method="GET", status=200, body=body)
+    job = await backend.jobs.get(JobRef("g", "workspace", "experiment", "job"))
+    assert job.execution_state == ExecutionState.FAILED
+
+
+async def test_a_job_state_this_version_does_not_know_is_a_clear_error(
+    backend, emulator: AzureEmulator
+) -> None:
+    body = real("job_get_running.json")
+    body["properties"]["executionState"] = "paused"
+    emulator.add_fault(r"/jobs/demo_job$", method="GET", status=200, body=body)
+    with pytest.raises(BaiError, match=r"executionState 'paused'.*demo_job"):
+        await backend.jobs.get(DEMO_JOB)
+
+
+async def test_a_real_job_list_whose_ids_lack_the_experiment(backend, emulator: AzureEmulator) -> None:
+    emulator.add_fault(
+        r"/experiments/demo_experiment/jobs$",
+        method="GET",
+        status=200,
+        body=real("job_list_by_experiment.json"),
+    )
+    [job] = await backend.jobs.list("demo_resource_group", "demo_workspace", "demo_experiment")
+    assert (job.name, job.workspace, job.experiment, job.cluster) == (
+        "demo_job",
+        "demo_workspace",
+        "demo_experiment",
+        "demo_cluster",
+    )
+
+
+async def test_a_real_workspace_list(backend, emulator: AzureEmulator) -> None:
+    emulator.add_fault(
+        r"/providers/microsoft\.batchai/workspaces$",
+        method="GET",
+        status=200,
+        body=real("workspace_list.json"),
+    )
+    [workspace] = await backend.workspaces.list()
+    assert (workspace.name, workspace.resource_group, workspace.location) == (
+        "demo_workspace",
+        "demo_resource_group",
+        "eastus",
+    )
+
+
+async def test_real_output_files_with_a_bare_directory_entry(backend, emulator: AzureEmulator) -> None:
+    emulator.add_fault(
+        r"/listoutputfiles$", method="POST", status=200, body=real("job_list_output_files.json")
+    )
+    files = {f.name: f for f in await backend.jobs.list_output_files(DEMO_JOB)}
+    assert (files["stdout.txt"].size, files["stdout.txt"].is_directory) == (32, False)
+    assert files["stdout.txt"].download_url.startswith("https://storage_account_name.file.core.windows.net/")
+    counters = files["counters"]
+    assert (counters.is_directory, counters.size, counters.last_modified) == (True, None, None)
+
+
+# ---------------------------------------------------------------- paged lists (nextLink)
+
+
+async def test_lists_follow_next_link(backend, emulator: AzureEmulator) -> None:
+    emulator.page_size = 2
+    await backend.groups.create(RG, "eastus")
+    await backend.workspaces.create(RG, WS)
+    for name in ("a", "b", "c", "d", "e"):
+        await backend.experiments.create(ExperimentRef(RG, WS, name))
+    names = [e.name for e in await backend.experiments.list(RG, WS)]
+    assert sorted(names) == ["a", "b", "c", "d", "e"]
+    assert emulator.count("GET", r"/experiments$") >= 3  # three pages
+    await backend.clusters.create(CLUSTER_REF, "Standard_NC6", 0)
+    assert [c.name for c in await backend.clusters.list(RG, WS)] == [CLUSTER_REF.name]
+    assert EXPERIMENT_REF.name not in names
+
+
+# ---------------------------------------------------------------- errors in all their forms
+
+
+async def test_a_real_not_found_body(backend, emulator: AzureEmulator) -> None:
+    emulator.add_fault(r"/jobs/job$", method="GET", status=404, body=real("error_job_not_found.json"))
+    with pytest.raises(
+        NotFoundError, match="reading job job failed: JobNotFound: The specified job job is not found"
+    ):
+        await backend.jobs.get(JobRef("g", "workspace", "experiment", "job"))
+
+
+async def test_a_nested_arm_error_shows_every_level(backend, emulator: AzureEmulator) -> None:
+    emulator.add_fault(
+        r"/clusters/demo_cluster$", method="GET", status=400, body=real("error_nested_arm.json")
+    )
+    with pytest.raises(BaiError) as caught:
+        await backend.clusters.get(DEMO_CLUSTER)
+    text = str(caught.value)
+    assert "InvalidTemplateDeployment" in text
+    assert "QuotaExceeded" in text and "Operation could not be completed as it results in exceeding" in text
+    assert "InsufficientCoreQuota" in text  # the detail's own detail
+    assert "properties.scaleSettings" in text  # a target
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"code": "ClusterNotFound", "message": "no cluster"}, ("ClusterNotFound", "no cluster", [])),
+        ({"error": {"code": "X", "message": "m", "details": None}}, ("X", "m", [])),
+        (
+            {"Message": "The requested resource does not support http method 'PATCH'."},
+            (None, "The requested resource does not support http method 'PATCH'.", []),
+        ),
+        (
+            {"error": {"code": "X", "message": "m", "details": [{"name": "Reason", "value": None}]}},
+            ("X", "m", ["Reason: "]),
+        ),
+        (
+            {"error": {"code": "X", "message": "m", "details": ["plain text detail"]}},
+            ("X", "m", ["plain text detail"]),
+        ),
+        (
+            {
+                "error": {
+                    "code": "X",
+                    "message": "m",
+                    "details": [
+                        {
+                            "code": "Y",
+                            "message": "n",
+                            "details": [{"code": "Z", "message": "o", "target": "t"}],
+                        }
+                    ],
+                }
+            },
+            ("X", "m", ["n (Y)", "  t: o (Z)"]),
+        ),
+        (
+            {"error": "invalid_request", "error_description": "The token is expired."},
+            ("invalid_request", "The token is expired.", []),
+        ),
+        ([{"unexpected": "list"}], (None, None, [])),
+    ],
+)
+def test_service_error_parts_reads_every_form(body: Any, expected: tuple) -> None:
+    assert service_error_parts(json.dumps(body)) == expected
+
+
+async def test_a_failed_long_running_operation_shows_the_service_error(
+    backend, emulator: AzureEmulator
+) -> None:
+    await backend.groups.create(RG, "eastus")
+    await backend.workspaces.create(RG, WS)
+    emulator.fail_next_operation(
+        "InsufficientCoreQuota",
+        "The cluster cannot be allocated: not enough cores in the region.",
+        [{"code": "QuotaExceeded", "target": "vmSize", "message": "Standard_NC6 needs 6 cores"}],
+    )
+    with pytest.raises(BaiError) as caught:
+        await backend.clusters.create(CLUSTER_REF, "Standard_NC6", 4)
+    text = str(caught.value)
+    assert (
+        "creating cluster nc6cluster failed: InsufficientCoreQuota: The cluster cannot be allocated" in text
+    )
+    assert "vmSize: Standard_NC6 needs 6 cores (QuotaExceeded)" in text
