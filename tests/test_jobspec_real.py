@@ -50,7 +50,9 @@ def test_the_data_folder_holds_what_its_readme_lists() -> None:
 
 
 @pytest.mark.parametrize("path", VALID, ids=lambda path: path.name)
-def test_every_real_file_the_service_accepted_validates(path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_every_real_file_the_service_accepted_validates(
+    path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     code, out, err = validate(path, capsys)
     assert (code, out) == (0, "OK\n"), err
     assert "error" not in err
@@ -60,7 +62,7 @@ def test_every_real_file_the_service_accepted_validates(path: Path, capsys: pyte
 
 
 def test_cntk_brainscript_without_language_type_is_brainscript() -> None:
-    """The BrainScript recipes give configFilePath and no languageType: the service took them as BrainScript."""
+    """BrainScript recipes give configFilePath and no languageType: the service ran them as BrainScript."""
     spec = load_job_spec(JOBS / "recipe-cntk-brainscript.json")
     assert spec.cntk_settings.config_file_path == "$AZ_BATCHAI_INPUT_CONFIG/ConvNet_MNIST.cntk"
     bare = {"properties": {"nodeCount": 1, "stdOutErrPathPrefix": "$AZ_BATCHAI_JOB_TEMP"}}
@@ -77,7 +79,9 @@ def test_cntk_brainscript_without_language_type_is_brainscript() -> None:
         parse_job_spec(python_with_config)
 
 
-def test_fields_of_earlier_api_versions_are_ignored_with_a_warning(capsys: pytest.CaptureFixture[str]) -> None:
+def test_fields_of_earlier_api_versions_are_ignored_with_a_warning(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     """The REST API's own PutJob example sends `priority` (2018-03-01); 2018-05-01 ignored it."""
     path = JOBS / "rest-api-putjob-example.json"
     notes: list[str] = []

@@ -50,6 +50,16 @@ TOOLKITS: dict[str, str] = {
 
 SCHEDULING_PRIORITIES = ("low", "normal", "high")
 _TOP_LEVEL_EXTRA_KEYS = ("$schema",)
+# Job properties of earlier API versions (2017-09-01-preview, 2018-03-01) that 2018-05-01 dropped. Files
+# written for those versions (the REST API's own PutJob example still sends `priority`) were accepted by the
+# 2018-05-01 service, which ignored these fields: they are ignored here too, each with a note saying what
+# replaced it.
+RETIRED_PROPERTIES: dict[str, str] = {
+    "priority": "Batch AI 2018-05-01 has no 'priority' (use schedulingPriority: low, normal or high)",
+    "experimentName": "the experiment is the one given to bai job create -e/--experiment",
+    "location": "the job runs where its workspace is",
+}
+_WHOLE_NUMBER = re.compile(r"^\s*[+-]?\d+\s*$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DIRECTORY_ID = re.compile(r"^[A-Za-z0-9_]+$")
 _ACCOUNT_NAME = re.compile(r"^[a-z0-9]{3,24}$")
@@ -122,9 +132,11 @@ def format_duration(value: timedelta) -> str:
 # ----------------------------------------------------------------------------------------------- reading
 
 
-def load_job_spec(path: Path, *, validate: bool = True) -> JobCreateParameters:
+def load_job_spec(
+    path: Path, *, validate: bool = True, notes: list[str] | None = None
+) -> JobCreateParameters:
     """Read a job.json file; every problem (bad JSON with its line and column, or each bad field) is raised
-    together as one JobSpecError."""
+    together as one JobSpecError. `notes` (if given) receives the fields that were ignored, as warnings."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
@@ -144,15 +156,17 @@ def load_job_spec(path: Path, *, validate: bool = True) -> JobCreateParameters:
         raise JobSpecError(
             [FieldError(f"{path.name}:{error.lineno}:{error.colno}", f"invalid JSON: {error.msg}")]
         ) from None
-    return parse_job_spec(data, validate=validate)
+    return parse_job_spec(data, validate=validate, notes=notes)
 
 
-def parse_job_spec(data: dict[str, Any], *, validate: bool = True) -> JobCreateParameters:
+def parse_job_spec(
+    data: dict[str, Any], *, validate: bool = True, notes: list[str] | None = None
+) -> JobCreateParameters:
     """Build the SDK's JobCreateParameters from job.json's content.
 
     Takes the REST shape `{"$schema": ..., "properties": {...}}` (what the tutorial's job.json is) or the bare
     properties object. With `validate`, the semantic checks of `validate_job_spec` run too; all errors are
-    raised together.
+    raised together. Fields of earlier API versions are dropped, each with a line appended to `notes`.
     """
     from azure.mgmt.batchai import models
 
@@ -167,7 +181,7 @@ def parse_job_spec(data: dict[str, Any], *, validate: bool = True) -> JobCreateP
 
     errors: list[FieldError] = []
     durations: dict[str, timedelta] = {}
-    cleaned = _check_job_root(root, errors, durations)
+    cleaned = _check_job_root(root, errors, durations, notes if notes is not None else [])
     if errors and "properties" not in cleaned:
         raise JobSpecError(errors)
     try:
@@ -179,6 +193,9 @@ def parse_job_spec(data: dict[str, Any], *, validate: bool = True) -> JobCreateP
         if spec.constraints is None:
             spec.constraints = models.JobBasePropertiesConstraints()
         spec.constraints.max_wall_clock_time = durations["properties.constraints.maxWallClockTime"]
+    priority = spec.scheduling_priority
+    if isinstance(priority, str) and priority.lower() in SCHEDULING_PRIORITIES:
+        spec.scheduling_priority = priority.lower()  # the service read enums case-blind, as msrest does
     if validate:
         errors.extend(_not_under(validate_job_spec(spec), [error.path for error in errors]))
     if errors:
@@ -193,7 +210,9 @@ def _looks_like_properties(data: dict[str, Any]) -> bool:
     return any(key in keys for key in data)
 
 
-def _check_job_root(root: dict[str, Any], errors: list[FieldError], durations: dict[str, timedelta]) -> dict:
+def _check_job_root(
+    root: dict[str, Any], errors: list[FieldError], durations: dict[str, timedelta], notes: list[str]
+) -> dict:
     """Check the top level (`$schema`, `properties`) and walk `properties` along JobCreateParameters."""
     from azure.mgmt.batchai import models
 
@@ -208,7 +227,13 @@ def _check_job_root(root: dict[str, Any], errors: list[FieldError], durations: d
             if not isinstance(value, dict):
                 errors.append(FieldError("properties", f"must be a JSON object, got {_json_type(value)}"))
                 continue
-            cleaned["properties"] = _check_object(value, property_map, "properties", errors, durations)
+            current = {}
+            for name, item in value.items():
+                if name in RETIRED_PROPERTIES and name not in property_map:
+                    notes.append(f"properties.{name}: ignored: {RETIRED_PROPERTIES[name]}")
+                else:
+                    current[name] = item
+            cleaned["properties"] = _check_object(current, property_map, "properties", errors, durations)
         elif key in _TOP_LEVEL_EXTRA_KEYS:
             continue
         else:
@@ -275,6 +300,8 @@ def _check_value(
             return _BAD
         return value
     if type_name == "int":
+        if isinstance(value, str) and _WHOLE_NUMBER.match(value):
+            return int(value)  # msrest (az) read "2" as 2, and the service got 2
         if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
             errors.append(
                 FieldError(path, f"must be a whole number, got {_json_type(value)} {_short(value)}")
@@ -359,6 +386,11 @@ _FILLED_AT_SUBMISSION = {
 }
 
 
+# An environment variable may be set to the empty string (the service passed it on as such); paths and command
+# lines may not.
+_MAY_BE_EMPTY = {("EnvironmentVariable", "value"), ("EnvironmentVariableWithSecretValue", "value")}
+
+
 def validate_job_spec(spec: JobCreateParameters) -> list[FieldError]:
     """Every check the SDK does not make, each naming the field's JSON path. Empty list: the spec is fine."""
     errors: list[FieldError] = []
@@ -395,7 +427,10 @@ def validate_job_spec(spec: JobCreateParameters) -> list[FieldError]:
                 "required: where stdout.txt and stderr.txt go, e.g. $AZ_BATCHAI_JOB_MOUNT_ROOT/<share>/logs",
             )
         )
-    if spec.scheduling_priority is not None and str(spec.scheduling_priority) not in SCHEDULING_PRIORITIES:
+    if (
+        spec.scheduling_priority is not None
+        and str(spec.scheduling_priority).lower() not in SCHEDULING_PRIORITIES
+    ):
         errors.append(
             FieldError(
                 "properties.schedulingPriority",
@@ -417,7 +452,8 @@ def _check_required(model: Any, path: str, errors: list[FieldError], top: bool =
         value = getattr(model, attribute, None)
         field_path = f"{path}.{key}"
         rules = getattr(type(model), "_validation", {}).get(attribute, {})
-        missing = value is None or (isinstance(value, str) and not value.strip())
+        blank = isinstance(value, str) and not value.strip()
+        missing = value is None or (blank and (type(model).__name__, attribute) not in _MAY_BE_EMPTY)
         if missing:
             if rules.get("required") and (type(model).__name__, attribute) not in _FILLED_AT_SUBMISSION:
                 errors.append(FieldError(field_path, "required"))
@@ -449,8 +485,12 @@ def _check_toolkits(spec: JobCreateParameters, errors: list[FieldError]) -> None
         if name == "customToolkit" and not (settings.command_line or "").strip():
             errors.append(FieldError(f"{path}.commandLine", "required: the command to run on each node"))
         if name == "cntk":
-            language = settings.language_type or "Python"
-            if str(language).lower() not in ("python", "brainscript"):
+            language = settings.language_type or _cntk_language(settings)
+            if language is None:
+                errors.append(
+                    FieldError(path, "give pythonScriptFilePath (Python) or configFilePath (BrainScript)")
+                )
+            elif str(language).lower() not in ("python", "brainscript"):
                 errors.append(
                     FieldError(f"{path}.languageType", f"must be Python or BrainScript, got {language!r}")
                 )
@@ -464,6 +504,16 @@ def _check_toolkits(spec: JobCreateParameters, errors: list[FieldError]) -> None
                 )
         if name == "caffe" and bool(settings.config_file_path) == bool(settings.python_script_file_path):
             errors.append(FieldError(path, "give exactly one of configFilePath and pythonScriptFilePath"))
+
+
+def _cntk_language(settings: Any) -> str | None:
+    """languageType when the file leaves it out: the BrainScript recipes give only configFilePath, and the
+    service ran them as BrainScript; a Python script means Python."""
+    if settings.python_script_file_path:
+        return "Python"
+    if settings.config_file_path:
+        return "BrainScript"
+    return None
 
 
 def _mount_entries(spec: JobCreateParameters) -> list[tuple[str, Any]]:

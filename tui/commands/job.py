@@ -128,11 +128,13 @@ def _add_file_ref(parser: argparse.ArgumentParser) -> None:
 
 
 def _read_spec(path: Path, storage_account_name: str | None, *, fill: bool) -> Any:
-    """job.json -> JobCreateParameters with every field error reported at once, the placeholder filled."""
+    """job.json -> JobCreateParameters with every field error reported at once, the placeholder filled; fields
+    that are ignored are reported as warnings."""
     from tui.jobspec import apply_storage_account, load_job_spec
 
+    notes: list[str] = []
     try:
-        spec = load_job_spec(path)
+        spec = load_job_spec(path, notes=notes)
         if fill or storage_account_name:
             apply_storage_account(
                 spec, storage_account_name or os.environ.get("AZURE_BATCHAI_STORAGE_ACCOUNT") or None
@@ -140,6 +142,8 @@ def _read_spec(path: Path, storage_account_name: str | None, *, fill: bool) -> A
     except JobSpecError as error:
         error.source = path.name  # type: ignore[attr-defined]
         raise
+    for note in notes:  # fields az dropped silently (earlier API versions): said once, not refused
+        warn(f"{path.name}: {note}")
     return spec
 
 
