@@ -55,6 +55,11 @@ class ActionSpec:
     title: str
     help: str
     show: bool = True
+    footer: str = ""  # a shorter word for the footer, which must fit 80 columns with ? and q
+
+    @property
+    def footer_label(self) -> str:
+        return self.footer or self.title.split(" /")[0]
 
     @property
     def binding_id(self) -> str:
@@ -102,7 +107,14 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "az storage directory create",
         show=False,
     ),
-    ActionSpec("upload", "u", "upload", "Upload to share", "az storage file upload (a file or a folder)"),
+    ActionSpec(
+        "upload",
+        "u",
+        "upload",
+        "Upload to share",
+        "az storage file upload (a file or a folder)",
+        footer="Upload",
+    ),
     ActionSpec(
         "download",
         "f",
@@ -118,6 +130,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "scale_to_zero",
         "Scale cluster to 0",
         "az batchai cluster resize --target 0: stop paying for idle nodes",
+        footer="Scale to 0",
     ),
     ActionSpec(
         "open_job", "o", "open_job_file", "Open job.json", "Load a job.json into the job form", show=False
@@ -130,9 +143,18 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "Write the edited job form back to job.json",
         show=False,
     ),
-    ActionSpec("submit", "s", "submit", "Submit job", "az batchai job create with the job form"),
+    ActionSpec(
+        "submit", "s", "submit", "Submit job", "az batchai job create with the job form", footer="Submit"
+    ),
     ActionSpec("terminate", "t", "terminate", "Terminate job", "az batchai job terminate", show=False),
-    ActionSpec("delete", "d", "delete", "Delete selected", "Delete the selected resource (asks first)"),
+    ActionSpec(
+        "delete",
+        "d",
+        "delete",
+        "Delete selected",
+        "Delete the selected resource (asks first)",
+        footer="Delete",
+    ),
     ActionSpec(
         "follow",
         "p",
@@ -167,7 +189,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("tab_job", "2", "show_tab('job')", "Show job form", "The job.json form", show=False),
     ActionSpec("tab_log", "3", "show_tab('log')", "Show live log", "The selected job's live log", show=False),
     ActionSpec(
-        "help", "question_mark", "toggle_help", "Show keys", "Show or hide every key of the focused pane"
+        "help",
+        "question_mark",
+        "toggle_help",
+        "Show keys",
+        "Show or hide every key of the focused pane",
+        footer="Keys",
     ),
     ActionSpec("quit", "q", "quit", "Quit", "Leave the console (jobs keep running)"),
 )
@@ -181,7 +208,7 @@ class BaiApp(App[int]):
     CSS_PATH = Path(__file__).with_name("app.tcss")
     COMMANDS = App.COMMANDS | {ConsoleCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(spec.key, spec.action, spec.title.split(" /")[0], show=spec.show, id=spec.binding_id)
+        Binding(spec.key, spec.action, spec.footer_label, show=spec.show, id=spec.binding_id)
         for spec in ACTIONS
     ]
 

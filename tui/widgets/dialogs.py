@@ -102,6 +102,8 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
     }
     FormDialog #title { text-style: bold; margin-bottom: 1; }
     FormDialog .field-label { margin-top: 0; }
+    FormDialog Input { background: $boost; }
+    FormDialog Input:focus { background: $primary 25%; }
     FormDialog .field-error { color: $error; height: auto; }
     FormDialog .field-error.-empty { display: none; }
     FormDialog Horizontal { height: auto; align: right middle; margin-top: 1; }
@@ -120,15 +122,20 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
             yield Label(self.title_text, id="title", markup=False)
             for spec in self.fields:
                 yield Label(spec.label, classes="field-label", markup=False)
-                yield Input(spec.value, placeholder=spec.placeholder, id=f"field-{spec.key}")
+                # one line each (no border), so the six-field cluster form fits an 80x24 terminal
+                yield Input(spec.value, placeholder=spec.placeholder, id=f"field-{spec.key}", compact=True)
                 yield Static("", id=f"error-{spec.key}", classes="field-error -empty", markup=False)
             with Horizontal():
                 yield Button(self.submit_label, variant="primary", id="ok")
                 yield Button("Cancel (Esc)", id="cancel")
 
     def on_mount(self) -> None:
-        if self.fields:
-            self.query_one(f"#field-{self.fields[0].key}", Input).focus()
+        # Start where the user has to type: fields prefilled from the selection (the group, the
+        # workspace) come first, and typing over one of them replaced it instead of naming the new thing.
+        empty = [spec for spec in self.fields if not spec.value]
+        first = (empty or self.fields)[:1]
+        if first:
+            self.query_one(f"#field-{first[0].key}", Input).focus()
 
     def _values(self) -> dict[str, str]:
         return {spec.key: self.query_one(f"#field-{spec.key}", Input).value for spec in self.fields}

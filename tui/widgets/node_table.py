@@ -28,7 +28,29 @@ COLUMNS = (
     ("leaving", "Leaving"),
     ("unusable", "Unusable"),
 )
+# Narrower than the full table (80x24 and 100x30 both are): the five counts come right after the name and
+# state under short labels, and target, VM size and priority follow (they also show under the table).
+COMPACT_COLUMNS = (
+    ("name", "Name"),
+    ("state", "State"),
+    ("idle", "Idle"),
+    ("running", "Run"),
+    ("preparing", "Prep"),
+    ("leaving", "Leave"),
+    ("unusable", "Unus"),
+    ("target", "Target"),
+    ("vm_size", "VM size"),
+    ("priority", "Priority"),
+)
 POLL_SECONDS = 3.0
+CELL_PADDING = 1
+
+
+def table_width(columns: tuple[tuple[str, str], ...], rows: list[dict[str, str]]) -> int:
+    """Columns the table needs to show every column whole (DataTable pads each cell on both sides)."""
+    return sum(
+        max([len(label), *(len(row[key]) for row in rows)]) + 2 * CELL_PADDING for key, label in columns
+    )
 
 
 def cluster_cells(cluster: Cluster) -> dict[str, str]:
@@ -82,11 +104,14 @@ class NodeTable(Vertical):
         self.selected: str | None = None
         self.clusters: dict[str, Cluster] = {}
         self.polls = 0
+        self.columns = COLUMNS
 
     def compose(self) -> ComposeResult:
         yield Static("Clusters: select a workspace or cluster in the tree", id="nodes-title", markup=False)
-        table: DataTable = DataTable(id="nodes-table", cursor_type="row", zebra_stripes=True)
-        for key, label in COLUMNS:
+        table: DataTable = DataTable(
+            id="nodes-table", cursor_type="row", zebra_stripes=True, cell_padding=CELL_PADDING
+        )
+        for key, label in self.columns:
             table.add_column(label, key=key)
         yield table
         yield Static("", id="nodes-hint", markup=False)
@@ -148,12 +173,32 @@ class NodeTable(Vertical):
                     if old[key] != value:
                         table.update_cell(name, key, value)
             else:
-                table.add_row(*(cells[key] for key, _label in COLUMNS), key=name)
+                table.add_row(*(cells[key] for key, _label in self.columns), key=name)
             self.clusters[name] = cluster
         hint = idle_hint(list(fresh.values()))
         if not fresh:
             hint = "No clusters here yet: press c to create one."
         self.query_one("#nodes-hint", Static).update(hint)
+        self._fit_columns()
+        self._move_cursor()
+
+    def on_resize(self) -> None:
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Use the short layout when the full one would push the node counts off the right edge."""
+        rows = [cluster_cells(cluster) for cluster in self.clusters.values()]
+        room = self.size.width - 2  # a vertical scrollbar may take two columns
+        wanted = COLUMNS if table_width(COLUMNS, rows) <= room else COMPACT_COLUMNS
+        if wanted == self.columns or not self.size.width:
+            return
+        self.columns = wanted
+        table = self.table
+        table.clear(columns=True)
+        for key, label in wanted:
+            table.add_column(label, key=key)
+        for name, cells in zip(self.clusters, rows, strict=True):
+            table.add_row(*(cells[key] for key, _label in wanted), key=name)
         self._move_cursor()
 
     def _move_cursor(self) -> None:
