@@ -5,8 +5,9 @@ with a message naming its field and nothing is created: the toolkit must be one 
 mounted share must exist, every `$AZ_BATCHAI_*` variable in a path must be one the service defined.
 
 Paths are expanded as Batch AI expanded them: `$AZ_BATCHAI_JOB_MOUNT_ROOT`, `$AZ_BATCHAI_JOB_TEMP`,
-`$AZ_BATCHAI_INPUT_<ID>`, ... are replaced in stdOutErrPathPrefix, directory paths, the script path and the
-arguments; anything else in the arguments (`$HOME`, quoting) is left to the shell, as on a node.
+`$AZ_BATCHAI_INPUT_<ID>`, ... are replaced in stdOutErrPathPrefix, directory paths, the script and
+interpreter paths, the arguments and command lines, and the values of environmentVariables; anything else in
+the arguments (`$HOME`, quoting) is left to the shell, as on a node.
 
 Output directories land at `<pathPrefix>/<jobOutputDirectoryPathSegment>/outputs/<pathSuffix>` and
 stdout/stderr at `<stdOutErrPathPrefix>/<jobOutputDirectoryPathSegment>/stdouterr/`, the layout Batch AI used
@@ -197,8 +198,12 @@ def build_plan(layout: Layout, request: PlanInput, accounts_with_shares: dict[st
     )
     _toolkit_settings(spec, toolkit, plan, expand, errors)
 
-    for variable in spec.environment_variables or []:
-        plan.environment[variable.name] = variable.value or ""
+    # Batch AI's guide: its variables may be used in user environment variables too. Secrets are passed on
+    # untouched (their values never enter the plan).
+    for index, variable in enumerate(spec.environment_variables or []):
+        plan.environment[variable.name] = expand(
+            variable.value or "", f"properties.environmentVariables[{index}].value"
+        )
     for index, secret in enumerate(spec.secrets or []):
         if secret.value_secret_reference is not None:
             errors.append(
@@ -307,7 +312,11 @@ def _toolkit_settings(
             horovodrun = Path(found)
         plan.launcher_tool = str(horovodrun)
         plan.process_count = settings.process_count or spec.node_count
-        plan.python = settings.python_interpreter_path or sys.executable
+        plan.python = (
+            expand(settings.python_interpreter_path, f"{field_path}.pythonInterpreterPath")
+            if settings.python_interpreter_path
+            else sys.executable
+        )
         plan.script = expand(settings.python_script_file_path or "", f"{field_path}.pythonScriptFilePath")
         plan.script_args = expand(settings.command_line_args or "", f"{field_path}.commandLineArgs")
     elif toolkit == "custommpi":

@@ -107,7 +107,10 @@ class Supervisor:
                 link.symlink_to(mount.target, target_is_directory=True)
         for folder in plan.output_dirs.values():
             Path(folder).mkdir(parents=True, exist_ok=True)
-        (Path(plan.job_dir) / "hostfile").write_text(f"localhost slots={plan.process_count}\n")
+        # $AZ_BATCHAI_MPI_HOST_FILE: a slot per node of the job (all of them this machine), so a custom
+        # toolkit's `mpirun --hostfile` starts as many processes as on the service's nodes.
+        slots = max(plan.node_count, plan.process_count)
+        (Path(plan.job_dir) / "hostfile").write_text(f"localhost slots={slots}\n")
         for name in ("stdout.txt", "stderr.txt"):
             (self.stdouterr / name).touch()
 
