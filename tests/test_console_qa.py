@@ -152,8 +152,11 @@ async def test_footer_shows_help_and_quit_at_80_columns(backend) -> None:  # typ
         footer = app.query_one(Footer)
         keys = [item for item in footer.query("FooterKey")]
         assert keys, "no footer keys"
+        palette = [item for item in keys if item.key == "ctrl+p"]
+        edge = palette[0].region.x if palette else SMALL[0]
         for item in keys:
-            assert item.region.right <= SMALL[0], (item.description, item.region)
+            if item not in palette:
+                assert item.region.right <= edge, (item.description, item.region, edge)
         assert any(item.key == "q" for item in keys)
         assert any(item.key == "question_mark" for item in keys)
 
