@@ -1,6 +1,6 @@
 """The log parser on training output found in public issues, READMEs and docs (tests/data/logs/README.md
-gives each file's source): older Keras (2.0-2.2, tf.keras 1.x/2.0), the Batch AI tutorial's own stdout, Horovod
-elastic runs, horovodrun's and mpirun's failure reports, Windows line ends. Assertions are on what
+gives each file's source): older Keras (2.0-2.2, tf.keras 1.x/2.0), the Batch AI tutorial's own stdout,
+Horovod elastic runs, horovodrun's and mpirun's failure reports, Windows line ends. Assertions are on what
 `bai logs summarize -o json` shows (epoch, epochs, step, steps, metrics, history, test, failed) and on the
 speed and ETA the console shows.
 """
@@ -83,7 +83,12 @@ def test_keras22_verbose2_under_horovodrun(capsys: pytest.CaptureFixture[str]) -
     }
     assert [h["epoch"] for h in rank1["history"]] == [1, 2, 3]
     assert rank1["history"][2]["loss"] == 1.339
-    assert rank0["metrics"] == {"loss": 1.3406, "accuracy": 0.5176, "val_loss": 1.2116, "val_accuracy": 0.5689}
+    assert rank0["metrics"] == {
+        "loss": 1.3406,
+        "accuracy": 0.5176,
+        "val_loss": 1.2116,
+        "val_accuracy": 0.5689,
+    }
     assert summary["test"] == {"loss": 1.2116289712905884, "accuracy": 0.5689}
     assert summary["failed"] == []
 
@@ -260,11 +265,16 @@ def test_mpirun_reports_a_rank_killed_by_a_signal(capsys: pytest.CaptureFixture[
     # (Killed)." is the only word of a rank the kernel's OOM killer took: exit code 128 + 9, as a shell says.
     summary = summarize(LOGS / "mpirun-tag-output-signal.log", capsys)
     assert summary["failed"] == [{"rank": "2", "exit_code": 137}]
-    assert sorted(summary["ranks"]) == ["0", "1", "2", "3"]
-    assert all(r["epoch"] == 2 and len(r["history"]) == 1 for r in summary["ranks"].values())
+    # "-" holds mpirun's own lines.
+    workers = {rank: info for rank, info in summary["ranks"].items() if rank != "-"}
+    assert sorted(workers) == ["0", "1", "2", "3"]
+    assert all(r["epoch"] == 2 and len(r["history"]) == 1 for r in workers.values())
+    assert summary["ranks"]["-"]["epoch"] is None
     assert summary["ranks"]["2"]["history"][0]["loss"] == 1.6198
-    stream = parse(b"mpirun noticed that process rank 14 with PID 4257 on node compute-0-2.local"
-                   b" exited on signal 11 (Segmentation fault).\n")
+    stream = parse(
+        b"mpirun noticed that process rank 14 with PID 4257 on node compute-0-2.local"
+        b" exited on signal 11 (Segmentation fault).\n"
+    )
     assert stream.failed == [RankFailure("14", 139)]
 
 

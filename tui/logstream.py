@@ -174,10 +174,21 @@ _BAR = re.compile(
     rb"\s*(\d{1,12})/(\d{1,12}|Unknown)"
     rb"(?: \[[=>.]*\]| (?:\xe2\x94\x81)+(?: (\d{1,9}(?::\d\d){0,2})s?(?= ))?| -| +(?=\d))"
 )
-# What follows the bar: "name: value" metrics, "ETA: 1:02", "32ms/step".
-_METRIC = re.compile(rb"(\w+): (" + _NUM + rb")(?![\w.:])")
+# What follows the bar: "name: value" metrics, "ETA: 1:02", "32ms/step" ("981us/sample" where tf.keras 1.x/2.0
+# counted samples), the epoch's time ("- 2s -" where no per-step time is printed). A value may run into a
+# callback's message printed on the same line (Keras 2.0: "acc: 0.8120Epoch 00000: val_loss improved").
+_METRIC = re.compile(rb"(\w+): (" + _NUM + rb")(?:(?![\w.:])|(?=Epoch ))")
 _ETA = re.compile(rb"(\d{1,9}(?::\d\d){0,2})")
-_PER_STEP = re.compile(rb"(\d+(?:\.\d+)?)(us|ms|s)/step")
+_PER_STEP = re.compile(rb"(\d+(?:\.\d+)?)(us|ms|s)/(?:step|sample)")
+_ELAPSED = re.compile(rb"(?: -)? (\d{1,9})s(?= |\Z)")
+# Keras 2.0-2.2 verbose=2 end an epoch without a count: "3083s - loss: ..." (2.0), " - 151s - loss: ..."
+# (2.1/2.2).
+_SUMMARY = re.compile(rb"\s*(?:- )?\d{1,9}s - (?=\w+: )")
+# Open MPI on a rank killed by a signal (its only word when the OOM killer takes a rank):
+# "mpirun noticed that process rank 2 with PID 4257 on node n1 exited on signal 9 (Killed)."
+_MPI_SIGNAL = re.compile(
+    rb"\s*\S{0,40} noticed that process rank (\d{1,9}) with PID \d+ on node \S+ exited on signal (\d{1,3})\b"
+)
 _EPOCH = re.compile(rb"\s*Epoch (\d{1,9})/(\d{1,9})\s*\Z")
 _TEST = re.compile(rb"\s*Test (loss|accuracy|acc):\s*(" + _NUM + rb")\s*\Z")
 _PROCESS_EXIT = re.compile(rb"\s*Process (\S+) exit with status code (-?\d{1,9})\.?\s*\Z")
@@ -185,9 +196,10 @@ _PROCESS_NAME = re.compile(rb"\s*Process name:\s*(?:\[\[\d+,\d+\],(\d+)\]|(\S+))
 _EXIT_CODE = re.compile(rb"\s*Exit code:\s*(-?\d{1,9})\s*\Z")
 
 _RENAMES = {"acc": "accuracy", "val_acc": "val_accuracy"}
-# First bytes of the lines that can say something (bars, Epoch, Exit code, Test, Process): the others
+# First bytes of the lines that can say something (bars, Epoch, Exit code, Test, Process, " - 151s - loss",
+# "mpirun/orterun/prterun noticed ..."): the others
 # are only kept as text.
-_SAYS_SOMETHING = frozenset(b"0123456789 \tETP")
+_SAYS_SOMETHING = frozenset(b"0123456789 \t-ETPmop")
 _UNIT_SECONDS = {b"us": 1e-6, b"ms": 1e-3, b"s": 1.0}
 
 
@@ -252,7 +264,13 @@ class _Bar:
         steps_b = match.group(2)
         steps = self.steps = None if steps_b == b"Unknown" else int(steps_b)
         # A final line: all steps done, a finished line, no "ETA:" (Keras 2 shows it until the end).
-        self.final = completed and steps is not None and step >= steps and b"ETA: " not in match.string
+        final = completed and steps is not None and step >= steps and b"ETA: " not in match.string
+        if final:
+            # Something must follow the bar ("- 7s 32ms/step ..."): interleaved workers' writes can cut a
+            # finished bar from its metrics ("6/6 [======]" then another worker's "5/6 [===>.]").
+            tail = match.string[match.end() :]
+            final = tail[:1] == b" " and bool(tail.strip())
+        self.final = final
 
     def details(self) -> tuple[dict[str, float], float | None, float | None]:
         """(metrics, eta_seconds, steps_per_second) of this update."""
@@ -275,14 +293,39 @@ class _Bar:
         eta_s = _seconds(eta_b) if eta_b is not None else 0.0 if done else None
         sps: float | None = None
         at = text.find(b"/step", rest)
-        per_step = _PER_STEP.search(text, max(rest, at - 24), at + 5) if at >= 0 else None
+        if at < 0:
+            at = text.find(b"/sample", rest)
+        per_step = _PER_STEP.search(text, max(rest, at - 24), at + 7) if at >= 0 else None
         if per_step is not None:
             seconds = float(per_step.group(1)) * _UNIT_SECONDS[per_step.group(2)]
             if seconds > 0:
                 sps = 1.0 / seconds
         elif eta_s and steps is not None and not done:
             sps = (steps - step) / eta_s
+        elif done:
+            elapsed = _ELAPSED.match(text, rest)  # "- 2s - loss": only the epoch's time
+            if elapsed is not None and int(elapsed.group(1)) > 0:
+                sps = step / int(elapsed.group(1))
         return metrics, eta_s, sps
+
+
+class _Summary:
+    """An epoch's end without a count (Keras 2.0-2.2 verbose=2: " - 151s - loss: ...") read as a final bar."""
+
+    __slots__ = ("match",)
+    completed = True
+    final = True
+    step = None
+    steps = None
+
+    def __init__(self, match: re.Match[bytes]) -> None:
+        self.match = match
+
+    def details(self) -> tuple[dict[str, float], float | None, float | None]:
+        metrics: dict[str, float] = {}
+        for name_b, value_b in _METRIC.findall(self.match.string, self.match.end()):
+            metrics[_NAMES.get(name_b) or _name(name_b)] = float(value_b)
+        return metrics, 0.0, None
 
 
 class _RankState:
@@ -656,10 +699,14 @@ class LogStream:
         first = text.lstrip()[:1]
         if not first:
             return
-        if first.isdigit():
+        if first.isdigit() or first == b"-":
             bar = _BAR.match(text)
             if bar is not None:
                 self._on_bar(stream.state, _Bar(bar, completed=True))
+                return
+            summary = _SUMMARY.match(text)
+            if summary is not None and stream.state.progress.epoch is not None:
+                self._on_bar(stream.state, _Summary(summary))
             return
         if first == b"E":
             epoch = _EPOCH.match(text)
@@ -684,6 +731,12 @@ class LogStream:
             name = _PROCESS_NAME.match(text)
             if name is not None:
                 stream.process_name = (name.group(1) or name.group(2)).decode("utf-8", "replace")
+            return
+        if b" noticed that process rank " in text:
+            signal = _MPI_SIGNAL.match(text)
+            if signal is not None:
+                # As a shell reports a process killed by signal S: 128 + S (137 for the OOM killer's 9).
+                self._on_failure(signal.group(1).decode(), 128 + int(signal.group(2)))
 
     # --- state changes -------------------------------------------------------------------------
 
@@ -708,7 +761,7 @@ class LogStream:
         progress.eta_seconds = None
         self._events.append(EpochStarted(progress.rank, epoch, epochs))
 
-    def _on_bar(self, state: _RankState, bar: _Bar) -> None:
+    def _on_bar(self, state: _RankState, bar: _Bar | _Summary) -> None:
         progress = state.progress
         if bar.final:
             if state.dupe_finals > 0 and bar.steps == state.end_steps:
@@ -750,7 +803,7 @@ class LogStream:
     def _end_epoch(
         self,
         state: _RankState,
-        bar: _Bar,
+        bar: _Bar | _Summary,
         details: tuple[dict[str, float], float | None, float | None],
         again: bool = False,
     ) -> None:
