@@ -167,7 +167,7 @@ async def test_a_job_state_this_version_does_not_know_is_a_clear_error(
     body = real("job_get_running.json")
     body["properties"]["executionState"] = "paused"
     emulator.add_fault(r"/jobs/demo_job$", method="GET", status=200, body=body)
-    with pytest.raises(BaiError, match=r"executionState 'paused'.*demo_job"):
+    with pytest.raises(BaiError, match=r"job demo_job: the service reported executionState 'paused'"):
         await backend.jobs.get(DEMO_JOB)
 
 

@@ -167,18 +167,20 @@ class AzureClusterService:
             poller = await self._clients.batchai.clusters.begin_create(
                 ref.resource_group, ref.workspace, ref.name, parameters
             )
-            return convert.cluster(await poller.result())
+            return convert.cluster(await poller.result(), ref.resource_group, ref.workspace)
 
     async def get(self, ref: ClusterRef) -> Cluster:
         with azure_errors(f"reading cluster {ref.name}"):
             return convert.cluster(
-                await self._clients.batchai.clusters.get(ref.resource_group, ref.workspace, ref.name)
+                await self._clients.batchai.clusters.get(ref.resource_group, ref.workspace, ref.name),
+                ref.resource_group,
+                ref.workspace,
             )
 
     async def list(self, resource_group: str, workspace: str) -> list[Cluster]:
         with azure_errors(f"listing clusters of workspace {workspace}"):
             pages = self._clients.batchai.clusters.list_by_workspace(resource_group, workspace)
-            return [convert.cluster(item) async for item in pages]
+            return [convert.cluster(item, resource_group, workspace) async for item in pages]
 
     async def resize(self, ref: ClusterRef, target_node_count: int) -> Cluster:
         from azure.mgmt.batchai.models import ClusterUpdateParameters, ManualScaleSettings, ScaleSettings
@@ -192,7 +194,7 @@ class AzureClusterService:
             updated = await self._clients.batchai.clusters.update(
                 ref.resource_group, ref.workspace, ref.name, parameters
             )
-        return convert.cluster(updated)
+        return convert.cluster(updated, ref.resource_group, ref.workspace)
 
     async def delete(self, ref: ClusterRef) -> None:
         with azure_errors(f"deleting cluster {ref.name}"):

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from tui.model import (
     AllocationState,
@@ -18,6 +19,9 @@ from tui.model import (
     StorageAccount,
     Workspace,
 )
+from tui.services.base import BaiError
+
+_State = TypeVar("_State", bound=StrEnum)
 
 _RG_IN_ID = re.compile(r"/resourceGroups/([^/]+)/", re.IGNORECASE)
 _WS_IN_ID = re.compile(r"/workspaces/([^/]+)", re.IGNORECASE)
@@ -37,6 +41,29 @@ _TOOLKITS = (
 
 def _enum_value(value: Any) -> str:
     return str(getattr(value, "value", value) or "")
+
+
+def _state(kind: type[_State], value: Any, default: _State, field: str, owner: str) -> _State:
+    """`value` as a `kind` member, whatever its case (the preview API said "Resizing", 2018-05-01 "resizing").
+
+    The SDK passes a value it does not know through as a plain string; one we cannot show is a clear error
+    rather than a traceback.
+    """
+    text = _enum_value(value).strip()
+    if not text:
+        return default
+    for member in kind:
+        if member.value == text.lower():
+            return member
+    known = ", ".join(member.value for member in kind)
+    raise BaiError(
+        f"{owner}: the service reported {field} {text!r}, which this version of bai does not know "
+        f"(known: {known}); update bai, or look at it with the Azure portal"
+    )
+
+
+def _lower(value: Any, default: str) -> str:
+    return _enum_value(value).lower() or default
 
 
 def resource_group_of(resource_id: str | None) -> str:
@@ -115,15 +142,21 @@ def _target_node_count(scale: Any) -> int:
     return 0
 
 
-def cluster(sdk: Any) -> Cluster:
-    allocation = _enum_value(sdk.allocation_state) or "steady"
+def cluster(sdk: Any, resource_group: str = "", workspace: str = "") -> Cluster:
+    """A Cluster; `resource_group` and `workspace` (what was asked for) stand in where the id lacks them."""
     return Cluster(
         name=sdk.name,
-        resource_group=resource_group_of(sdk.id),
-        workspace=_workspace_of(sdk.id),
+        resource_group=resource_group_of(sdk.id) or resource_group,
+        workspace=_workspace_of(sdk.id) or workspace,
         vm_size=sdk.vm_size or "",
-        vm_priority=_enum_value(sdk.vm_priority) or "dedicated",
-        allocation_state=AllocationState(allocation),
+        vm_priority=_lower(sdk.vm_priority, "dedicated"),
+        allocation_state=_state(
+            AllocationState,
+            sdk.allocation_state,
+            AllocationState.STEADY,
+            "allocationState",
+            f"cluster {sdk.name}",
+        ),
         target_node_count=_target_node_count(sdk.scale_settings),
         current_node_count=sdk.current_node_count or 0,
         node_state_counts=node_state_counts(sdk.node_state_counts),
@@ -144,18 +177,21 @@ def _cluster_name(cluster_ref: Any) -> str:
     return resource_id.rstrip("/").rsplit("/", 1)[-1]
 
 
-def job(sdk: Any) -> Job:
+def job(sdk: Any, resource_group: str = "", workspace: str = "", experiment: str = "") -> Job:
+    """A Job; the names asked for stand in where the id lacks them (the service's own examples do)."""
     info = sdk.execution_info
     toolkit = next((name for attr, name in _TOOLKITS if getattr(sdk, attr, None) is not None), "")
     return Job(
         name=sdk.name,
-        resource_group=resource_group_of(sdk.id),
-        workspace=_workspace_of(sdk.id),
-        experiment=_experiment_of(sdk.id),
+        resource_group=resource_group_of(sdk.id) or resource_group,
+        workspace=_workspace_of(sdk.id) or workspace,
+        experiment=_experiment_of(sdk.id) or experiment,
         cluster=_cluster_name(sdk.cluster),
-        execution_state=ExecutionState(_enum_value(sdk.execution_state) or "queued"),
+        execution_state=_state(
+            ExecutionState, sdk.execution_state, ExecutionState.QUEUED, "executionState", f"job {sdk.name}"
+        ),
         node_count=sdk.node_count or 1,
-        toolkit=toolkit or _enum_value(sdk.tool_type),
+        toolkit=toolkit or _lower(sdk.tool_type, ""),
         job_output_directory_path_segment=sdk.job_output_directory_path_segment or "",
         std_out_err_path_prefix=sdk.std_out_err_path_prefix or "",
         scheduling_priority=_enum_value(sdk.scheduling_priority) or "normal",

@@ -24,17 +24,35 @@ _AUTH_ADVICE = (
 def _detail_text(detail: Any) -> str:
     if not isinstance(detail, dict):
         return str(detail)
-    if "name" in detail and "value" in detail and "code" not in detail:  # Batch AI's NameValuePair details
-        return f"{detail['name']}: {detail['value']}"
+    if "name" in detail and "code" not in detail:  # Batch AI's NameValuePair details
+        value = detail.get("value")
+        return f"{detail['name']}: {'' if value is None else value}"
     code = detail.get("code") or ""
     target = detail.get("target")
-    message = detail.get("message") or ""
+    message = detail.get("message") or detail.get("Message") or ""
     head = f"{target}: " if target else ""
     return f"{head}{message} ({code})" if code else f"{head}{message}"
 
 
+def _detail_lines(details: Any, depth: int = 0) -> list[str]:
+    """Each detail as a line, its own details (ARM nests them) below it, indented two spaces a level."""
+    if not isinstance(details, list):
+        return []
+    lines = []
+    for item in details:
+        lines.append("  " * depth + _detail_text(item))
+        if isinstance(item, dict) and depth < 5:
+            lines += _detail_lines(item.get("details"), depth + 1)
+    return lines
+
+
 def service_error_parts(body: str) -> tuple[str | None, str | None, list[str]]:
-    """(code, message, details) of an ARM error body `{"error": {...}}`; Nones when the body is not one."""
+    """(code, message, details) of a service error body; Nones when the body is not one.
+
+    The forms seen: ARM's `{"error": {code, message, target, details: [...]}}` with details nested to any
+    depth (or Batch AI's name/value pairs), the same without the `error` wrapper, ASP.NET's `{"Message": ...}`
+    from the gateway, and OAuth's `{"error": "<code>", "error_description": ...}` from a token endpoint.
+    """
     try:
         data = json.loads(body)
     except (ValueError, TypeError):
@@ -42,10 +60,22 @@ def service_error_parts(body: str) -> tuple[str | None, str | None, list[str]]:
     if not isinstance(data, dict):
         return None, None, []
     error = data.get("error", data)
+    if isinstance(error, str):
+        description = data.get("error_description")
+        return (
+            error,
+            (description.splitlines()[0] if isinstance(description, str) and description else None),
+            [],
+        )
     if not isinstance(error, dict):
         return None, None, []
-    details = error.get("details") or []
-    return error.get("code"), error.get("message"), [_detail_text(item) for item in details]
+    code = error.get("code", error.get("Code"))
+    message = error.get("message", error.get("Message"))
+    return (
+        None if code is None else str(code),
+        None if message is None else str(message),
+        _detail_lines(error.get("details", error.get("Details"))),
+    )
 
 
 def _response_text(exc: Any) -> str:
@@ -56,6 +86,11 @@ def _response_text(exc: Any) -> str:
         return response.text()
     except Exception:  # a streamed body that was not read
         return ""
+
+
+def _bullet(line: str) -> str:
+    text = line.lstrip(" ")
+    return f"  {' ' * (len(line) - len(text))}- {text}"
 
 
 def translate(exc: Exception, action: str) -> BaiError:
@@ -87,7 +122,7 @@ def translate(exc: Exception, action: str) -> BaiError:
         head = (
             f"{action} failed: {code}: {message}" if code else f"{action} failed (HTTP {status}): {message}"
         )
-        lines = [head, *(f"  - {item}" for item in details)]
+        lines = [head, *(_bullet(item) for item in details)]
         if status == 401 or (isinstance(exc, ClientAuthenticationError) and status != 403):
             lines.append(f"  what to do: {_AUTH_ADVICE}")
         elif status == 403 and code == "AuthenticationFailed":

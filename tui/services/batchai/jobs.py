@@ -77,20 +77,23 @@ class AzureJobService:
             poller = await self._clients.batchai.jobs.begin_create(
                 ref.resource_group, ref.workspace, ref.experiment, ref.name, spec
             )
-            return convert.job(await poller.result())
+            return convert.job(await poller.result(), ref.resource_group, ref.workspace, ref.experiment)
 
     async def get(self, ref: JobRef) -> Job:
         with azure_errors(f"reading job {ref.name}"):
             return convert.job(
                 await self._clients.batchai.jobs.get(
                     ref.resource_group, ref.workspace, ref.experiment, ref.name
-                )
+                ),
+                ref.resource_group,
+                ref.workspace,
+                ref.experiment,
             )
 
     async def list(self, resource_group: str, workspace: str, experiment: str) -> list[Job]:
         with azure_errors(f"listing jobs of experiment {experiment}"):
             pages = self._clients.batchai.jobs.list_by_experiment(resource_group, workspace, experiment)
-            return [convert.job(item) async for item in pages]
+            return [convert.job(item, resource_group, workspace, experiment) async for item in pages]
 
     async def wait(self, ref: JobRef, poll_interval: float = 2.0, timeout: float | None = None) -> Job:
         deadline = None if timeout is None else time.monotonic() + timeout
