@@ -337,3 +337,18 @@ def test_tf20_evaluate_after_fit_with_a_count_past_its_total() -> None:
     assert (progress.epoch, progress.step, progress.steps) == (49, 84736, 84736)
     assert progress.metrics["accuracy"] == 0.8812
     assert len(progress.history) == 1
+
+
+def test_elastic_horovodrun_names_the_failed_process_by_host_and_slot() -> None:
+    # Elastic horovodrun names the first failed process "host[local_rank]" (horovod issue 2484), after its
+    # own "Process 2 exit with status code 137." for the same worker: one failure, by rank.
+    report = (
+        b"RuntimeError: Horovod detected that one or more processes exited with non-zero status, thus causing"
+        b" the job to be terminated. The first process to do so was:\n"
+        b"Process name: elastic-test-worker-1[0]\n"
+        b"Exit code: 137\n"
+    )
+    stream = parse(b"Process 2 exit with status code 137.\nTraceback (most recent call last):\n" + report)
+    assert stream.failed == [RankFailure("2", 137)]
+    # With no numbered report before it, the name is all there is.
+    assert parse(report).failed == [RankFailure("elastic-test-worker-1[0]", 137)]
