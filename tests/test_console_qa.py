@@ -172,3 +172,28 @@ async def test_form_is_usable_to_submit_without_leaving_it(backend, tmp_path: Pa
         active = app.active_bindings.values()
         shown = {binding.key for (_node, binding, _enabled, _tip) in active if binding.show}
         assert "escape" in shown
+
+
+async def test_a_refused_submit_names_the_first_problem_and_shows_its_field(backend, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """At 80x24 the status said "1 problem(s): see the marked fields" with the marked field out of sight."""
+    path = tmp_path / "job.json"
+    path.write_text(json.dumps(TUTORIAL_JOB))  # the share URL needs a storage account: none given
+    app = make_app(backend, job_path=path)
+    async with app.run_test(size=SMALL) as pilot:
+        form = await job_form(pilot, app)
+        for name, value in (
+            ("target.resource_group", GROUP),
+            ("target.workspace", WORKSPACE),
+            ("target.experiment", EXPERIMENT),
+            ("target.cluster", CLUSTER),
+            ("target.name", "no-account"),
+        ):
+            form.set_value(name, value)
+        await pilot.pause(0.1)
+        await pilot.press("s")
+        await until(pilot, lambda: "File shares" in str(form.query_one("#form-status").render()), what="status")
+        shares = form.query_one("#f-shares")
+        await pilot.pause(0.3)
+        scroller = form.query_one("VerticalScroll")
+        assert scroller.region.contains_region(shares.region), (shares.region, scroller.region)
+        assert app.focused is shares
