@@ -715,7 +715,7 @@ class LogStream:
                 return
             code = _EXIT_CODE.match(text)
             if code is not None and stream.process_name is not None:
-                self._on_failure(stream.process_name, int(code.group(1)))
+                self._on_failure(stream.process_name, int(code.group(1)), named=True)
                 stream.process_name = None
             return
         if first == b"T":
@@ -850,9 +850,13 @@ class LogStream:
             self.test.accuracy = value
         self._events.append(TestFinished(TestResult(self.test.loss, self.test.accuracy), rank))
 
-    def _on_failure(self, name: str, exit_code: int) -> None:
+    def _on_failure(self, name: str, exit_code: int, named: bool = False) -> None:
         rank = str(int(name)) if name.isdigit() else name
         if any(f.rank == rank for f in self.failed) or len(self.failed) >= MAX_RANKS:
+            return
+        if named and not name.isdigit() and self.failed:
+            # Elastic horovodrun's "Process name: host[slot]" names the first failed process, which its
+            # "Process N exit with status code C." already reported by rank: not a second failure.
             return
         failure = RankFailure(rank, exit_code)
         self.failed.append(failure)
