@@ -352,3 +352,23 @@ def test_elastic_horovodrun_names_the_failed_process_by_host_and_slot() -> None:
     assert stream.failed == [RankFailure("2", 137)]
     # With no numbered report before it, the name is all there is.
     assert parse(report).failed == [RankFailure("elastic-test-worker-1[0]", 137)]
+
+
+def test_metric_names_with_hyphens(capsys: pytest.CaptureFixture[str]) -> None:
+    # keras.io's Perceiver example names a metric "top5-acc": it is not "acc" (accuracy).
+    summary = summarize(LOGS / "keras-io-perceiver-top5.log", capsys)
+    rank = summary["ranks"]["-"]
+    assert rank["history"][0] == {
+        "epoch": 1,
+        "loss": 4.455,
+        "accuracy": 0.0389,
+        "top5-acc": 0.1407,
+        "val_loss": 4.0544,
+        "val_accuracy": 0.0802,
+        "val_top5-acc": 0.2516,
+    }
+    assert [h["epoch"] for h in rank["history"]] == [1, 2, 3, 44, 45]
+    assert rank["metrics"]["accuracy"] == 0.6197  # evaluate()'s 0.5264 is not the epoch's
+    # "Test accuracy: 52.64%" is a percentage; "Test top 5 accuracy: 80.87%" is another metric.
+    assert summary["test"]["loss"] is None
+    assert summary["test"]["accuracy"] == pytest.approx(0.5264)
