@@ -177,7 +177,8 @@ _BAR = re.compile(
 # What follows the bar: "name: value" metrics, "ETA: 1:02", "32ms/step" ("981us/sample" where tf.keras 1.x/2.0
 # counted samples), the epoch's time ("- 2s -" where no per-step time is printed). A value may run into a
 # callback's message printed on the same line (Keras 2.0: "acc: 0.8120Epoch 00000: val_loss improved").
-_METRIC = re.compile(rb"(\w+): (" + _NUM + rb")(?:(?![\w.:])|(?=Epoch ))")
+# Names may hold hyphens (keras.io's "top5-acc", "val_top-5-accuracy"): "top5-acc" is not "acc".
+_METRIC = re.compile(rb"(\w[\w-]*): (" + _NUM + rb")(?:(?![\w.:])|(?=Epoch ))")
 _ETA = re.compile(rb"(\d{1,9}(?::\d\d){0,2})")
 _PER_STEP = re.compile(rb"(\d+(?:\.\d+)?)(us|ms|s)/(?:step|sample)")
 _ELAPSED = re.compile(rb"(?: -)? (\d{1,9})s(?= |\Z)")
@@ -190,7 +191,7 @@ _MPI_SIGNAL = re.compile(
     rb"\s*\S{0,40} noticed that process rank (\d{1,9}) with PID \d+ on node \S+ exited on signal (\d{1,3})\b"
 )
 _EPOCH = re.compile(rb"\s*Epoch (\d{1,9})/(\d{1,9})\s*\Z")
-_TEST = re.compile(rb"\s*Test (loss|accuracy|acc):\s*(" + _NUM + rb")\s*\Z")
+_TEST = re.compile(rb"\s*Test (loss|accuracy|acc):\s*(" + _NUM + rb")\s*(%?)\s*\Z")  # "52.64%" is 0.5264
 _PROCESS_EXIT = re.compile(rb"\s*Process (\S+) exit with status code (-?\d{1,9})\.?\s*\Z")
 _PROCESS_NAME = re.compile(rb"\s*Process name:\s*(?:\[\[\d+,\d+\],(\d+)\]|(\S+))\s*\Z")
 _EXIT_CODE = re.compile(rb"\s*Exit code:\s*(-?\d{1,9})\s*\Z")
@@ -721,7 +722,8 @@ class LogStream:
         if first == b"T":
             test = _TEST.match(text)
             if test is not None:
-                self._on_test(stream.rank, test.group(1), float(test.group(2)))
+                value = float(test.group(2))
+                self._on_test(stream.rank, test.group(1), value / 100 if test.group(3) else value)
             return
         if first == b"P":
             exited = _PROCESS_EXIT.match(text)
