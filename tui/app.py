@@ -390,7 +390,7 @@ class BaiApp(App[int]):
             await work_fn(task)
         except JobSpecError as error:
             errors = error.errors
-            self.with_form(lambda form: form.show_errors(errors))
+            self.with_form(lambda form: form.show_refused(errors))
             self.notify(
                 f"{label}: the job spec has {len(error.errors)} problem(s), marked in the job form. "
                 "Fix them and press s again.",

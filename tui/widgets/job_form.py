@@ -56,6 +56,12 @@ ADVANCED_FIELDS = (
     ("advanced", "Other properties\n(JSON)", "area"),
 )
 
+# Every field's label, in the order the form shows them.
+FIELD_LABELS: dict[str, str] = {
+    **dict(TARGET_FIELDS),
+    **{name: label for name, label, _kind in (*MAIN_FIELDS, *ADVANCED_FIELDS)},
+}
+
 
 def _dom_id(name: str) -> str:
     return name.replace(".", "-").replace("_", "-")
@@ -116,6 +122,8 @@ class JobForm(Vertical):
         self._filling = False
         self.errors: dict[str, list[str]] = {}
         self.is_ready = False
+        self._edits = 0  # user edits so far: a refusal stays marked until the next one
+        self._refused: tuple[int, list[FieldError]] | None = None
 
     # ------------------------------------------------------------------------------------------ layout
 
@@ -303,10 +311,7 @@ class JobForm(Vertical):
                 f"{error.path}: {error.message}" if with_path else error.message
             )
         self.errors = grouped
-        names = [name for name, _ in TARGET_FIELDS] + [
-            name for name, _l, _k in (*MAIN_FIELDS, *ADVANCED_FIELDS)
-        ]
-        for name in names:
+        for name in FIELD_LABELS:
             messages = grouped.get(name, [])
             label = self.query_one(f"#e-{_dom_id(name)}", Static)
             label.update("\n".join(f"✘ {message}" for message in messages))
@@ -314,7 +319,43 @@ class JobForm(Vertical):
         if any(name in grouped for name, _l, _k in ADVANCED_FIELDS):
             self.query_one("#advanced-fold", Collapsible).collapsed = False
         status = self.query_one("#form-status", Static)
-        status.update(f"✘ {len(errors)} problem(s): see the marked fields" if errors else "✔ ready to submit")
+        first = self.first_error_field()
+        if first is None:
+            status.update("✔ ready to submit" if not errors else f"✘ {len(errors)} problem(s)")
+        else:
+            # The marked field may be below the fold on a small terminal: say which one it is.
+            label = FIELD_LABELS.get(first, first).split("\n")[0]
+            status.update(f"✘ {len(errors)} problem(s); first: {label}: {grouped[first][0]}")
+
+    def show_refused(self, errors: list[FieldError]) -> None:
+        """Mark the service's reasons for refusing a submit; they stay until the user edits the form.
+
+        The form's own check runs a moment after each edit and knows nothing of them (an unfilled storage
+        account, say): without this it wiped them out as soon as it finished.
+        """
+        self._refused = (self._edits, list(errors))
+        self.show_errors(errors)
+        self.reveal_first_error()
+
+    def _show_checked(self, errors: list[FieldError]) -> None:
+        if self._refused is not None and self._refused[0] == self._edits:
+            errors = merge_errors(errors, self._refused[1])
+        self.show_errors(errors)
+
+    def first_error_field(self) -> str | None:
+        """The first field, in the form's order, that has a problem."""
+        return next((name for name in FIELD_LABELS if name in self.errors), None)
+
+    def reveal_first_error(self) -> None:
+        """Focus the first marked field (scrolling it into view), so the user can fix it at once."""
+        first = self.first_error_field()
+        if first is None:
+            return
+        if any(first == name for name, _l, _k in ADVANCED_FIELDS):
+            self.query_one("#advanced-fold", Collapsible).collapsed = False
+        widget = self._widget(first)
+        widget.focus()
+        self.call_after_refresh(widget.scroll_visible, animate=False)
 
     def validate_soon(self, delay: float = 0.4) -> None:
         if self._validate_timer is not None:
@@ -329,7 +370,7 @@ class JobForm(Vertical):
     @work(thread=True, exclusive=True, group="job-form-validate")
     def _validate(self, document: dict[str, Any], errors: list[FieldError]) -> list[FieldError]:
         all_errors = merge_errors(errors, check_document(document))
-        self.app.call_from_thread(self.show_errors, all_errors)
+        self.app.call_from_thread(self._show_checked, all_errors)
         return all_errors
 
     def check(self) -> tuple[dict[str, Any], JobTarget, list[FieldError]]:
@@ -343,6 +384,7 @@ class JobForm(Vertical):
     def request_submit(self) -> bool:
         document, target, errors = self.check()
         if errors:
+            self.reveal_first_error()
             return False
         self.post_message(self.Submit(document, target))
         return True
@@ -351,12 +393,14 @@ class JobForm(Vertical):
     @on(TextArea.Changed)
     def _changed(self, event: Message) -> None:
         if not self._filling:
+            self._edits += 1
             self.validate_soon()
 
     @on(Select.Changed)
     def _toolkit_changed(self, event: Select.Changed) -> None:
         self._update_toolkit_fields(str(event.value))
         if not self._filling:
+            self._edits += 1
             self.validate_soon()
 
 
