@@ -33,6 +33,10 @@ TOOLKITS = {
     "docs-cli-cntk-reference.json": "cntk",
     "recipe-caffe2-distributed.json": "caffe2",
     "rest-api-putjob-example.json": "customToolkit",
+    "retinanet-horovod-coco-custom-toolkit.json": "customToolkit",
+    "neusomatic-pytorch-blob-placeholders.json": "pyTorch",
+    "mnist-tensorflow-experiment-name.json": "tensorFlow",
+    "horovod-benchmark-printenv.json": "customToolkit",
 }
 
 
@@ -104,6 +108,26 @@ def test_fields_of_earlier_api_versions_are_ignored_with_a_warning(
         "properties.location",
     ]
     assert "bai job create -e" in notes[1] and "workspace" in notes[2]
+
+
+def test_a_process_count_on_a_custom_toolkit_is_ignored_with_a_warning(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Azure's RetinaNet sample sets customToolkitSettings.processCount, a field that never existed there."""
+    path = JOBS / "retinanet-horovod-coco-custom-toolkit.json"
+    code, out, err = validate(path, capsys)
+    assert (code, out) == (0, "OK\n")
+    assert err == (
+        f"bai: warning: {path.name}: properties.customToolkitSettings.processCount: ignored: a custom "
+        "toolkit runs its commandLine once; start the processes in it "
+        "(e.g. mpirun --hostfile $AZ_BATCHAI_MPI_HOST_FILE)\n"
+    )
+    assert load_job_spec(path).custom_toolkit_settings.command_line.startswith("mpirun -mca")
+    data = json.loads(path.read_text())
+    data["properties"]["horovodSettings"] = {"pythonScriptFilePath": "x.py", "processCount": "eight"}
+    del data["properties"]["customToolkitSettings"]
+    with pytest.raises(JobSpecError, match=r"horovodSettings\.processCount: must be a whole number"):
+        parse_job_spec(data)  # where processCount exists it is checked as ever
 
 
 INVALID = {

@@ -50,14 +50,17 @@ TOOLKITS: dict[str, str] = {
 
 SCHEDULING_PRIORITIES = ("low", "normal", "high")
 _TOP_LEVEL_EXTRA_KEYS = ("$schema",)
-# Job properties of earlier API versions (2017-09-01-preview, 2018-03-01) that 2018-05-01 dropped. Files
-# written for those versions (the REST API's own PutJob example still sends `priority`) were accepted by the
-# 2018-05-01 service, which ignored these fields: they are ignored here too, each with a note saying what
-# replaced it.
-RETIRED_PROPERTIES: dict[str, str] = {
-    "priority": "Batch AI 2018-05-01 has no 'priority' (use schedulingPriority: low, normal or high)",
-    "experimentName": "the experiment is the one given to bai job create -e/--experiment",
-    "location": "the job runs where its workspace is",
+# Fields that published job files carry and the 2018-05-01 service ignored: job properties of earlier API
+# versions (2017-09-01-preview, 2018-03-01; the REST API's own PutJob example still sends `priority`), and
+# a processCount on customToolkitSettings (Azure/batchai_retinanet_horovod_coco), which never had one. Such
+# files were accepted; here too, each dropped field named in a note saying what to use instead.
+IGNORED_FIELDS: dict[str, str] = {
+    "properties.priority": "Batch AI 2018-05-01 has no 'priority' "
+    "(use schedulingPriority: low, normal or high)",
+    "properties.experimentName": "the experiment is the one given to bai job create -e/--experiment",
+    "properties.location": "the job runs where its workspace is",
+    "properties.customToolkitSettings.processCount": "a custom toolkit runs its commandLine once; start "
+    "the processes in it (e.g. mpirun --hostfile $AZ_BATCHAI_MPI_HOST_FILE)",
 }
 _WHOLE_NUMBER = re.compile(r"^\s*[+-]?\d+\s*$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -227,12 +230,7 @@ def _check_job_root(
             if not isinstance(value, dict):
                 errors.append(FieldError("properties", f"must be a JSON object, got {_json_type(value)}"))
                 continue
-            current = {}
-            for name, item in value.items():
-                if name in RETIRED_PROPERTIES and name not in property_map:
-                    notes.append(f"properties.{name}: ignored: {RETIRED_PROPERTIES[name]}")
-                else:
-                    current[name] = item
+            current = _drop_ignored(value, "properties", notes)
             cleaned["properties"] = _check_object(current, property_map, "properties", errors, durations)
         elif key in _TOP_LEVEL_EXTRA_KEYS:
             continue
@@ -252,6 +250,20 @@ def _check_job_root(
     if "properties" not in root:
         errors.append(FieldError("properties", 'required: job.json needs a "properties" object'))
     return cleaned
+
+
+def _drop_ignored(data: dict[str, Any], path: str, notes: list[str]) -> dict[str, Any]:
+    """A copy of `data` without the IGNORED_FIELDS under `path`, each one dropped noted."""
+    kept: dict[str, Any] = {}
+    for key, value in data.items():
+        field_path = f"{path}.{key}"
+        if field_path in IGNORED_FIELDS:
+            notes.append(f"{field_path}: ignored: {IGNORED_FIELDS[field_path]}")
+            continue
+        if isinstance(value, dict) and any(known.startswith(f"{field_path}.") for known in IGNORED_FIELDS):
+            value = _drop_ignored(value, field_path, notes)
+        kept[key] = value
+    return kept
 
 
 def _check_object(
