@@ -3,9 +3,7 @@ delete, list output files and stream one of them (see `stream.py`)."""
 
 from __future__ import annotations
 
-import asyncio
 import copy
-import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
@@ -15,6 +13,7 @@ from tui.services.batchai import convert
 from tui.services.batchai.clients import AzureClients
 from tui.services.batchai.errors import azure_errors
 from tui.services.batchai.storage import AzureStorageService
+from tui.services.common import wait_until_final
 
 if TYPE_CHECKING:
     from azure.mgmt.batchai.models import JobCreateParameters
@@ -96,17 +95,15 @@ class AzureJobService:
             return [convert.job(item, resource_group, workspace, experiment) async for item in pages]
 
     async def wait(self, ref: JobRef, poll_interval: float = 2.0, timeout: float | None = None) -> Job:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            job = await self.get(ref)
-            if job.execution_state.is_final:
-                return job
-            if deadline is not None and time.monotonic() >= deadline:
-                raise BaiError(
-                    f"job {ref.name} is still {job.execution_state.value} after {timeout:g} s; "
-                    "wait longer or check it with `bai job show`"
-                )
-            await asyncio.sleep(poll_interval)
+        def still_running(job: Job, timeout: float) -> str:
+            return (
+                f"job {ref.name} is still {job.execution_state.value} after {timeout:g} s; "
+                "wait longer or check it with `bai job show`"
+            )
+
+        return await wait_until_final(
+            lambda: self.get(ref), poll_interval, timeout, still_running, clamp_to_deadline=False
+        )
 
     async def terminate(self, ref: JobRef) -> Job:
         with azure_errors(f"terminating job {ref.name}"):

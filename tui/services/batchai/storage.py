@@ -18,6 +18,7 @@ from tui.services.batchai import convert
 from tui.services.batchai.clients import AzureClients
 from tui.services.batchai.errors import azure_errors
 from tui.services.batchai.redact import SECRETS
+from tui.services.common import files_to_upload, offset_progress
 
 
 def _clean_path(path: str) -> str:
@@ -237,19 +238,13 @@ class AzureStorageService:
         source = Path(source)
         if not source.is_dir():
             raise BaiError(f"--source {source}: not a directory")
-        files = sorted(path for path in source.rglob("*") if path.is_file())
-        total = sum(path.stat().st_size for path in files)
+        files, total = files_to_upload(source)
         done = 0
         uploaded = []
         for path in files:
             relative = path.relative_to(source).parent.as_posix()
             into = _join(directory, relative) if relative != "." else _clean_path(directory)
-            base = done
-
-            def step(current: int, _total: int | None, base: int = base) -> None:
-                if progress is not None:
-                    progress(base + current, total)
-
+            step = offset_progress(progress, done, total)
             uploaded.append(await self.upload_file(account, share, into, path, progress=step))
             done += path.stat().st_size
         if progress is not None:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from tui.model import BatchAIError, ExecutionState, FileEntry, Job, JobRef
 from tui.services.base import BaiError, ConflictError, JobSpecError, JobSubmitOptions, NotFoundError
+from tui.services.common import wait_until_final
 from tui.services.local import db, lifecycle, names, scheduler
 from tui.services.local.clusters import require_cluster_row
 from tui.services.local.context import LocalContext
@@ -234,22 +235,13 @@ class LocalJobs:
         return [job_from_row(row) for row in rows]
 
     async def wait(self, ref: JobRef, poll_interval: float = 2.0, timeout: float | None = None) -> Job:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            job = await self.get(ref)
-            if job.execution_state.is_final:
-                return job
-            if deadline is not None and time.monotonic() >= deadline:
-                raise BaiError(
-                    f"job {ref.name!r} is still {job.execution_state.value} after {timeout:g} s: "
-                    "wait again, or stop it with `bai job terminate`"
-                )
-            pause = (
-                poll_interval
-                if deadline is None
-                else min(poll_interval, max(0.0, deadline - time.monotonic()))
+        def still_running(job: Job, timeout: float) -> str:
+            return (
+                f"job {ref.name!r} is still {job.execution_state.value} after {timeout:g} s: "
+                "wait again, or stop it with `bai job terminate`"
             )
-            await asyncio.sleep(pause)
+
+        return await wait_until_final(lambda: self.get(ref), poll_interval, timeout, still_running)
 
     # ------------------------------------------------------------------------------------------- terminate
 

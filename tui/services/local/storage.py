@@ -11,12 +11,12 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from tui.model import FileEntry, FileShare, StorageAccount
 from tui.services.base import BaiError, ConflictError, NotFoundError, ProgressCallback
+from tui.services.common import files_to_upload, offset_progress
 from tui.services.local import db, names
 from tui.services.local.context import LocalContext
 from tui.services.local.groups import require_group
@@ -273,22 +273,14 @@ class LocalStorage:
         if not source.is_dir():
             raise NotFoundError(f"source folder {str(source)!r} not found: give an existing local folder")
         root, relative = self._resolve(account, share, directory)
-        files = sorted(path for path in source.rglob("*") if path.is_file())
-        total = sum(path.stat().st_size for path in files)
+        files, total = files_to_upload(source)
         done = 0
-        report: Callable[[int, int | None], None] | None = None
         uploaded = []
         for path in files:
             inner = path.relative_to(source)
             destination = root.joinpath(*inner.parts)
             destination.parent.mkdir(parents=True, exist_ok=True)
-            if progress:
-                base = done
-
-                def report(n: int, _size: int | None, base: int = base) -> None:
-                    progress(base + n, total)
-
-            copy_with_progress(path, destination, report)
+            copy_with_progress(path, destination, offset_progress(progress, done, total))
             done += path.stat().st_size
             uploaded.append(_entry(destination, "/".join([*filter(None, [relative]), *inner.parts])))
         return uploaded
