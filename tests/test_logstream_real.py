@@ -372,3 +372,30 @@ def test_metric_names_with_hyphens(capsys: pytest.CaptureFixture[str]) -> None:
     # "Test accuracy: 52.64%" is a percentage; "Test top 5 accuracy: 80.87%" is another metric.
     assert summary["test"]["loss"] is None
     assert summary["test"]["accuracy"] == pytest.approx(0.5264)
+
+
+@pytest.mark.parametrize(
+    ("line", "metrics"),
+    [
+        # TF 2.x prints this warning (stderr) onto the bar's line (as pasted in many READMEs).
+        (
+            b" 2/50 [>.............................] - ETA: 3s - loss: 3.3039 - accuracy: 0.4297WARNING:"
+            b"tensorflow:Callbacks method `on_train_batch_end` is slow compared to the batch time",
+            {"loss": 3.3039, "accuracy": 0.4297},
+        ),
+        (
+            b"   6/1641 [..............................] - ETA: 20:16 - loss: 84.9471 - f1_score: 0.0000e+00"
+            b"WARNING:tensorflow:Callback method `on_train_batch_end` is slow compared to the batch time",
+            {"loss": 84.9471, "f1_score": 0.0},
+        ),
+        (
+            b"1/2 \xe2\x94\x81\xe2\x94\x81 0s 762ms/step - loss: nan - mae: nan[WARNING] absl - You are saving",
+            {"loss": float("nan"), "mae": float("nan")},
+        ),
+    ],
+)
+def test_a_warning_printed_onto_the_bar_line_keeps_the_last_value(line: bytes, metrics: dict) -> None:
+    progress = parse(b"Epoch 1/30\n" + line + b"\n").ranks["-"]
+    assert set(progress.metrics) == set(metrics)
+    for name, value in metrics.items():
+        assert progress.metrics[name] == pytest.approx(value, nan_ok=True)
