@@ -389,7 +389,7 @@ def test_metric_names_with_hyphens(capsys: pytest.CaptureFixture[str]) -> None:
             {"loss": 84.9471, "f1_score": 0.0},
         ),
         (
-            b"1/2 \xe2\x94\x81\xe2\x94\x81 0s 762ms/step - loss: nan - mae: nan[WARNING] absl - You are saving",
+            "1/2 ━━ 0s 762ms/step - loss: nan - mae: nan[WARNING] absl - You are saving".encode(),
             {"loss": float("nan"), "mae": float("nan")},
         ),
     ],

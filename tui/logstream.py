@@ -176,9 +176,10 @@ _BAR = re.compile(
 )
 # What follows the bar: "name: value" metrics, "ETA: 1:02", "32ms/step" ("981us/sample" where tf.keras 1.x/2.0
 # counted samples), the epoch's time ("- 2s -" where no per-step time is printed). A value may run into a
-# callback's message printed on the same line (Keras 2.0: "acc: 0.8120Epoch 00000: val_loss improved").
+# message printed onto the same line (Keras 2.0's "acc: 0.8120Epoch 00000: val_loss improved", TF's
+# "accuracy: 0.4297WARNING:tensorflow:..."): a capital letter right after a value starts something else.
 # Names may hold hyphens (keras.io's "top5-acc", "val_top-5-accuracy"): "top5-acc" is not "acc".
-_METRIC = re.compile(rb"(\w[\w-]*): (" + _NUM + rb")(?:(?![\w.:])|(?=Epoch ))")
+_METRIC = re.compile(rb"(\w[\w-]*): (" + _NUM + rb")(?:(?![\w.:])|(?=[A-Z]))")
 _ETA = re.compile(rb"(\d{1,9}(?::\d\d){0,2})")
 _PER_STEP = re.compile(rb"(\d+(?:\.\d+)?)(us|ms|s)/(?:step|sample)")
 _ELAPSED = re.compile(rb"(?: -)? (\d{1,9})s(?= |\Z)")
