@@ -141,6 +141,16 @@ INVALID = {
     "recipe-cntk-python-distributed-process_count.json": [
         "properties.cntkSettings.process_count: unknown field (did you mean 'processCount'?)"
     ],
+    "quickstart-cntk-your-storage-account.json": [
+        f"properties.mountVolumes.{field}: '<YOUR_STORAGE_ACCOUNT>' is a placeholder: write your storage "
+        "account's name in its place, or write <AZURE_BATCHAI_STORAGE_ACCOUNT> and give "
+        "--storage-account-name"
+        for field in (
+            "azureFileShares[0].azureFileUrl",
+            "azureFileShares[1].azureFileUrl",
+            "azureBlobFileSystems[0].accountName",
+        )
+    ],
 }
 
 
