@@ -399,3 +399,22 @@ def test_a_warning_printed_onto_the_bar_line_keeps_the_last_value(line: bytes, m
     assert set(progress.metrics) == set(metrics)
     for name, value in metrics.items():
         assert progress.metrics[name] == pytest.approx(value, nan_ok=True)
+
+
+def test_keras22_callback_messages_are_not_epochs() -> None:
+    stream = parse(
+        b"Epoch 5/50\n"
+        b"1563/1563 [==============================] - 41s 26ms/step - loss: 0.9 - acc: 0.68 - val_loss: 0.91"
+        b" - val_acc: 0.69 - lr: 0.0010\n"
+        b"\n"
+        b"Epoch 00005: val_acc improved from 0.66990 to 0.69000, saving model to /mnt/cifar/model.005.h5\n"
+        b"\n"
+        b"Epoch 00005: ReduceLROnPlateau reducing learning rate to 0.00010000000474974513.\n"
+        b"Epoch 6/50\n"
+        b"1563/1563 [==============================] - 40s 26ms/step - loss: 0.8 - acc: 0.72 - val_loss: 0.85"
+        b" - val_acc: 0.71 - lr: 1.0000e-04\n"
+        b"Epoch 00006: early stopping\n"
+    )
+    progress = stream.ranks["-"]
+    assert (progress.epoch, progress.epochs) == (6, 50)
+    assert [(h["epoch"], h["lr"]) for h in progress.history] == [(5, 0.001), (6, 1e-4)]
