@@ -198,3 +198,24 @@ async def test_a_refused_submit_names_the_first_problem_and_shows_its_field(back
         scroller = form.query_one("VerticalScroll")
         assert scroller.region.contains_region(shares.region), (shares.region, scroller.region)
         assert app.focused is shares
+
+
+async def test_a_following_log_still_shows_its_end_after_the_terminal_shrinks(backend) -> None:  # type: ignore[no-untyped-def]
+    """200x50 -> 100x30 on a finished run: the log sat at its top although the title said "following"."""
+    from tests.test_console import file_source
+    from tui.widgets.live_log import LiveLog
+
+    sample = Path(__file__).parent / "data" / "logs" / "horovodrun-np2-sample.log"
+    app = make_app(backend)
+    async with app.run_test(size=(200, 50)) as pilot:
+        log = app.query_one(LiveLog)
+        log.open_source(file_source(sample), "job sample", "succeeded")
+        await pilot.press("3")
+        await until(pilot, lambda: log.finished, what="the whole file")
+        await pilot.pause(0.3)
+        for size in ((100, 30), SMALL, (200, 50), SMALL):
+            await pilot.resize_terminal(*size)
+            await pilot.pause(0.3)
+            assert log.following
+            assert log.text.max_scroll_y > 0 or size == (200, 50)
+            assert log.text.scroll_y == log.text.max_scroll_y, size
