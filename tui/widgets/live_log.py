@@ -223,6 +223,16 @@ class LiveLog(Vertical):
     def toggle_follow(self) -> None:
         self.following = not self.following
 
+    def on_resize(self) -> None:
+        # Log scrolls to its end only when it is written to: after the terminal shrinks (or the tab comes
+        # back) a finished or quiet log would sit wherever it was, though the title says "following".
+        if self.following:
+            self.call_after_refresh(self._keep_at_end)
+
+    def _keep_at_end(self) -> None:
+        if self.following and self.is_attached:
+            self.text.scroll_end(animate=False, immediate=True)
+
     def watch_following(self, following: bool) -> None:
         if not self.is_mounted:
             return
