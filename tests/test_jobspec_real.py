@@ -257,3 +257,42 @@ def test_a_count_that_is_no_number_is_still_refused() -> None:
     data["properties"]["nodeCount"] = "two"
     with pytest.raises(JobSpecError, match=r"properties\.nodeCount: must be a whole number, got a string"):
         parse_job_spec(data)
+
+
+def test_every_placeholder_left_in_a_mount_names_what_to_write_there() -> None:
+    """The Batch AI docs' mountVolumes template: <STORAGE_ACCOUNT_NAME>, <FILE_SHARE_NAME>, ..."""
+    data = {
+        "properties": {
+            "nodeCount": 1,
+            "customToolkitSettings": {"commandLine": "true"},
+            "stdOutErrPathPrefix": "$AZ_BATCHAI_JOB_TEMP",
+            "mountVolumes": {
+                "azureFileShares": [
+                    {
+                        "azureFileUrl": "https://acct.file.core.windows.net/<FILE_SHARE_NAME>",
+                        "relativeMountPath": "<RELATIVE_MOUNT_PATH>",
+                    }
+                ],
+                "azureBlobFileSystems": [
+                    {
+                        "accountName": "<STORAGE_ACCOUNT_NAME>",
+                        "containerName": "<CONTAINER>",
+                        "relativeMountPath": "b",
+                    }
+                ],
+            },
+        }
+    }
+    with pytest.raises(JobSpecError) as caught:
+        parse_job_spec(data)
+    assert [str(error) for error in caught.value.errors] == [
+        "properties.mountVolumes.azureFileShares[0].azureFileUrl: '<FILE_SHARE_NAME>' is a placeholder: "
+        "write the share's name in its place",
+        "properties.mountVolumes.azureFileShares[0].relativeMountPath: '<RELATIVE_MOUNT_PATH>' is a "
+        "placeholder: write a folder name (e.g. the share's name) in its place",
+        "properties.mountVolumes.azureBlobFileSystems[0].accountName: '<STORAGE_ACCOUNT_NAME>' is a "
+        "placeholder: write your storage account's name in its place, or write "
+        "<AZURE_BATCHAI_STORAGE_ACCOUNT> and give --storage-account-name",
+        "properties.mountVolumes.azureBlobFileSystems[0].containerName: '<CONTAINER>' is a placeholder: "
+        "write the blob container's name in its place",
+    ]

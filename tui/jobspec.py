@@ -62,6 +62,7 @@ IGNORED_FIELDS: dict[str, str] = {
     "properties.customToolkitSettings.processCount": "a custom toolkit runs its commandLine once; start "
     "the processes in it (e.g. mpirun --hostfile $AZ_BATCHAI_MPI_HOST_FILE)",
 }
+_PLACEHOLDER = re.compile(r"<[^<>/]+>")
 _WHOLE_NUMBER = re.compile(r"^\s*[+-]?\d+\s*$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DIRECTORY_ID = re.compile(r"^[A-Za-z0-9_]+$")
@@ -544,10 +545,47 @@ def _mount_entries(spec: JobCreateParameters) -> list[tuple[str, Any]]:
     return entries
 
 
+def _placeholder(text: str | None) -> str | None:
+    """A `<...>` placeholder other than the ones `az` (and bai) fill in, e.g. the quickstart's
+    `<YOUR_STORAGE_ACCOUNT>`, which its readers had to replace by hand."""
+    for found in _PLACEHOLDER.findall(text or ""):
+        if found not in (STORAGE_ACCOUNT_PLACEHOLDER, STORAGE_KEY_PLACEHOLDER):
+            return found
+    return None
+
+
+def _placeholder_errors(path: str, entry: Any) -> list[FieldError]:
+    """One error per field of a mount that still holds a placeholder to be replaced by hand."""
+    account = (
+        f"is a placeholder: write your storage account's name in its place, or write "
+        f"{STORAGE_ACCOUNT_PLACEHOLDER} and give --storage-account-name"
+    )
+    errors = []
+    url = getattr(entry, "azure_file_url", None) or ""
+    found = _placeholder(url)
+    if found:
+        host = url.split("://", 1)[-1].split("/", 1)[0]
+        where = account if found in host else "is a placeholder: write the share's name in its place"
+        errors.append(FieldError(f"{path}.azureFileUrl", f"{found!r} {where}"))
+    for key, attribute, what in (
+        ("accountName", "account_name", None),
+        ("containerName", "container_name", "the blob container's name"),
+        ("relativeMountPath", "relative_mount_path", "a folder name (e.g. the share's name)"),
+    ):
+        found = _placeholder(getattr(entry, attribute, None))
+        if found:
+            message = account if what is None else f"is a placeholder: write {what} in its place"
+            errors.append(FieldError(f"{path}.{key}", f"{found!r} {message}"))
+    return errors
+
+
 def _check_mount_volumes(spec: JobCreateParameters, errors: list[FieldError]) -> None:
     seen: dict[str, str] = {}
     for path, entry in _mount_entries(spec):
-        mount = entry.relative_mount_path
+        placeholders = _placeholder_errors(path, entry)
+        errors.extend(placeholders)
+        held = {error.path.rsplit(".", 1)[1] for error in placeholders}  # checked no further
+        mount = None if "relativeMountPath" in held else entry.relative_mount_path
         if mount is not None and mount.strip():
             problem = _relative_mount_problem(mount)
             if problem:
@@ -561,7 +599,7 @@ def _check_mount_volumes(spec: JobCreateParameters, errors: list[FieldError]) ->
                 )
             else:
                 seen[mount] = path
-        url = getattr(entry, "azure_file_url", None)
+        url = None if "azureFileUrl" in held else getattr(entry, "azure_file_url", None)
         if (
             url is not None
             and url.strip()
@@ -585,7 +623,7 @@ def _check_mount_volumes(spec: JobCreateParameters, errors: list[FieldError]) ->
                         "single hyphens",
                     )
                 )
-        account = getattr(entry, "account_name", None)
+        account = None if "accountName" in held else getattr(entry, "account_name", None)
         if account and account != STORAGE_ACCOUNT_PLACEHOLDER and not _ACCOUNT_NAME.match(account):
             errors.append(
                 FieldError(
