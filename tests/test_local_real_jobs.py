@@ -179,3 +179,19 @@ async def test_the_mpi_host_file_lists_a_slot_per_node(backend, tmp_path: Path) 
     assert job.execution_state == ExecutionState.SUCCEEDED, job.errors
     stdout = b"".join([chunk async for chunk in backend.jobs.stream_file(ref, "stdout.txt")])
     assert stdout == b"localhost slots=2\n"
+
+
+def test_a_relative_output_path_prefix_is_refused_naming_its_field(tmp_path: Path) -> None:
+    """The schema: "this is an absolute path to prefix"; a relative one would land wherever the job started."""
+    from tui.services.base import JobSpecError
+
+    with pytest.raises(JobSpecError) as caught:
+        plan_of(
+            tmp_path,
+            "recipe-horovod-pytorch.json",
+            outputDirectories=[{"id": "MODEL", "pathPrefix": "external", "pathSuffix": "Models"}],
+        )
+    assert [str(error) for error in caught.value.errors] == [
+        "properties.outputDirectories[0].pathPrefix: must be an absolute path (e.g. "
+        "$AZ_BATCHAI_JOB_MOUNT_ROOT/<share>/outputs), got 'external'"
+    ]
