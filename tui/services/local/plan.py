@@ -167,7 +167,16 @@ def build_plan(layout: Layout, request: PlanInput, accounts_with_shares: dict[st
 
     output_dirs: dict[str, str] = {}
     for index, directory in enumerate(spec.output_directories or []):
-        prefix = expand(directory.path_prefix or "", f"properties.outputDirectories[{index}].pathPrefix")
+        field_path = f"properties.outputDirectories[{index}].pathPrefix"
+        prefix = expand(directory.path_prefix or "", field_path)
+        if not PurePosixPath(prefix).is_absolute():
+            errors.append(
+                FieldError(
+                    field_path,
+                    "must be an absolute path (e.g. $AZ_BATCHAI_JOB_MOUNT_ROOT/<share>/outputs), "
+                    f"got {directory.path_prefix!r}",
+                )
+            )
         seen = str(PurePosixPath(prefix) / request.segment / "outputs" / (directory.path_suffix or ""))
         variables[f"AZ_BATCHAI_OUTPUT_{directory.id}"] = seen.rstrip("/")
         output_dirs[directory.id] = real(seen)
