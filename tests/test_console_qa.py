@@ -219,3 +219,23 @@ async def test_a_following_log_still_shows_its_end_after_the_terminal_shrinks(ba
             assert log.following
             assert log.text.max_scroll_y > 0 or size == (200, 50)
             assert log.text.scroll_y == log.text.max_scroll_y, size
+
+
+async def test_the_log_title_is_never_cut_at_80_columns(backend) -> None:  # type: ignore[no-untyped-def]
+    """A failed run's title ended "failed · ✘" at 80 columns: which worker failed, and how, was cut off."""
+    from tests.test_console import file_source
+    from tui.widgets.live_log import LiveLog
+
+    sample = Path(__file__).parent / "data" / "logs" / "np2-failing-rank.log"
+    app = make_app(backend)
+    async with app.run_test(size=SMALL) as pilot:
+        log = app.query_one(LiveLog)
+        log.open_source(file_source(sample), "job cifar_distributed_fails", "failed")
+        await pilot.press("3")
+        await until(pilot, lambda: log.finished, what="the whole file")
+        await pilot.pause(0.3)
+        text = log.title_text()
+        assert "worker 1 exit" in text, text
+        title = log.query_one("#log-title")
+        lines = [line.text.rstrip() for line in title.render_lines(title.region.reset_offset)]
+        assert "worker 1 exit" in " ".join(lines), lines
