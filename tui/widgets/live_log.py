@@ -50,7 +50,8 @@ class LiveLog(Vertical):
 
     DEFAULT_CSS = """
     LiveLog { height: 1fr; }
-    LiveLog #log-title { height: 1; text-style: bold; padding: 0 1; background: $panel; }
+    /* wraps rather than cut: a failed worker's exit code is at its end */
+    LiveLog #log-title { height: auto; max-height: 3; text-style: bold; padding: 0 1; background: $panel; }
     LiveLog ProgressRows { padding: 0 1; }
     LiveLog EpochChart { padding: 0 1; height: 6; }
     LiveLog #log-search { display: none; }
