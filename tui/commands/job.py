@@ -26,7 +26,7 @@ from tui.commands._common import (
     warn,
 )
 from tui.output import UsageError, job_file_row, job_row
-from tui.services.base import BaiError, JobSpecError
+from tui.services.base import BaiError, JobSpecError, UnsupportedError
 
 
 def register(subparsers: Any) -> None:
@@ -159,6 +159,11 @@ def _create(args: argparse.Namespace) -> int:
         job = run_with_backend(args, lambda b: b.jobs.create(job_ref(args), args.cluster, spec, options))
     except JobSpecError as error:  # the backend's own checks (e.g. a toolkit it cannot run) name job.json too
         error.source = args.config_file.name  # type: ignore[attr-defined]
+        raise
+    except UnsupportedError as error:
+        text = str(error)
+        if text.startswith("properties"):  # about a field of the file: say which file
+            raise UnsupportedError(f"{args.config_file.name}: {text}") from None
         raise
     for message in job.warnings:
         warn(message)
