@@ -182,7 +182,7 @@ async def test_the_mpi_host_file_lists_a_slot_per_node(backend, tmp_path: Path) 
 
 
 def test_a_relative_output_path_prefix_is_refused_naming_its_field(tmp_path: Path) -> None:
-    """The schema: "this is an absolute path to prefix"; a relative one would land wherever the job started."""
+    """The schema: "this is an absolute path to prefix"; a relative one lands wherever the job started."""
     from tui.services.base import JobSpecError
 
     with pytest.raises(JobSpecError) as caught:
