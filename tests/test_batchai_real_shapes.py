@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -315,3 +316,49 @@ async def test_a_failed_long_running_operation_shows_the_service_error(
         "creating cluster nc6cluster failed: InsufficientCoreQuota: The cluster cannot be allocated" in text
     )
     assert "vmSize: Standard_NC6 needs 6 cores (QuotaExceeded)" in text
+
+
+async def test_share_listings_follow_next_marker(backend, emulator: AzureEmulator, tmp_path: Path) -> None:
+    await backend.groups.create(RG, "eastus")
+    await backend.storage.create_account(RG, "mystorage", "eastus")
+    await backend.storage.create_share("mystorage", "myshare")
+    source = tmp_path / "data"
+    (source / "sub").mkdir(parents=True)
+    for name in ("a.txt", "c.txt", "e.txt"):
+        (source / name).write_text(name)
+    (source / "sub" / "b.txt").write_text("b")
+    await backend.storage.upload_directory("mystorage", "myshare", "cifar", source)
+    emulator.page_size = 2
+    listed = await backend.storage.list_files("mystorage", "myshare", "cifar")
+    assert [(f.name, f.is_directory) for f in listed] == [
+        ("sub", True),
+        ("a.txt", False),
+        ("c.txt", False),
+        ("e.txt", False),
+    ]
+    assert emulator.count("GET", r"/myshare/cifar$") >= 2  # two pages
+    # A folder over a file on a later page is still seen as a file.
+    with pytest.raises(BaiError, match=r"'cifar/e\.txt' is a file"):
+        await backend.storage.create_directory("mystorage", "myshare", "cifar/e.txt")
+
+
+@pytest.mark.parametrize("retry_after", [1])
+async def test_long_running_operations_honour_retry_after(retry_after: int) -> None:
+    # The service's examples answer 202 with `Retry-After: 15`: the poller waits that, not its interval.
+    with AzureEmulator(Timings(operation=0.3, retry_after=retry_after)) as emulator:
+        backend = open_batchai_backend(emulator.env())
+        try:
+            await backend.groups.create(RG, "eastus")
+            await backend.workspaces.create(RG, WS)
+            asked_before = emulator.count("GET", r"/asyncoperations/")
+            started = time.monotonic()
+            cluster = await backend.clusters.create(CLUSTER_REF, "Standard_NC6", 0)
+            waited = time.monotonic() - started
+            asked = emulator.count("GET", r"/asyncoperations/") - asked_before
+        finally:
+            await backend.close()
+    assert cluster.name == CLUSTER_REF.name
+    assert waited >= retry_after
+    # At BAI_POLL_INTERVAL (0.05 s) it would have asked about six times in 0.3 s; it asked at once, then
+    # once more after the Retry-After.
+    assert asked <= 2

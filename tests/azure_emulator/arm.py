@@ -99,13 +99,17 @@ def _async_accepted(emu: AzureEmulator, op_id: str) -> web.Response:
     document) and `Location` both (recorded by azure-cli's batchai tests, see data/real/README.md)."""
     _arm_failure(emu, op_id)
     base = f"{emu.base_url}/subscriptions/{emu.subscription}/providers/Emulator"
-    return web.Response(
-        status=202,
-        headers={
-            "Azure-AsyncOperation": f"{base}/asyncoperations/{op_id}?api-version=2018-05-01",
-            "Location": f"{base}/operationresults/{op_id}?api-version=2018-05-01",
-        },
-    )
+    headers = {
+        "Azure-AsyncOperation": f"{base}/asyncoperations/{op_id}?api-version=2018-05-01",
+        "Location": f"{base}/operationresults/{op_id}?api-version=2018-05-01",
+    }
+    return web.Response(status=202, headers=_retry_after(emu, headers))
+
+
+def _retry_after(emu: AzureEmulator, headers: dict[str, str]) -> dict[str, str]:
+    if emu.world.timings.retry_after is not None:
+        headers["Retry-After"] = str(emu.world.timings.retry_after)
+    return headers
 
 
 def _arm_failure(emu: AzureEmulator, op_id: str) -> None:
@@ -117,7 +121,7 @@ def _arm_failure(emu: AzureEmulator, op_id: str) -> None:
 def _location_accepted(emu: AzureEmulator, op_id: str) -> web.Response:
     _arm_failure(emu, op_id)
     url = f"{emu.base_url}/subscriptions/{emu.subscription}/providers/Emulator/operationresults/{op_id}"
-    return web.Response(status=202, headers={"Location": url + "?api-version=2018-05-01"})
+    return web.Response(status=202, headers=_retry_after(emu, {"Location": url + "?api-version=2018-05-01"}))
 
 
 async def async_operation(emu: AzureEmulator, request: web.Request, m: dict[str, str]) -> web.Response:
@@ -136,7 +140,7 @@ async def async_operation(emu: AzureEmulator, request: web.Request, m: dict[str,
         body["endTime"] = iso(op.ended)
     if op.error is not None and op.status == "Failed":
         body["error"] = op.error
-    return _json(body)
+    return _json(body, headers=_retry_after(emu, {}) if op.status == "InProgress" else None)
 
 
 async def operation_result(emu: AzureEmulator, request: web.Request, m: dict[str, str]) -> web.Response:
@@ -145,7 +149,7 @@ async def operation_result(emu: AzureEmulator, request: web.Request, m: dict[str
         raise ArmError(404, "OperationNotFound", f"Operation {m['op']} was not found.")
     if op.status == "InProgress":
         url = f"{emu.base_url}{request.path}?api-version=2018-05-01"
-        return web.Response(status=202, headers={"Location": url})
+        return web.Response(status=202, headers=_retry_after(emu, {"Location": url}))
     if op.error is not None:
         raise ArmError(400, op.error["code"], op.error["message"], op.error.get("details"))
     result = op.result() if op.result is not None else None
@@ -358,13 +362,13 @@ async def ws_item(emu: AzureEmulator, request: web.Request, m: dict[str, str]) -
         body = await _body(request)
         if not body.get("location"):
             raise ArmError(400, "LocationRequired", "The location property is required for a workspace.")
-        ws = world.workspaces.get(key) or Workspace(group.name, m["ws"], body["location"])
+        existing = world.workspaces.get(key)
+        ws = existing or Workspace(group.name, m["ws"], body["location"])
         world.workspaces[key] = ws
-
-        def done() -> None:
+        if existing is None:
             ws.state, ws.state_time = "succeeded", now_dt()
-
-        return _async_accepted(emu, world.start_operation(done).id)
+        # Batch AI created a workspace at once: 200 with the body, no long-running operation (recorded).
+        return _json(_ws_body(emu, ws))
     ws = _need_ws(emu, m)
     if request.method == "GET":
         return _json(_ws_body(emu, ws))
@@ -414,13 +418,13 @@ async def exp_item(emu: AzureEmulator, request: web.Request, m: dict[str, str]) 
     if request.method == "PUT":
         ws = _need_ws(emu, m)
         _check_name("experiment", m["exp"])
-        exp = world.experiments.get(key) or Experiment(ws.resource_group, ws.name, m["exp"])
+        existing = world.experiments.get(key)
+        exp = existing or Experiment(ws.resource_group, ws.name, m["exp"])
         world.experiments[key] = exp
-
-        def done() -> None:
+        if existing is None:
             exp.state, exp.state_time = "succeeded", now_dt()
-
-        return _async_accepted(emu, world.start_operation(done).id)
+        # As for workspaces: 200 with the body at once (recorded by azure-cli's batchai tests).
+        return _json(_exp_body(emu, exp))
     exp = _need_exp(emu, m)
     if request.method == "GET":
         return _json(_exp_body(emu, exp))

@@ -94,14 +94,23 @@ def _parse_range(value: str | None) -> tuple[int, int | None] | None:
 
 
 def _listing(emu: AzureEmulator, account: Account, share: Share, directory: str, request: web.Request) -> str:
+    """List Directories and Files as the service answers it: files and folders in one name order, a
+    page of `maxresults` (or the emulator's `page_size`) entries, and `NextMarker` naming the next one."""
     prefix = f"{directory}/" if directory else ""
     include = (request.query.get("include") or "").lower()
-    starts = prefix + (request.query.get("prefix") or "")  # name_starts_with
-    entries = []
-    for path in sorted(share.directories):
+    name_prefix = request.query.get("prefix") or ""
+    starts = prefix + name_prefix  # name_starts_with
+    marker = request.query.get("marker") or ""
+    named: list[tuple[str, str]] = []
+    for path in share.directories:
         if path and path.startswith(starts) and "/" not in path[len(prefix) :]:
-            entries.append(f"<Directory><Name>{escape(path[len(prefix) :])}</Name><Properties /></Directory>")
-    for path, item in sorted(share.files.items()):
+            named.append(
+                (
+                    path[len(prefix) :],
+                    f"<Directory><Name>{escape(path[len(prefix) :])}</Name><Properties /></Directory>",
+                )
+            )
+    for path, item in share.files.items():
         if path.startswith(starts) and "/" not in path[len(prefix) :]:
             props = f"<Content-Length>{len(item.data)}</Content-Length>"
             if "timestamps" in include:
@@ -111,14 +120,31 @@ def _listing(emu: AzureEmulator, account: Account, share: Share, directory: str,
                     f"<LastWriteTime>{stamp}</LastWriteTime><ChangeTime>{stamp}</ChangeTime>"
                     f"<Last-Modified>{_http_date(item.modified)}</Last-Modified>"
                 )
-            entries.append(
-                f"<File><Name>{escape(path[len(prefix) :])}</Name><Properties>{props}</Properties></File>"
-            )
+            name = path[len(prefix) :]
+            named.append((name, f"<File><Name>{escape(name)}</Name><Properties>{props}</Properties></File>"))
+    named.sort()
+    if marker:
+        named = [entry for entry in named if entry[0] >= marker]
+    try:
+        size = int(request.query.get("maxresults") or 0) or emu.page_size or 5000
+    except ValueError:
+        size = 5000
+    page, rest = named[:size], named[size:]
+    head = "".join(
+        f"<{tag}>{escape(value)}</{tag}>"
+        for tag, value in (
+            ("Marker", marker),
+            ("Prefix", name_prefix),
+            ("MaxResults", request.query.get("maxresults") or ""),
+        )
+        if value
+    )
+    next_marker = f"<NextMarker>{escape(rest[0][0])}</NextMarker>" if rest else "<NextMarker />"
     return (
         '<?xml version="1.0" encoding="utf-8"?>'
         f'<EnumerationResults ServiceEndpoint="{emu.base_url}/{account.name}/" ShareName="{share.name}" '
-        f'DirectoryPath="{escape(directory)}"><Entries>{"".join(entries)}</Entries>'
-        "<NextMarker /></EnumerationResults>"
+        f'DirectoryPath="{escape(directory)}">{head}<Entries>{"".join(xml for _name, xml in page)}</Entries>'
+        f"{next_marker}</EnumerationResults>"
     )
 
 

@@ -48,6 +48,7 @@ class Timings:
     terminate: float = 0.1
     tick: float = 0.02
     sas_lifetime: float | None = None  # None: as the client asked (linkexpiryinminutes)
+    retry_after: int | None = None  # seconds in `Retry-After` on 202s (the service's examples say 15)
 
 
 @dataclass
