@@ -362,3 +362,32 @@ async def test_long_running_operations_honour_retry_after(retry_after: int) -> N
     # At BAI_POLL_INTERVAL (0.05 s) it would have asked about six times in 0.3 s; it asked at once, then
     # once more after the Retry-After.
     assert asked <= 2
+
+
+async def test_output_files_and_the_stream_follow_next_link(
+    backend, emulator: AzureEmulator, tmp_path: Path
+) -> None:
+    from azure_emulator.testing import ACCOUNT, CLUSTER, job_ref, job_spec, tutorial_setup
+
+    from tui.services.base import JobSubmitOptions
+
+    await tutorial_setup(backend, tmp_path)
+    ref = job_ref()
+    await backend.jobs.create(ref, CLUSTER, job_spec(), JobSubmitOptions(storage_account_name=ACCOUNT))
+    emulator.page_size = 2  # stdout.txt sorts after stderr.txt, execution-*.log and stdout-job_prep-*
+    streamed = bytearray()
+    async for chunk in backend.jobs.stream_file(ref, "stdout.txt"):
+        streamed += chunk
+    assert bytes(streamed) == emulator.world.stdout
+    names = [f.name for f in await backend.jobs.list_output_files(ref)]
+    assert "stdout.txt" in names and len(names) > 2
+    assert emulator.count("GET", r"/listOutputFiles$") >= 1  # a nextLink is a GET
+
+
+def test_link_expiry_of_a_real_download_url() -> None:
+    from datetime import UTC, datetime
+
+    from tui.services.batchai.stream import link_expiry
+
+    url = real("job_list_output_files.json")["value"][3]["downloadUrl"]  # se=2017-09-28T01%3A22%3A35Z
+    assert link_expiry(url) == datetime(2017, 9, 28, 1, 22, 35, tzinfo=UTC).timestamp()

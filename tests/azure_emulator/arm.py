@@ -889,7 +889,7 @@ async def job_output_files(emu: AzureEmulator, request: web.Request, m: dict[str
                     "properties": {"lastModified": iso(item.modified), "contentLength": len(item.data)},
                 }
             )
-    return _json({"value": entries})
+    return _page(emu, request, entries)
 
 
 async def remote_login(emu: AzureEmulator, request: web.Request, m: dict[str, str]) -> web.Response:
