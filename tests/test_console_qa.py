@@ -239,3 +239,34 @@ async def test_the_log_title_is_never_cut_at_80_columns(backend) -> None:  # typ
         title = log.query_one("#log-title")
         lines = [line.text.rstrip() for line in title.render_lines(title.region.reset_offset)]
         assert "worker 1 exit" in " ".join(lines), lines
+
+
+async def test_the_open_log_follows_its_job_to_the_end_after_terminate(backend) -> None:  # type: ignore[no-untyped-def]
+    """After t + y the tree said failed but the log's title said "running" for good."""
+    from tui.jobspec import parse_job_spec
+    from tui.model import JobRef
+    from tui.widgets.live_log import LiveLog
+
+    spec = parse_job_spec(
+        {
+            "properties": {
+                "nodeCount": 1,
+                "customToolkitSettings": {"commandLine": "echo tick; sleep 120"},
+                "stdOutErrPathPrefix": "$AZ_BATCHAI_JOB_MOUNT_ROOT/logs",
+            }
+        }
+    )
+    ref = JobRef(GROUP, WORKSPACE, EXPERIMENT, "stopme")
+    await backend.jobs.create(ref, CLUSTER, spec)
+    app = make_app(backend, poll_seconds=2.0)  # the tree's reload after t must win over the job poller
+    async with app.run_test(size=SMALL) as pilot:
+        await go_to(pilot, app, GROUP, WORKSPACE, EXPERIMENT, "stopme")
+        await until(pilot, lambda: "running" in str(app.tree.cursor_node.label), timeout=30, what="running")
+        await pilot.press("enter")
+        log = app.query_one(LiveLog)
+        await until(pilot, lambda: log.job_state == "running", what="the log on the running job")
+        await pilot.press("t", "y")
+        final = await backend.jobs.wait(ref, poll_interval=0.2, timeout=60)
+        state = final.execution_state.value
+        await until(pilot, lambda: state in str(app.tree.cursor_node.label), timeout=15, what="tree final")
+        await until(pilot, lambda: log.job_state == state, timeout=15, what=f"the log's title to say {state}")
