@@ -500,7 +500,12 @@ class BaiApp(App[int]):
                 stack.extend(node.children)
         for node in jobs:
             item = node.data
-            if item is None or item.obj is None or item.obj.execution_state.is_final:
+            if item is None or item.obj is None:
+                continue
+            if item.obj.execution_state.is_final:
+                # A reload (after t, say) may have brought the final state before this poll saw it.
+                if self.open_job_ref == item.job_ref:
+                    self.live_log.set_state(item.obj.execution_state.value)
                 continue
             try:
                 job = await self.backend.jobs.get(item.job_ref)
