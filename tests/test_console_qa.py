@@ -270,3 +270,22 @@ async def test_the_open_log_follows_its_job_to_the_end_after_terminate(backend) 
         state = final.execution_state.value
         await until(pilot, lambda: state in str(app.tree.cursor_node.label), timeout=15, what="tree final")
         await until(pilot, lambda: log.job_state == state, timeout=15, what=f"the log's title to say {state}")
+
+
+async def test_deleting_the_group_clears_the_node_table_and_details(backend) -> None:  # type: ignore[no-untyped-def]
+    """After d + y on the group the table kept the dead cluster and said "create it with bai group create"."""
+    from textual.widgets import Static
+
+    app = make_app(backend)
+    async with app.run_test(size=SMALL) as pilot:
+        await go_to(pilot, app, GROUP, WORKSPACE, CLUSTER)
+        await until(pilot, lambda: CLUSTER in app.nodes.clusters, what="the cluster row")
+        await pilot.press("home")
+        await pilot.pause(0.1)
+        await pilot.press("d", "y")
+        await until(pilot, lambda: "no resource groups" in str(app.tree.root.children[0].label), what="empty")
+        await pilot.pause(0.8)  # a few node polls
+        hint = str(app.nodes.query_one("#nodes-hint", Static).render())
+        assert "✘" not in hint and "bai group create" not in hint, hint
+        assert app.nodes.table.row_count == 0
+        assert GROUP not in str(app.pane_details.render())
