@@ -199,8 +199,7 @@ _EXIT_CODE = re.compile(rb"\s*Exit code:\s*(-?\d{1,9})\s*\Z")
 
 _RENAMES = {"acc": "accuracy", "val_acc": "val_accuracy"}
 # First bytes of the lines that can say something (bars, Epoch, Exit code, Test, Process, " - 151s - loss",
-# "mpirun/orterun/prterun noticed ..."): the others
-# are only kept as text.
+# "mpirun/orterun/prterun noticed ..."): the others are only kept as text.
 _SAYS_SOMETHING = frozenset(b"0123456789 \t-ETPmop")
 _UNIT_SECONDS = {b"us": 1e-6, b"ms": 1e-3, b"s": 1.0}
 
