@@ -10,7 +10,10 @@ real launchers write, not only our trainer's output:
 * unprefixed output: one worker (a per-rank file, plain ``python train.py``), or several workers
   interleaved in one stream as in the tutorial's ``stdout.txt``;
 * Keras 2 and Keras 3 progress bars (verbose 1 and 2), with their ``\\r`` overwrites, ``\\b`` runs and
-  ANSI colours.
+  ANSI colours; older Keras too: 2.0-2.2 ``verbose=2`` epoch lines without a count (`` - 151s - loss:``),
+  tf.keras 1.x/2.0 bars counting samples (``981us/sample``), callback messages printed onto a bar;
+* failure reports: horovodrun's ``Process N exit with status code C.`` and ``Process name:`` /
+  ``Exit code:``, Open MPI's ``mpirun noticed that process rank N ... exited on signal S``.
 
 Design rules, and why:
 
