@@ -447,6 +447,7 @@ class BaiApp(App[int]):
     def _highlighted(self, event: ResourceTree.NodeHighlighted[Item]) -> None:
         item = event.node.data
         if item is None or item.kind in ("root", "empty"):
+            self.pane_details.update("")  # not the facts of something no longer selected (or deleted)
             return
         if item.group and item.workspace:
             self.nodes.show_workspace(

@@ -43,6 +43,7 @@ COMPACT_COLUMNS = (
     ("priority", "Priority"),
 )
 POLL_SECONDS = 3.0
+NO_WORKSPACE = "Clusters: select a workspace or cluster in the tree"
 CELL_PADDING = 1
 
 
@@ -107,7 +108,7 @@ class NodeTable(Vertical):
         self.columns = COLUMNS
 
     def compose(self) -> ComposeResult:
-        yield Static("Clusters: select a workspace or cluster in the tree", id="nodes-title", markup=False)
+        yield Static(NO_WORKSPACE, id="nodes-title", markup=False)
         table: DataTable = DataTable(
             id="nodes-table", cursor_type="row", zebra_stripes=True, cell_padding=CELL_PADDING
         )
@@ -133,18 +134,32 @@ class NodeTable(Vertical):
         else:
             self._move_cursor()
 
+    def forget(self) -> None:
+        """Show no workspace: an empty table and the prompt to pick one."""
+        self.workspace = None
+        self.selected = None
+        self.clusters = {}
+        self.table.clear()
+        self.query_one("#nodes-title", Static).update(NO_WORKSPACE)
+        self.query_one("#nodes-hint", Static).update("")
+
     def refresh_now(self) -> None:
         if self.workspace is not None:
             self._poll()
 
     @work(exclusive=True, group="node-poll", exit_on_error=False)
     async def _poll(self) -> None:
-        from tui.services.base import BaiError
+        from tui.services.base import BaiError, NotFoundError
 
         while self.workspace is not None:
             group, workspace = self.workspace
             try:
                 clusters = await self.backend.clusters.list(group, workspace)  # type: ignore[attr-defined]
+            except NotFoundError:
+                # The workspace (or its group) was deleted: its clusters went with it, stop asking.
+                if (group, workspace) == self.workspace:
+                    self.forget()
+                break
             except BaiError as error:
                 self.query_one("#nodes-hint", Static).update(f"✘ {error}")
             except Exception as error:

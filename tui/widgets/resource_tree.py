@@ -397,6 +397,10 @@ class ResourceTree(Tree[Item]):
     def _restore_cursor(self, key: tuple[str, ...]) -> None:
         node = self.find(key)
         if node is None:
+            # The resource under the cursor is gone (deleted): whatever now sits on that line is what is
+            # selected, so say so, or the panes go on describing the deleted resource.
+            if self.cursor_node is not None:
+                self.post_message(Tree.NodeHighlighted(self.cursor_node))
             return
         self.move_cursor(node)
 
