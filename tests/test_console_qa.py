@@ -289,3 +289,34 @@ async def test_deleting_the_group_clears_the_node_table_and_details(backend) -> 
         assert "✘" not in hint and "bai group create" not in hint, hint
         assert app.nodes.table.row_count == 0
         assert GROUP not in str(app.pane_details.render())
+
+
+def _contrast_in_16_colours(style) -> float:  # type: ignore[no-untyped-def]
+    """WCAG contrast of a style's colours once a 16-colour terminal (TERM=xterm) has rounded them."""
+    from rich.color import ColorSystem
+    from rich.terminal_theme import DEFAULT_TERMINAL_THEME
+
+    def luminance(color) -> float:  # type: ignore[no-untyped-def]
+        rgb = color.downgrade(ColorSystem.STANDARD).get_truecolor(DEFAULT_TERMINAL_THEME)
+
+        def channel(value: int) -> float:
+            c = value / 255
+            return c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4
+
+        return 0.2126 * channel(rgb.red) + 0.7152 * channel(rgb.green) + 0.0722 * channel(rgb.blue)
+
+    high, low = sorted((luminance(style.color), luminance(style.bgcolor)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+async def test_inactive_tabs_are_readable_in_16_colours_in_every_theme(backend) -> None:  # type: ignore[no-untyped-def]
+    """TERM=xterm with the light theme: the inactive tab names were light grey on white (contrast 1.8)."""
+    import themes
+
+    for theme in themes.THEMES:
+        app = make_app(backend, theme=theme.name, remember_theme=False)
+        async with app.run_test(size=SMALL) as pilot:
+            await pilot.pause(0.2)
+            for tab in app.query("ContentTab"):
+                contrast = _contrast_in_16_colours(tab.rich_style)
+                assert contrast >= 3.0, (theme.name, str(tab.label), round(contrast, 1))
