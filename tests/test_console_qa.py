@@ -316,7 +316,7 @@ async def test_inactive_tabs_are_readable_in_16_colours_in_every_theme(backend) 
     for theme in themes.THEMES:
         app = make_app(backend, theme=theme.name, remember_theme=False)
         async with app.run_test(size=SMALL) as pilot:
-            await pilot.pause(0.2)
+            await job_form(pilot, app)
             for tab in app.query("ContentTab"):
                 contrast = _contrast_in_16_colours(tab.rich_style)
                 assert contrast >= 3.0, (theme.name, str(tab.label), round(contrast, 1))
