@@ -320,3 +320,24 @@ async def test_inactive_tabs_are_readable_in_16_colours_in_every_theme(backend) 
             for tab in app.query("ContentTab"):
                 contrast = _contrast_in_16_colours(tab.rich_style)
                 assert contrast >= 3.0, (theme.name, str(tab.label), round(contrast, 1))
+
+
+async def test_job_state_colours_are_readable_on_every_theme(backend) -> None:  # type: ignore[no-untyped-def]
+    """The light theme drew "running" in ANSI cyan and "queued" in ANSI yellow on white: hard to read."""
+    from rich.style import Style
+
+    import themes
+    from tui.model import ExecutionState
+    from tui.widgets.resource_tree import state_looks
+
+    for theme in themes.THEMES:
+        app = make_app(backend, theme=theme.name, remember_theme=False)
+        async with app.run_test(size=SMALL) as pilot:
+            await job_form(pilot, app)
+            background = app.tree.rich_style.bgcolor
+            looks = state_looks(app.theme_variables)
+            for state in ExecutionState:
+                _symbol, colour = looks[state]
+                ink = Style.parse(colour) if isinstance(colour, str) else colour
+                contrast = _contrast_in_16_colours(Style(color=ink.color, bgcolor=background))
+                assert contrast >= 3.0, (theme.name, state.value, round(contrast, 1))
