@@ -195,3 +195,32 @@ def test_a_relative_output_path_prefix_is_refused_naming_its_field(tmp_path: Pat
         "properties.outputDirectories[0].pathPrefix: must be an absolute path (e.g. "
         "$AZ_BATCHAI_JOB_MOUNT_ROOT/<share>/outputs), got 'external'"
     ]
+
+
+async def test_outputs_kept_on_the_nodes_temp_folder_go_with_the_job(backend, tmp_path: Path) -> None:
+    """Batch AI's guide suggests stdOutErrPathPrefix=$AZ_BATCHAI_JOB_TEMP_DIR (the node's disk): those files
+    live in $BAI_HOME here and must not outlive the job; outputs on shares do (as on the service)."""
+    home = tmp_path / "bai-home"
+    spec = parse_job_spec(
+        {
+            "properties": {
+                "nodeCount": 1,
+                "customToolkitSettings": {"commandLine": "echo out | tee $AZ_BATCHAI_OUTPUT_MODEL/m.txt"},
+                "stdOutErrPathPrefix": "$AZ_BATCHAI_JOB_TEMP_DIR",
+                "outputDirectories": [{"id": "MODEL", "pathPrefix": "$AZ_BATCHAI_JOB_TEMP_DIR"}],
+            }
+        }
+    )
+    for name in ("first", "second"):
+        await backend.jobs.create(JobRef(RG, WS, EXP, name), CLUSTER, spec)
+        job = await backend.jobs.wait(JobRef(RG, WS, EXP, name), 0.2, 60)
+        assert job.execution_state == ExecutionState.SUCCEEDED, job.errors
+    [entry] = await backend.jobs.list_output_files(JobRef(RG, WS, EXP, "first"), "MODEL")
+    assert entry.name == "m.txt"
+    await backend.jobs.delete(JobRef(RG, WS, EXP, "first"))
+    left = [str(path) for path in (home / "jobs").rglob("*")]
+    assert not [path for path in left if "/jobs/first" in path], left
+    assert any(path.endswith("/jobs/second") for path in left)
+    await backend.groups.delete(RG)
+    assert list((home / "jobs").iterdir()) == []
+    await backend.groups.create(RG, "eastus")  # for the fixture's own clean-up
