@@ -13,6 +13,7 @@ import json
 import shutil
 import sqlite3
 from datetime import timedelta
+from pathlib import Path, PurePosixPath
 
 from tui.model import ExecutionState
 from tui.services.local import db, nodes, procs, scheduler
@@ -119,6 +120,35 @@ def delete_jobs(ctx: LocalContext, where: str, params: tuple[object, ...]) -> in
             procs.kill_supervisor(row["supervisor_pid"], row["supervisor_started"])
             procs.stop_job(row["uuid"], row["job_pgid"], grace=2.0)
         shutil.rmtree(ctx.layout.job_dir(row["uuid"]), ignore_errors=True)
+        _remove_node_outputs(ctx.layout, row)
     if rows:
         scheduler.dispatch(ctx.layout)
     return len(rows)
+
+
+def _remove_node_outputs(layout: Layout, row: sqlite3.Row) -> None:
+    """Outputs the job wrote under $AZ_BATCHAI_JOB_TEMP_DIR (its stdouterr or output directories there) were
+    on the node's own disk in Batch AI, gone with the node; here they are in $BAI_HOME/jobs, so they go with
+    the job: its `<prefix>/<segment>` folder, then the folders the segment made that are left empty."""
+    plan = json.loads(row["plan"])
+    folders = [row["stdouterr_dir"], *plan.get("output_dirs", {}).values()]
+    root = layout.jobs.resolve()
+    segment = PurePosixPath(row["segment"])
+    for folder in folders:
+        path = Path(folder).resolve()
+        if root not in path.parents:
+            continue  # on a share or a cluster mount: kept, as in Batch AI
+        text = path.as_posix()
+        marker = f"/{segment.as_posix()}/"
+        if marker not in f"{text}/":
+            continue
+        top = Path(text[: f"{text}/".index(marker)])  # <prefix>
+        job_folder = top / segment
+        shutil.rmtree(job_folder, ignore_errors=True)
+        parent = job_folder.parent
+        while parent != top and root in parent.parents:
+            try:
+                parent.rmdir()  # only if empty: another job of the same experiment may still be there
+            except OSError:
+                break
+            parent = parent.parent
