@@ -33,6 +33,7 @@ TOOLKITS = {
     "docs-cli-cntk-reference.json": "cntk",
     "recipe-caffe2-distributed.json": "caffe2",
     "rest-api-putjob-example.json": "customToolkit",
+    "rest-api-2018-03-01-putjob-example.json": "customToolkit",
     "retinanet-horovod-coco-custom-toolkit.json": "customToolkit",
     "neusomatic-pytorch-blob-placeholders.json": "pyTorch",
     "mnist-tensorflow-experiment-name.json": "tensorFlow",
@@ -108,6 +109,23 @@ def test_fields_of_earlier_api_versions_are_ignored_with_a_warning(
         "properties.location",
     ]
     assert "bai job create -e" in notes[1] and "workspace" in notes[2]
+
+
+def test_the_previous_api_versions_example_reads_with_a_note_per_dropped_field() -> None:
+    notes: list[str] = []
+    spec = load_job_spec(JOBS / "rest-api-2018-03-01-putjob-example.json", notes=notes)
+    assert [note.split(": ignored: ")[0] for note in notes] == [
+        "location",
+        "properties.priority",
+        "properties.outputDirectories[0].type",
+        "properties.outputDirectories[0].createNew",
+    ]
+    [output] = spec.output_directories
+    assert (output.id, output.path_prefix, output.path_suffix) == (
+        "OUTPUTS",
+        "$AZ_BATCHAI_MOUNT_ROOT/azfiles/",
+        "files",
+    )
 
 
 def test_a_process_count_on_a_custom_toolkit_is_ignored_with_a_warning(
