@@ -59,6 +59,9 @@ IGNORED_FIELDS: dict[str, str] = {
     "(use schedulingPriority: low, normal or high)",
     "properties.experimentName": "the experiment is the one given to bai job create -e/--experiment",
     "properties.location": "the job runs where its workspace is",
+    "location": "the job runs where its workspace is",
+    "properties.outputDirectories[].type": "2018-05-01 output directories have no type",
+    "properties.outputDirectories[].createNew": "2018-05-01 always creates output directories",
     "properties.customToolkitSettings.processCount": "a custom toolkit runs its commandLine once; start "
     "the processes in it (e.g. mpirun --hostfile $AZ_BATCHAI_MPI_HOST_FILE)",
 }
@@ -235,6 +238,8 @@ def _check_job_root(
             cleaned["properties"] = _check_object(current, property_map, "properties", errors, durations)
         elif key in _TOP_LEVEL_EXTRA_KEYS:
             continue
+        elif key in IGNORED_FIELDS:
+            notes.append(f"{key}: ignored: {IGNORED_FIELDS[key]}")
         else:
             close = _closest(key, ["properties", *_TOP_LEVEL_EXTRA_KEYS])
             inner = None if close else _closest(key, list(property_map))
@@ -253,18 +258,31 @@ def _check_job_root(
     return cleaned
 
 
-def _drop_ignored(data: dict[str, Any], path: str, notes: list[str]) -> dict[str, Any]:
-    """A copy of `data` without the IGNORED_FIELDS under `path`, each one dropped noted."""
+def _drop_ignored(data: dict[str, Any], path: str, notes: list[str], pattern: str = "") -> dict[str, Any]:
+    """A copy of `data` without the IGNORED_FIELDS under `path`, each one dropped noted. `pattern` is `path`
+    with array indices written `[]`, as IGNORED_FIELDS names them."""
+    pattern = pattern or path
     kept: dict[str, Any] = {}
     for key, value in data.items():
-        field_path = f"{path}.{key}"
-        if field_path in IGNORED_FIELDS:
-            notes.append(f"{field_path}: ignored: {IGNORED_FIELDS[field_path]}")
+        field_path, field_pattern = f"{path}.{key}".lstrip("."), f"{pattern}.{key}".lstrip(".")
+        if field_pattern in IGNORED_FIELDS:
+            notes.append(f"{field_path}: ignored: {IGNORED_FIELDS[field_pattern]}")
             continue
-        if isinstance(value, dict) and any(known.startswith(f"{field_path}.") for known in IGNORED_FIELDS):
-            value = _drop_ignored(value, field_path, notes)
+        if isinstance(value, dict) and _ignored_below(field_pattern):
+            value = _drop_ignored(value, field_path, notes, field_pattern)
+        elif isinstance(value, list) and _ignored_below(f"{field_pattern}[]"):
+            value = [
+                _drop_ignored(item, f"{field_path}[{index}]", notes, f"{field_pattern}[]")
+                if isinstance(item, dict)
+                else item
+                for index, item in enumerate(value)
+            ]
         kept[key] = value
     return kept
+
+
+def _ignored_below(pattern: str) -> bool:
+    return any(known.startswith(f"{pattern}.") for known in IGNORED_FIELDS)
 
 
 def _check_object(
