@@ -224,3 +224,35 @@ async def test_outputs_kept_on_the_nodes_temp_folder_go_with_the_job(backend, tm
     await backend.groups.delete(RG)
     assert list((home / "jobs").iterdir()) == []
     await backend.groups.create(RG, "eastus")  # for the fixture's own clean-up
+
+
+async def test_registry_passwords_and_storage_keys_in_the_file_never_reach_disk_or_output(
+    backend, tmp_path: Path
+) -> None:
+    """The CLI guide's private-registry example carries a password; shares may carry their key."""
+    password, key = "demoPassword-7f3a", "c2VjcmV0LXN0b3JhZ2Uta2V5LTQ5MjE="
+    data = json.loads((JOBS / "rest-api-putjob-example.json").read_text())
+    data["properties"]["containerSettings"]["imageSourceRegistry"] = {
+        "serverUrl": "demo.azurecr.io",
+        "image": "demo.azurecr.io/myimage",
+        "credentials": {"username": "demo", "password": password},
+    }
+    data["properties"]["mountVolumes"] = {
+        "azureFileShares": [
+            {
+                "azureFileUrl": "https://recipestore.file.core.windows.net/logs",
+                "relativeMountPath": "logs",
+                "credentials": {"accountKey": key},
+            }
+        ]
+    }
+    ref = JobRef(RG, WS, EXP, "private")
+    job = await backend.jobs.create(ref, CLUSTER, parse_job_spec(data))
+    job = await backend.jobs.wait(ref, 0.2, 60)
+    assert job.execution_state == ExecutionState.SUCCEEDED, job.errors
+    shown = json.dumps([job.warnings, [str(error) for error in job.errors]])
+    assert password not in shown and key not in shown
+    for path in (tmp_path / "bai-home").rglob("*"):
+        if path.is_file():
+            content = path.read_bytes()
+            assert password.encode() not in content and key.encode() not in content, path
