@@ -338,6 +338,6 @@ async def test_job_state_colours_are_readable_on_every_theme(backend) -> None:  
             looks = state_looks(app.theme_variables)
             for state in ExecutionState:
                 _symbol, colour = looks[state]
-                ink = Style.parse(colour) if isinstance(colour, str) else colour
-                contrast = _contrast_in_16_colours(Style(color=ink.color, bgcolor=background))
+                ink = Style.parse(colour).color if isinstance(colour, str) else colour
+                contrast = _contrast_in_16_colours(Style(color=ink, bgcolor=background))
                 assert contrast >= 3.0, (theme.name, state.value, round(contrast, 1))

@@ -8,8 +8,9 @@ by a symbol and a word as well as a colour, so they read on a 16-colour or colou
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual import work
 from textual.binding import Binding, BindingType
@@ -18,6 +19,9 @@ from textual.widgets.tree import TreeNode
 
 from tui.model import ClusterRef, ExecutionState, ExperimentRef, JobRef
 
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
 JOB_STATE_LOOK: dict[ExecutionState, tuple[str, str]] = {
     ExecutionState.QUEUED: ("◌", "yellow"),
     ExecutionState.RUNNING: ("●", "cyan"),
@@ -25,6 +29,38 @@ JOB_STATE_LOOK: dict[ExecutionState, tuple[str, str]] = {
     ExecutionState.SUCCEEDED: ("✔", "green"),
     ExecutionState.FAILED: ("✘", "red"),
 }
+
+# The theme colour each state is drawn in: the theme's own choice reads on its background (fixed ANSI cyan
+# and yellow all but vanished on the light theme's white, magenta on the dark one in 16 colours).
+STATE_ROLE: dict[ExecutionState, str] = {
+    ExecutionState.QUEUED: "warning",
+    ExecutionState.RUNNING: "primary",
+    ExecutionState.TERMINATING: "warning",
+    ExecutionState.SUCCEEDED: "success",
+    ExecutionState.FAILED: "error",
+}
+Looks = dict[ExecutionState, tuple[str, Any]]
+
+
+def state_looks(variables: Mapping[str, str] | None) -> Looks:
+    """Symbol and rich colour of each job state under a theme (its CSS variables); the ANSI names without."""
+    from rich.color import Color as RichColor
+    from rich.color import ColorType
+    from textual.color import Color, ColorParseError
+
+    looks: Looks = {}
+    for state, (symbol, fallback) in JOB_STATE_LOOK.items():
+        value = (variables or {}).get(STATE_ROLE[state])
+        try:
+            colour: Any = Color.parse(value).rich_color if value else fallback
+        except ColorParseError:
+            colour = fallback
+        if isinstance(colour, RichColor) and colour.type == ColorType.TRUECOLOR:
+            # drawn in the theme's shade, named by its hue ("green" for succeeded) where styles are read
+            colour = RichColor(fallback, ColorType.TRUECOLOR, triplet=colour.triplet)
+        looks[state] = (symbol, colour)
+    return looks
+
 
 # What each kind of node is called in the tree, before its name.
 KIND_TAG = {
@@ -142,14 +178,14 @@ def path_of(item: Item) -> list[Item]:
     return chain
 
 
-def label_of(item: Item) -> Text:
+def label_of(item: Item, looks: Looks | None = None) -> Text:
     if item.kind == "job" and item.obj is not None:
         state = ExecutionState(item.obj.execution_state)
-        symbol, colour = JOB_STATE_LOOK[state]
+        symbol, colour = (looks or JOB_STATE_LOOK)[state]
         text = Text()
-        text.append(f"{symbol} ", style=f"bold {colour}")
+        text.append(f"{symbol} ", style=Style(color=colour, bold=True))
         text.append(item.name)
-        text.append(f" {state.value}", style=colour)
+        text.append(f" {state.value}", style=Style(color=colour))
         return text
     if item.kind == "cluster" and item.obj is not None:
         cluster = item.obj
@@ -159,7 +195,8 @@ def label_of(item: Item) -> Text:
         counts = cluster.node_state_counts
         text.append(f" {cluster.current_node_count}/{cluster.target_node_count} nodes", style="dim")
         if counts.idle_node_count:
-            text.append(f" {counts.idle_node_count} idle", style="yellow")
+            idle = (looks or JOB_STATE_LOOK)[ExecutionState.QUEUED][1]  # the warning colour
+            text.append(f" {counts.idle_node_count} idle", style=Style(color=idle))
         return text
     if item.kind == "file":
         size = getattr(item.obj, "size", None)
@@ -203,7 +240,21 @@ class ResourceTree(Tree[Item]):
         self.loading_count = 0
 
     def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
         self.reload()
+
+    def looks(self) -> Looks:
+        return state_looks(self.app.theme_variables)
+
+    def _theme_changed(self, _theme: Any) -> None:
+        """Redraw the labels in the new theme's state colours."""
+        looks = self.looks()
+        stack = list(self.root.children)
+        while stack:
+            node = stack.pop()
+            if node.data is not None and node.data.kind in ("job", "cluster"):
+                node.set_label(label_of(node.data, looks))
+            stack.extend(node.children)
 
     def action_expand_node(self) -> None:
         node = self.cursor_node
@@ -305,7 +356,7 @@ class ResourceTree(Tree[Item]):
         return []
 
     def _add(self, parent: TreeNode[Item], item: Item) -> TreeNode[Item]:
-        return parent.add(label_of(item), data=item, allow_expand=item.expandable)
+        return parent.add(label_of(item, self.looks()), data=item, allow_expand=item.expandable)
 
     async def populate(self, node: TreeNode[Item]) -> None:
         """Replace `node`'s children with what the backend says now."""
@@ -430,7 +481,7 @@ class ResourceTree(Tree[Item]):
         if node.data is None:
             return
         node.data = replace(node.data, obj=obj)
-        node.set_label(label_of(node.data))
+        node.set_label(label_of(node.data, self.looks()))
 
 
 def _describe(error: Exception) -> str:
