@@ -7,7 +7,9 @@ vanish), stops at the first bad value, and only takes ISO 8601 durations while t
 naming its JSON path (`properties.horovodSettings.pythonScriptFilePath: required`):
 
 1. structure: walk the raw JSON along the SDK models' attribute maps: unknown keys (with a "did you mean"),
-   wrong JSON types, unparseable durations; bad values are dropped from the copy handed to msrest;
+   wrong JSON types, unparseable durations; bad values are dropped from the copy handed to msrest. Fields that
+   published job files carry and the 2018-05-01 service ignored (`IGNORED_FIELDS`: those of earlier API
+   versions, ...) are dropped too, each with a note the caller shows as a warning;
 2. the SDK's own deserializer builds the model;
 3. semantics: required fields (from the models' `_validation`), exactly one toolkit, counts >= 1, mount paths,
    the storage URL, names and ids.
