@@ -341,3 +341,26 @@ async def test_job_state_colours_are_readable_on_every_theme(backend) -> None:  
                 ink = Style.parse(colour).color if isinstance(colour, str) else colour
                 contrast = _contrast_in_16_colours(Style(color=ink, bgcolor=background))
                 assert contrast >= 3.0, (theme.name, state.value, round(contrast, 1))
+
+
+async def test_open_job_json_keeps_the_dialog_open_on_a_wrong_path(backend, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A mistyped path closed the dialog with a notice: the user had to press o and type it all again."""
+    app = make_app(backend)
+    async with app.run_test(size=SMALL) as pilot:
+        await job_form(pilot, app)
+        await pilot.press("o")
+        await until(pilot, lambda: isinstance(app.screen, FormDialog), what="the dialog")
+        field = app.screen.query_one("#field-path", Input)
+        field.value = str(tmp_path / "no-such-job.json")
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, FormDialog)
+        error = str(app.screen.query_one("#error-path").render())
+        assert "no-such-job.json" in error and "job.json" in error, error
+        good = tmp_path / "job.json"
+        good.write_text(json.dumps(TUTORIAL_JOB))
+        field.value = str(good)
+        await pilot.press("enter")
+        await until(pilot, lambda: not isinstance(app.screen, FormDialog), what="the dialog to close")
+        form = app.query_one(JobForm)
+        await until(pilot, lambda: form.path == good, what="the job loaded")
