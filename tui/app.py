@@ -969,7 +969,7 @@ class BaiApp(App[int]):
                 "Open job.json",
                 [
                     FormField(
-                        "path", "Path", str(form.path or Path.cwd() / "job.json"), check=required("path")
+                        "path", "Path", str(form.path or Path.cwd() / "job.json"), check=job_file_problem
                     )
                 ],
                 lambda values: self.load_job_file(Path(values["path"]).expanduser()),
@@ -1086,6 +1086,18 @@ class BaiApp(App[int]):
             await old.close()
 
         self.run_task(f"Opening the {other} backend", run)
+
+
+def job_file_problem(value: str) -> str | None:
+    """What is wrong with a job.json path typed in the Open dialog (kept open to fix it), None if fine."""
+    if not value.strip():
+        return "enter the path of a job.json"
+    path = Path(value.strip()).expanduser()
+    if path.is_dir():
+        return f"{value} is a folder: give the path of a job.json in it"
+    if not path.is_file():
+        return f"{value} does not exist: give the path of a job.json"
+    return None
 
 
 def tab_of(widget: Any) -> str | None:
