@@ -364,3 +364,21 @@ async def test_open_job_json_keeps_the_dialog_open_on_a_wrong_path(backend, tmp_
         await until(pilot, lambda: not isinstance(app.screen, FormDialog), what="the dialog to close")
         form = app.query_one(JobForm)
         await until(pilot, lambda: form.path == good, what="the job loaded")
+
+
+async def test_empty_tree_hints_show_their_key_at_80_columns(home: Path) -> None:
+    """At 80x24 a fresh console's tree read "no resource groups yet:": the key to press was cut off."""
+    from tui.services import open_backend
+
+    backend = open_backend("local")
+    app = make_app(backend)
+    try:
+        async with app.run_test(size=SMALL) as pilot:
+            await until(pilot, lambda: app.tree.root.children, what="the tree")
+            hint = app.tree.root.children[0]
+            shown = app.tree.scrollable_content_region.width - 2  # guides and a margin
+            assert "press g" in str(hint.label)[:shown], str(hint.label)
+            await pilot.pause(0.2)
+            assert "press g" in str(app.pane_details.render())  # and the whole sentence beside it
+    finally:
+        await backend.close()
