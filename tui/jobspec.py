@@ -516,7 +516,11 @@ def _check_toolkits(spec: JobCreateParameters, errors: list[FieldError]) -> None
             _check_count(settings.worker_count, f"{path}.workerCount", errors)
             _check_count(settings.parameter_server_count, f"{path}.parameterServerCount", errors, minimum=0)
         if name == "customToolkit" and not (settings.command_line or "").strip():
-            errors.append(FieldError(f"{path}.commandLine", "required: the command to run on each node"))
+            errors.append(
+                FieldError(
+                    f"{path}.commandLine", "required: the command line the job runs (on its first node)"
+                )
+            )
         if name == "cntk":
             language = settings.language_type or _cntk_language(settings)
             if language is None:
