@@ -137,3 +137,23 @@ def test_bai_fits_80x24_and_exits_when_the_terminal_goes_away(home: Path) -> Non
         terminal.wait_gone()
     finally:
         terminal.close()
+
+
+def test_bai_exits_when_the_terminal_goes_away_while_it_is_stopped(tmp_path: Path) -> None:
+    """Terminal gone while bai was stopped (SIGHUP and SIGCONT come together): bai hung for good in the
+    terminal driver's shutdown, blocked on writes to a terminal that no longer exists. It is a race, so
+    three tries (it hung in about half of them)."""
+    import signal
+
+    for attempt in range(3):
+        terminal = Terminal(tmp_path / f"home{attempt}", 80, 24)
+        try:
+            terminal.wait_for(lambda s: "Nodes 1" in s, "the first screen")
+            time.sleep(0.5)
+            os.kill(terminal.pid, signal.SIGSTOP)
+            terminal.tmux("kill-server")
+            time.sleep(0.5)
+            os.kill(terminal.pid, signal.SIGCONT)
+            terminal.wait_gone(timeout=15)
+        finally:
+            terminal.close()
