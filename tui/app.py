@@ -43,6 +43,7 @@ from tui.widgets.task_bar import Task, TaskBar
 DEFAULT_LOCATION = "eastus"
 JOB_POLL_SECONDS = 3.0
 FORM_DELAY_SECONDS = 0.3
+HANG_UP_GRACE_SECONDS = 5.0  # after SIGHUP/SIGTERM, the longest an orderly exit may take
 
 
 @dataclass(frozen=True)
@@ -327,6 +328,16 @@ class BaiApp(App[int]):
                 loop.add_signal_handler(number, self._hang_up)
 
     def _hang_up(self) -> None:
+        """Leave; and if leaving hangs, leave anyway.
+
+        With the terminal gone, Textual's driver can block for good in its shutdown (its writer thread
+        died on the dead terminal, so the bounded output queue never drains): seen when SIGHUP and SIGCONT
+        arrive together. Nothing is left to restore on a terminal that no longer exists, jobs run on
+        without the console, and every backend write is already committed, so a bounded wait is safe.
+        """
+        import threading
+
+        threading.Thread(target=exit_after, args=(HANG_UP_GRACE_SECONDS,), daemon=True).start()
         self.exit(0)
 
     def _fatal_error(self) -> None:
@@ -447,7 +458,8 @@ class BaiApp(App[int]):
     def _highlighted(self, event: ResourceTree.NodeHighlighted[Item]) -> None:
         item = event.node.data
         if item is None or item.kind in ("root", "empty"):
-            self.pane_details.update("")  # not the facts of something no longer selected (or deleted)
+            # not the facts of something no longer selected (or deleted); a hint in full, uncut
+            self.pane_details.update(item.name if item is not None and item.kind == "empty" else "")
             return
         if item.group and item.workspace:
             self.nodes.show_workspace(
@@ -570,180 +582,142 @@ class BaiApp(App[int]):
         if self.remember_theme:
             themes.save_theme_choice(theme.name)
 
-    def action_create_group(self) -> None:
-        def create(values: dict[str, str]) -> None:
+    def create_with_form(
+        self,
+        title: str,
+        fields: list[FormField],
+        label: Callable[[dict[str, str]], str],
+        create: Callable[[dict[str, str]], Awaitable[tuple[str, Item]]],
+    ) -> None:
+        """Ask for a new resource's fields, create it in a worker, say so and open the tree down to it.
+
+        `create` makes the resource and returns the notice and the tree item to select; `label` names
+        the work for the progress line.
+        """
+
+        def submitted(values: dict[str, str]) -> None:
             async def run(task: Task) -> None:
-                await self.backend.groups.create(values["name"], values["location"])
-                self.notify(f"Resource group {values['name']} created")
-                self._after_change(Item("group", group=values["name"], name=values["name"]))
+                notice, item = await create(values)
+                self.notify(notice)
+                self._after_change(item)
 
-            self.run_task(f"Creating group {values['name']}", run)
+            self.run_task(label(values), run)
 
-        self.ask(
+        self.ask(title, fields, submitted, "Create")
+
+    def action_create_group(self) -> None:
+        async def create(values: dict[str, str]) -> tuple[str, Item]:
+            await self.backend.groups.create(values["name"], values["location"])
+            return f"Resource group {values['name']} created", Item.of_group(values["name"])
+
+        self.create_with_form(
             "Create resource group (az group create)",
             [
                 FormField("name", "Name", placeholder="batchai.horovod", check=required("group name")),
                 FormField("location", "Location", DEFAULT_LOCATION, check=required("location")),
             ],
+            lambda values: f"Creating group {values['name']}",
             create,
-            "Create",
         )
 
     def action_create_workspace(self) -> None:
-        item = self.selected()
+        async def create(values: dict[str, str]) -> tuple[str, Item]:
+            await self.backend.workspaces.create(values["group"], values["name"], values["location"] or None)
+            return f"Workspace {values['name']} created", Item.of_workspace(values["group"], values["name"])
 
-        def create(values: dict[str, str]) -> None:
-            async def run(task: Task) -> None:
-                await self.backend.workspaces.create(
-                    values["group"], values["name"], values["location"] or None
-                )
-                self.notify(f"Workspace {values['name']} created")
-                self._after_change(
-                    Item("workspace", group=values["group"], workspace=values["name"], name=values["name"])
-                )
-
-            self.run_task(f"Creating workspace {values['name']}", run)
-
-        self.ask(
+        self.create_with_form(
             "Create workspace (az batchai workspace create)",
             [
-                FormField(
-                    "group", "Resource group", item.group if item else "", check=required("resource group")
-                ),
+                group_field(self.selected()),
                 FormField(
                     "name", "Workspace name", placeholder="batchaidev", check=required("workspace name")
                 ),
                 FormField("location", "Location (empty: the group's)", ""),
             ],
+            lambda values: f"Creating workspace {values['name']}",
             create,
-            "Create",
         )
 
     def action_create_experiment(self) -> None:
-        item = self.selected()
-
-        def create(values: dict[str, str]) -> None:
+        async def create(values: dict[str, str]) -> tuple[str, Item]:
             from tui.model import ExperimentRef
 
-            async def run(task: Task) -> None:
-                ref = ExperimentRef(values["group"], values["workspace"], values["name"])
-                await self.backend.experiments.create(ref)
-                self.notify(f"Experiment {values['name']} created")
-                self._after_change(
-                    Item(
-                        "experiment",
-                        group=ref.resource_group,
-                        workspace=ref.workspace,
-                        experiment=ref.name,
-                        name=ref.name,
-                    )
-                )
+            ref = ExperimentRef(values["group"], values["workspace"], values["name"])
+            await self.backend.experiments.create(ref)
+            item = Item.of_experiment(ref.resource_group, ref.workspace, ref.name)
+            return f"Experiment {values['name']} created", item
 
-            self.run_task(f"Creating experiment {values['name']}", run)
-
-        self.ask(
+        item = self.selected()
+        self.create_with_form(
             "Create experiment (az batchai experiment create)",
             [
-                FormField(
-                    "group", "Resource group", item.group if item else "", check=required("resource group")
-                ),
-                FormField(
-                    "workspace", "Workspace", item.workspace if item else "", check=required("workspace")
-                ),
+                group_field(item),
+                workspace_field(item),
                 FormField("name", "Experiment name", placeholder="cifar", check=required("experiment name")),
             ],
+            lambda values: f"Creating experiment {values['name']}",
             create,
-            "Create",
         )
 
     def action_create_cluster(self) -> None:
-        item = self.selected()
-
-        def create(values: dict[str, str]) -> None:
+        async def create(values: dict[str, str]) -> tuple[str, Item]:
             from tui.model import ClusterRef
 
-            async def run(task: Task) -> None:
-                ref = ClusterRef(values["group"], values["workspace"], values["name"])
-                await self.backend.clusters.create(
-                    ref, values["vm_size"], int(values["target"]), values["priority"] or "dedicated"
-                )
-                self.notify(f"Cluster {values['name']} created; nodes are being allocated")
-                self._after_change(
-                    Item("cluster", group=ref.resource_group, workspace=ref.workspace, name=ref.name)
-                )
-
-            self.run_task(f"Creating cluster {values['name']}", run)
+            ref = ClusterRef(values["group"], values["workspace"], values["name"])
+            await self.backend.clusters.create(
+                ref, values["vm_size"], int(values["target"]), values["priority"] or "dedicated"
+            )
+            item = Item.of_cluster(ref.resource_group, ref.workspace, ref.name)
+            return f"Cluster {values['name']} created; nodes are being allocated", item
 
         def priority(value: str) -> str | None:
             return None if value.strip() in ("dedicated", "lowpriority", "") else "dedicated or lowpriority"
 
-        self.ask(
+        item = self.selected()
+        self.create_with_form(
             "Create cluster (az batchai cluster create)",
             [
-                FormField(
-                    "group", "Resource group", item.group if item else "", check=required("resource group")
-                ),
-                FormField(
-                    "workspace", "Workspace", item.workspace if item else "", check=required("workspace")
-                ),
+                group_field(item),
+                workspace_field(item),
                 FormField("name", "Cluster name", placeholder="nc6cluster", check=required("cluster name")),
                 FormField("vm_size", "VM size", "Standard_NC6", check=required("VM size")),
                 FormField("priority", "VM priority", "dedicated", check=priority),
                 FormField("target", "Target nodes", "2", check=whole_number("target", 0)),
             ],
+            lambda values: f"Creating cluster {values['name']}",
             create,
-            "Create",
         )
 
     def action_create_storage_account(self) -> None:
-        item = self.selected()
+        async def create(values: dict[str, str]) -> tuple[str, Item]:
+            await self.backend.storage.create_account(values["group"], values["name"], values["location"])
+            item = Item.of_account(values["group"], values["name"])
+            return f"Storage account {values['name']} created", item
 
-        def create(values: dict[str, str]) -> None:
-            async def run(task: Task) -> None:
-                await self.backend.storage.create_account(values["group"], values["name"], values["location"])
-                self.notify(f"Storage account {values['name']} created")
-                self._after_change(
-                    Item("account", group=values["group"], account=values["name"], name=values["name"])
-                )
-
-            self.run_task(f"Creating storage account {values['name']}", run)
-
-        self.ask(
+        self.create_with_form(
             "Create storage account (az storage account create)",
             [
-                FormField(
-                    "group", "Resource group", item.group if item else "", check=required("resource group")
-                ),
+                group_field(self.selected()),
                 FormField(
                     "name", "Account name (3-24 lowercase letters, digits)", check=required("account name")
                 ),
                 FormField("location", "Location", DEFAULT_LOCATION, check=required("location")),
             ],
+            lambda values: f"Creating storage account {values['name']}",
             create,
-            "Create",
         )
 
     def action_create_share(self) -> None:
         item = self.selected()
 
-        def create(values: dict[str, str]) -> None:
-            async def run(task: Task) -> None:
-                await self.backend.storage.create_share(values["account"], values["share"])
-                self.notify(f"Share {values['share']} created")
-                group = item.group if item else ""
-                self._after_change(
-                    Item(
-                        "share",
-                        group=group,
-                        account=values["account"],
-                        share=values["share"],
-                        name=values["share"],
-                    )
-                )
+        async def create(values: dict[str, str]) -> tuple[str, Item]:
+            await self.backend.storage.create_share(values["account"], values["share"])
+            group = item.group if item else ""
+            return f"Share {values['share']} created", Item.of_share(
+                group, values["account"], values["share"]
+            )
 
-            self.run_task(f"Creating share {values['share']}", run)
-
-        self.ask(
+        self.create_with_form(
             "Create file share (az storage share create)",
             [
                 FormField(
@@ -751,8 +725,8 @@ class BaiApp(App[int]):
                 ),
                 FormField("share", "Share name", "myshare", check=required("share name")),
             ],
+            lambda values: f"Creating share {values['share']}",
             create,
-            "Create",
         )
 
     def action_create_folder(self) -> None:
@@ -760,32 +734,20 @@ class BaiApp(App[int]):
         if item is None:
             return
 
-        def create(values: dict[str, str]) -> None:
-            path = f"{item.path}/{values['name']}".strip("/")
+        def path_for(values: dict[str, str]) -> str:
+            return f"{item.path}/{values['name']}".strip("/")
 
-            async def run(task: Task) -> None:
-                await self.backend.storage.create_directory(item.account, item.share, path)
-                self.notify(f"Folder {path} created on {item.share}")
-                self._after_change(
-                    Item(
-                        "folder",
-                        group=item.group,
-                        account=item.account,
-                        share=item.share,
-                        name=values["name"],
-                        path=path,
-                    )
-                )
+        async def create(values: dict[str, str]) -> tuple[str, Item]:
+            path = path_for(values)
+            await self.backend.storage.create_directory(item.account, item.share, path)
+            folder = Item.of_path("folder", item.group, item.account, item.share, path)
+            return f"Folder {path} created on {item.share}", folder
 
-            self.run_task(f"Creating folder {path}", run)
-
-        self.ask(
+        self.create_with_form(
             f"Create folder in {item.share}/{item.path} (az storage directory create)",
-            [
-                FormField("name", "Folder name", "cifar", check=required("folder name")),
-            ],
+            [FormField("name", "Folder name", "cifar", check=required("folder name"))],
+            lambda values: f"Creating folder {path_for(values)}",
             create,
-            "Create",
         )
 
     def action_upload(self) -> None:
@@ -1042,24 +1004,7 @@ class BaiApp(App[int]):
                 ref, target.cluster, spec, JobSubmitOptions(storage_account_name=target.storage_account)
             )
             self.notify(f"Job {job.name} submitted ({job.execution_state.value})", title="Submitted")
-            chain = [
-                Item("group", group=ref.resource_group, name=ref.resource_group),
-                Item("workspace", group=ref.resource_group, workspace=ref.workspace, name=ref.workspace),
-                Item(
-                    "experiment",
-                    group=ref.resource_group,
-                    workspace=ref.workspace,
-                    experiment=ref.experiment,
-                    name=ref.experiment,
-                ),
-                Item(
-                    "job",
-                    group=ref.resource_group,
-                    workspace=ref.workspace,
-                    experiment=ref.experiment,
-                    name=ref.name,
-                ),
-            ]
+            chain = path_of(Item.of_job(ref))
             node = await self.tree.reveal(chain)
             if node is not None and node.data is not None:
                 self.open_log(node.data)
@@ -1088,6 +1033,15 @@ class BaiApp(App[int]):
         self.run_task(f"Opening the {other} backend", run)
 
 
+def group_field(item: Item | None) -> FormField:
+    """The resource group a new resource goes in: the selection's, else typed."""
+    return FormField("group", "Resource group", item.group if item else "", check=required("resource group"))
+
+
+def workspace_field(item: Item | None) -> FormField:
+    return FormField("workspace", "Workspace", item.workspace if item else "", check=required("workspace"))
+
+
 def job_file_problem(value: str) -> str | None:
     """What is wrong with a job.json path typed in the Open dialog (kept open to fix it), None if fine."""
     if not value.strip():
@@ -1106,6 +1060,14 @@ def tab_of(widget: Any) -> str | None:
         if isinstance(node, TabPane):
             return node.id
     return None
+
+
+def exit_after(seconds: float) -> None:
+    """End the process after `seconds` unless it has ended by then (runs in a daemon thread)."""
+    import time
+
+    time.sleep(seconds)
+    os._exit(0)
 
 
 def crash_report(error: BaseException | None) -> str:
