@@ -76,13 +76,14 @@ KIND_TAG = {
 }
 
 
-# What an empty level says, so a new user knows the next step.
+# What an empty level says, so a new user knows the next step; the key comes first because at 80 columns
+# the tree is about 22 wide (the whole line also shows beside the tree while the cursor is on it).
 EMPTY_HINT = {
-    "root": "no resource groups yet: press g to create one",
-    "group": "(empty: w adds a workspace, a a storage account)",
-    "workspace": "(empty: e adds an experiment, c a cluster)",
-    "experiment": "(no jobs: 2 opens the job form)",
-    "account": "(no shares: h adds one)",
+    "root": "press g: new resource group (none yet)",
+    "group": "press w: new workspace, a: new storage account",
+    "workspace": "press e: new experiment, c: new cluster",
+    "experiment": "press 2: the job form (no jobs yet)",
+    "account": "press h: new file share (none yet)",
 }
 
 
@@ -100,6 +101,51 @@ class Item:
     path: str = ""
     obj: Any = field(default=None, compare=False, repr=False)
     loaded: bool = field(default=False, compare=False)
+
+    # One constructor a kind, so the tree, `path_of` and the console's actions name a resource alike.
+
+    @classmethod
+    def of_group(cls, group: str, obj: Any = None) -> Item:
+        return cls("group", group=group, name=group, obj=obj)
+
+    @classmethod
+    def of_workspace(cls, group: str, workspace: str, obj: Any = None) -> Item:
+        return cls("workspace", group=group, workspace=workspace, name=workspace, obj=obj)
+
+    @classmethod
+    def of_experiment(cls, group: str, workspace: str, experiment: str, obj: Any = None) -> Item:
+        return cls(
+            "experiment", group=group, workspace=workspace, experiment=experiment, name=experiment, obj=obj
+        )
+
+    @classmethod
+    def of_cluster(cls, group: str, workspace: str, name: str, obj: Any = None) -> Item:
+        return cls("cluster", group=group, workspace=workspace, name=name, obj=obj)
+
+    @classmethod
+    def of_job(cls, ref: JobRef, obj: Any = None) -> Item:
+        return cls(
+            "job",
+            group=ref.resource_group,
+            workspace=ref.workspace,
+            experiment=ref.experiment,
+            name=ref.name,
+            obj=obj,
+        )
+
+    @classmethod
+    def of_account(cls, group: str, account: str, obj: Any = None) -> Item:
+        return cls("account", group=group, account=account, name=account, obj=obj)
+
+    @classmethod
+    def of_share(cls, group: str, account: str, share: str, obj: Any = None) -> Item:
+        return cls("share", group=group, account=account, share=share, name=share, obj=obj)
+
+    @classmethod
+    def of_path(cls, kind: str, group: str, account: str, share: str, path: str, obj: Any = None) -> Item:
+        """A folder or file on a share, named by the last part of its path."""
+        name = path.rpartition("/")[2]
+        return cls(kind, group=group, account=account, share=share, name=name, path=path, obj=obj)
 
     @property
     def key(self) -> tuple[str, ...]:
@@ -138,42 +184,26 @@ class Item:
 
 def path_of(item: Item) -> list[Item]:
     """The items from its resource group down to `item`, for `ResourceTree.reveal`."""
-    group = Item("group", group=item.group, name=item.group)
+    group = Item.of_group(item.group)
     if item.kind == "group":
         return [group]
     if item.kind in ("workspace", "experiment", "cluster", "job"):
-        workspace = Item("workspace", group=item.group, workspace=item.workspace, name=item.workspace)
+        workspace = Item.of_workspace(item.group, item.workspace)
         if item.kind == "workspace":
             return [group, workspace]
         if item.kind == "job":
-            experiment = Item(
-                "experiment",
-                group=item.group,
-                workspace=item.workspace,
-                experiment=item.experiment,
-                name=item.experiment,
-            )
-            return [group, workspace, experiment, item]
+            return [group, workspace, Item.of_experiment(item.group, item.workspace, item.experiment), item]
         return [group, workspace, item]
-    account = Item("account", group=item.group, account=item.account, name=item.account)
+    account = Item.of_account(item.group, item.account)
     if item.kind == "account":
         return [group, account]
-    share = Item("share", group=item.group, account=item.account, share=item.share, name=item.share)
+    share = Item.of_share(item.group, item.account, item.share)
     if item.kind == "share":
         return [group, account, share]
     chain = [group, account, share]
     parts = item.path.split("/")
     for depth in range(1, len(parts)):
-        chain.append(
-            Item(
-                "folder",
-                group=item.group,
-                account=item.account,
-                share=item.share,
-                name=parts[depth - 1],
-                path="/".join(parts[:depth]),
-            )
-        )
+        chain.append(Item.of_path("folder", item.group, item.account, item.share, "/".join(parts[:depth])))
     chain.append(item)
     return chain
 
@@ -279,80 +309,51 @@ class ResourceTree(Tree[Item]):
         backend = self.backend
         if item.kind == "root":
             groups = await backend.groups.list()
-            return [
-                Item("group", group=g.name, name=g.name, obj=g) for g in sorted(groups, key=lambda g: g.name)
-            ]
+            return [Item.of_group(g.name, g) for g in sorted(groups, key=lambda g: g.name)]
         if item.kind == "group":
             workspaces = await backend.workspaces.list(item.group)
             accounts = await backend.storage.list_accounts(item.group)
             return [
-                *(
-                    Item("workspace", group=item.group, workspace=w.name, name=w.name, obj=w)
-                    for w in sorted(workspaces, key=lambda w: w.name)
-                ),
-                *(
-                    Item("account", group=item.group, account=a.name, name=a.name, obj=a)
-                    for a in sorted(accounts, key=lambda a: a.name)
-                ),
+                *(Item.of_workspace(item.group, w.name, w) for w in sorted(workspaces, key=lambda w: w.name)),
+                *(Item.of_account(item.group, a.name, a) for a in sorted(accounts, key=lambda a: a.name)),
             ]
         if item.kind == "workspace":
             experiments = await backend.experiments.list(item.group, item.workspace)
             clusters = await backend.clusters.list(item.group, item.workspace)
             return [
                 *(
-                    Item(
-                        "experiment",
-                        group=item.group,
-                        workspace=item.workspace,
-                        experiment=e.name,
-                        name=e.name,
-                        obj=e,
-                    )
+                    Item.of_experiment(item.group, item.workspace, e.name, e)
                     for e in sorted(experiments, key=lambda e: e.name)
                 ),
                 *(
-                    Item("cluster", group=item.group, workspace=item.workspace, name=c.name, obj=c)
+                    Item.of_cluster(item.group, item.workspace, c.name, c)
                     for c in sorted(clusters, key=lambda c: c.name)
                 ),
             ]
         if item.kind == "experiment":
             jobs = await backend.jobs.list(item.group, item.workspace, item.experiment)
             jobs.sort(key=lambda j: (j.creation_time is None, j.creation_time or 0, j.name))
-            return [
-                Item(
-                    "job",
-                    group=item.group,
-                    workspace=item.workspace,
-                    experiment=item.experiment,
-                    name=j.name,
-                    obj=j,
-                )
-                for j in jobs
-            ]
+            return [Item.of_job(replace(item.job_ref, name=j.name), j) for j in jobs]
         if item.kind == "account":
             shares = await backend.storage.list_shares(item.account)
             return [
-                Item("share", group=item.group, account=item.account, share=s.name, name=s.name, obj=s)
+                Item.of_share(item.group, item.account, s.name, s)
                 for s in sorted(shares, key=lambda s: s.name)
             ]
         if item.kind in ("share", "folder"):
             entries = await backend.storage.list_files(item.account, item.share, item.path)
             entries.sort(key=lambda e: (not e.is_directory, e.name))
-            out = []
-            for entry in entries:
-                path = f"{item.path}/{entry.name}".strip("/")
-                out.append(
-                    Item(
-                        "folder" if entry.is_directory else "file",
-                        group=item.group,
-                        account=item.account,
-                        share=item.share,
-                        name=entry.name,
-                        path=path,
-                        obj=entry,
-                    )
+            return [
+                Item.of_path(
+                    "folder" if entry.is_directory else "file",
+                    item.group,
+                    item.account,
+                    item.share,
+                    f"{item.path}/{entry.name}".strip("/"),
+                    entry,
                 )
-            return out
+                for entry in entries
+            ]
         return []
 
     def _add(self, parent: TreeNode[Item], item: Item) -> TreeNode[Item]:
