@@ -283,7 +283,7 @@ async def test_deleting_the_group_clears_the_node_table_and_details(backend) -> 
         await pilot.press("home")
         await pilot.pause(0.1)
         await pilot.press("d", "y")
-        await until(pilot, lambda: "no resource groups" in str(app.tree.root.children[0].label), what="empty")
+        await until(pilot, lambda: "press g" in str(app.tree.root.children[0].label), what="empty")
         await pilot.pause(0.8)  # a few node polls
         hint = str(app.nodes.query_one("#nodes-hint", Static).render())
         assert "✘" not in hint and "bai group create" not in hint, hint
@@ -378,7 +378,7 @@ async def test_empty_tree_hints_show_their_key_at_80_columns(home: Path) -> None
             hint = app.tree.root.children[0]
             shown = app.tree.scrollable_content_region.width - 2  # guides and a margin
             assert "press g" in str(hint.label)[:shown], str(hint.label)
-            await pilot.pause(0.2)
+            await job_form(pilot, app)
             assert "press g" in str(app.pane_details.render())  # and the whole sentence beside it
     finally:
         await backend.close()
