@@ -318,27 +318,28 @@ class BaiApp(App[int]):
             use(event.form)
 
     def _install_signal_handlers(self) -> None:
-        """Leave cleanly when the SSH session or terminal goes away (SIGHUP) or on SIGTERM."""
+        """Leave cleanly when the SSH session or terminal goes away (SIGHUP) or on SIGTERM.
+
+        A plain signal handler, not the event loop's: the loop may be the thing that is stuck (blocked on
+        output to a terminal that is gone), and a handler that waits for the loop would never run.
+        """
         import asyncio
 
         loop = asyncio.get_running_loop()
+
+        def on_signal(number: int, frame: object) -> None:
+            # With the terminal gone, Textual's driver can block for good (its writer thread died on the
+            # dead terminal, so its bounded output queue never drains): seen when SIGHUP and SIGCONT come
+            # together. Nothing is left to restore then, jobs run on without the console and backend
+            # writes are committed as they happen, so after a grace period the process just ends.
+            start_exit_watchdog(HANG_UP_GRACE_SECONDS)
+            with contextlib.suppress(RuntimeError):  # the loop has already closed
+                loop.call_soon_threadsafe(self.exit, 0)
+
         for number in (signal.SIGHUP, signal.SIGTERM):
-            # not the main thread (tests) or not a Unix loop: nothing to install
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(number, self._hang_up)
-
-    def _hang_up(self) -> None:
-        """Leave; and if leaving hangs, leave anyway.
-
-        With the terminal gone, Textual's driver can block for good in its shutdown (its writer thread
-        died on the dead terminal, so the bounded output queue never drains): seen when SIGHUP and SIGCONT
-        arrive together. Nothing is left to restore on a terminal that no longer exists, jobs run on
-        without the console, and every backend write is already committed, so a bounded wait is safe.
-        """
-        import threading
-
-        threading.Thread(target=exit_after, args=(HANG_UP_GRACE_SECONDS,), daemon=True).start()
-        self.exit(0)
+            # not the main thread (tests): nothing to install
+            with contextlib.suppress(ValueError, OSError):
+                signal.signal(number, on_signal)
 
     def _fatal_error(self) -> None:
         """A bug escaped every handler: keep the traceback (and any secret in its locals) off the screen.
@@ -1062,12 +1063,16 @@ def tab_of(widget: Any) -> str | None:
     return None
 
 
-def exit_after(seconds: float) -> None:
-    """End the process after `seconds` unless it has ended by then (runs in a daemon thread)."""
+def start_exit_watchdog(seconds: float) -> None:
+    """End the process after `seconds` unless it has ended by then (a daemon thread waits)."""
+    import threading
     import time
 
-    time.sleep(seconds)
-    os._exit(0)
+    def wait_then_exit() -> None:
+        time.sleep(seconds)
+        os._exit(0)
+
+    threading.Thread(target=wait_then_exit, name="bai-exit-watchdog", daemon=True).start()
 
 
 def crash_report(error: BaseException | None) -> str:
