@@ -77,6 +77,22 @@ class JobTarget:
     storage_account: str | None
 
 
+class ToolkitSelect(Select[str]):
+    """Textual's Select, tolerating the console closing while it mounts.
+
+    Its own mount handler sets the value, whose watcher looks up the label inside it; when the app is torn
+    down at that moment (a quick quit on a busy machine) the label is already gone and Textual raises
+    NoMatches, which would end the console with a traceback. A detached or closing select has nothing to show.
+    """
+
+    def _watch_value(self, value: Any) -> None:
+        try:
+            super()._watch_value(value)
+        except NoMatches:
+            if self.is_attached and not self.app._closing and self.query("#label"):
+                raise
+
+
 class JobForm(Vertical):
     """Edit a job.json; posts `JobForm.Submit` with the document and target once both check out."""
 
@@ -144,7 +160,7 @@ class JobForm(Vertical):
         dom = _dom_id(name)
         yield Label(label, markup=False)
         if kind == "select":
-            yield Select(
+            yield ToolkitSelect(
                 [(toolkit, toolkit) for toolkit in TOOLKIT_FIELDS],
                 value="horovod",
                 allow_blank=False,
@@ -161,8 +177,14 @@ class JobForm(Vertical):
         # Inner widgets (the Select's label) finish mounting a frame later: fill in the values then.
         self.call_after_refresh(self._ready)
 
+    def _torn_down(self) -> bool:
+        """True once the console is closing this form: the app is closing, the form is detached, or its
+        fields are gone already (teardown removes children before their parent, and a late timer or check
+        may still arrive in between)."""
+        return self.app._closing or not self.is_attached or not self.query("#f-toolkit")
+
     def _ready(self) -> None:
-        if self.app._closing or not self.is_attached:
+        if self._torn_down():
             return  # the console is closing: nothing to fill
         try:
             self._fill(self.fields)
@@ -300,7 +322,7 @@ class JobForm(Vertical):
 
     def show_errors(self, errors: list[FieldError]) -> None:
         """Put each message under its field; open the advanced fold when one lands there."""
-        if self.app._closing or not self.is_attached:
+        if self._torn_down():
             return  # a late validation while the console closes
         toolkit = self._value("toolkit")
         grouped: dict[str, list[str]] = {}
@@ -363,6 +385,8 @@ class JobForm(Vertical):
         self._validate_timer = self.set_timer(delay, self.validate_now)
 
     def validate_now(self) -> None:
+        if self._torn_down():
+            return
         document, errors = self.document()
         _target, target_errors = self.target()
         self._validate(document, errors + target_errors)
