@@ -32,27 +32,7 @@ GROUP, WORKSPACE, EXPERIMENT, CLUSTER, ACCOUNT, SHARE = (
 )
 SIZE = (100, 30)
 
-TUTORIAL_JOB = {
-    "$schema": "https://raw.githubusercontent.com/Azure/BatchAI/master/schemas/2018-05-01/job.json",
-    "properties": {
-        "nodeCount": 4,
-        "horovodSettings": {
-            "pythonScriptFilePath": "$AZ_BATCHAI_JOB_MOUNT_ROOT/myshare/cifar/cifar_cnn_distributed.py",
-            "commandLineArgs": "--dir=$AZ_BATCHAI_JOB_MOUNT_ROOT/myshare/cifar",
-        },
-        "stdOutErrPathPrefix": "$AZ_BATCHAI_JOB_MOUNT_ROOT/myshare/cifar",
-        "mountVolumes": {
-            "azureFileShares": [
-                {
-                    "azureFileUrl": "https://<AZURE_BATCHAI_STORAGE_ACCOUNT>.file.core.windows.net/myshare",
-                    "relativeMountPath": "myshare",
-                }
-            ]
-        },
-        "jobPreparation": {"commandLine": "apt update; pip install keras horovod"},
-        "containerSettings": {"imageSourceRegistry": {"image": "tensorflow/tensorflow:1.8.0-gpu"}},
-    },
-}
+TUTORIAL_JOB = json.loads((Path(__file__).parent / "data/jobs/tutorial-job.json").read_text())
 
 
 @pytest.fixture
@@ -383,7 +363,7 @@ async def test_job_form_is_prefilled_from_job_json(backend, tmp_path: Path) -> N
             "arguments": "--dir=$AZ_BATCHAI_JOB_MOUNT_ROOT/myshare/cifar",
             "std_out_err_path_prefix": "$AZ_BATCHAI_JOB_MOUNT_ROOT/myshare/cifar",
             "shares": "myshare = https://<AZURE_BATCHAI_STORAGE_ACCOUNT>.file.core.windows.net/myshare",
-            "job_preparation": "apt update; pip install keras horovod",
+            "job_preparation": TUTORIAL_JOB["properties"]["jobPreparation"]["commandLine"],
             "image": "tensorflow/tensorflow:1.8.0-gpu",
         }
         assert app.query_one("#advanced-fold").collapsed

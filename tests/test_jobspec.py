@@ -26,30 +26,7 @@ from tui.jobspec import (
 from tui.services.base import BaiError, JobSpecError
 
 # The tutorial's job.json, word for word.
-TUTORIAL_JOB: dict[str, Any] = {
-    "$schema": "https://raw.githubusercontent.com/Azure/BatchAI/master/schemas/2018-05-01/job.json",
-    "properties": {
-        "nodeCount": 4,
-        "horovodSettings": {
-            "pythonScriptFilePath": "$AZ_BATCHAI_JOB_MOUNT_ROOT/myshare/cifar/cifar_cnn_distributed.py",
-            "commandLineArgs": "--dir=$AZ_BATCHAI_JOB_MOUNT_ROOT/myshare/cifar",
-        },
-        "stdOutErrPathPrefix": "$AZ_BATCHAI_JOB_MOUNT_ROOT/myshare/cifar",
-        "mountVolumes": {
-            "azureFileShares": [
-                {
-                    "azureFileUrl": "https://<AZURE_BATCHAI_STORAGE_ACCOUNT>.file.core.windows.net/myshare",
-                    "relativeMountPath": "myshare",
-                }
-            ]
-        },
-        "jobPreparation": {
-            "commandLine": "apt update; apt install mpi-default-dev mpi-default-bin -y; "
-            "pip install keras horovod"
-        },
-        "containerSettings": {"imageSourceRegistry": {"image": "tensorflow/tensorflow:1.8.0-gpu"}},
-    },
-}
+TUTORIAL_JOB: dict[str, Any] = json.loads((Path(__file__).parent / "data/jobs/tutorial-job.json").read_text())
 
 
 def tutorial() -> dict[str, Any]:

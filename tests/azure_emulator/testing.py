@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
@@ -19,30 +20,8 @@ RG, WS, EXP, CLUSTER, ACCOUNT, SHARE = (
 CLUSTER_REF = ClusterRef(RG, WS, CLUSTER)
 EXPERIMENT_REF = ExperimentRef(RG, WS, EXP)
 
-JOB_JSON: dict[str, Any] = {
-    "$schema": "https://raw.githubusercontent.com/Azure/BatchAI/master/schemas/2018-05-01/job.json",
-    "properties": {
-        "nodeCount": 2,
-        "horovodSettings": {
-            "pythonScriptFilePath": "$AZ_BATCHAI_JOB_MOUNT_ROOT/myshare/cifar/cifar_cnn_distributed.py",
-            "commandLineArgs": "--dir=$AZ_BATCHAI_JOB_MOUNT_ROOT/myshare/cifar",
-        },
-        "stdOutErrPathPrefix": "$AZ_BATCHAI_JOB_MOUNT_ROOT/myshare/cifar",
-        "mountVolumes": {
-            "azureFileShares": [
-                {
-                    "azureFileUrl": "https://<AZURE_BATCHAI_STORAGE_ACCOUNT>.file.core.windows.net/myshare",
-                    "relativeMountPath": "myshare",
-                }
-            ]
-        },
-        "jobPreparation": {
-            "commandLine": "apt update; apt install mpi-default-dev mpi-default-bin -y; "
-            "pip install keras horovod"
-        },
-        "containerSettings": {"imageSourceRegistry": {"image": "tensorflow/tensorflow:1.8.0-gpu"}},
-    },
-}
+JOB_JSON: dict[str, Any] = json.loads((Path(__file__).parents[1] / "data/jobs/tutorial-job.json").read_text())
+JOB_JSON["properties"]["nodeCount"] = 2  # the tests' clusters have 2 nodes
 
 
 def job_json(**changes: Any) -> dict[str, Any]:
