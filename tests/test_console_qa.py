@@ -37,14 +37,15 @@ async def test_tab_keys_work_while_the_job_form_has_focus(backend) -> None:  # t
     async with app.run_test(size=SMALL) as pilot:
         await pilot.press("2")
         form = await job_form(pilot, app)
-        form.query_one("#f-target-name", Input).focus()
-        await pilot.pause(0.1)
-        app.action_show_tab("log")
-        await pilot.pause(0.2)
-        assert app.pane_tabs.active == "log"
-        app.action_show_tab("nodes")
-        await pilot.pause(0.2)
-        assert app.pane_tabs.active == "nodes"
+        field = form.query_one("#f-target-name", Input)
+        field.focus()
+        await until(pilot, lambda: app.focused is field, what="the form field to have focus")
+        for tab in ("log", "nodes"):
+            app.action_show_tab(tab)
+            # On a busy machine the switch may take a while; once there, it must stay (it bounced back).
+            await until(pilot, lambda tab=tab: app.pane_tabs.active == tab, what=f"the {tab} tab")
+            await pilot.pause(0.2)
+            assert app.pane_tabs.active == tab
 
 
 async def test_escape_leaves_a_job_form_field_so_letter_keys_act_again(backend, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
