@@ -38,6 +38,7 @@ TOOLKITS = {
     "neusomatic-pytorch-blob-placeholders.json": "pyTorch",
     "mnist-tensorflow-experiment-name.json": "tensorFlow",
     "horovod-benchmark-printenv.json": "customToolkit",
+    "tutorial-job.json": "horovod",
 }
 
 
