@@ -1,0 +1,65 @@
+"""What the service (or `bai job create`) warns about at submission reaches the console's user too.
+
+`bai job create` prints a `bai: warning:` line for every job.json field the service ignored (legacy fields
+such as `priority`) and for each of the job's warnings (the local backend skipping jobPreparation, ignoring
+containerSettings); the console's submit showed none of them, so a console user never learned that the
+tutorial's `apt install ...` job preparation did not run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests import test_console as base
+from tests.test_console import (
+    ACCOUNT,
+    CLUSTER,
+    EXPERIMENT,
+    GROUP,
+    SIZE,
+    WORKSPACE,
+    go_to,
+    job_form,
+    make_app,
+    notices,
+    until,
+    write_job,
+)
+
+home = base.home  # the fixtures: a temporary BAI_HOME and the tutorial's resources in it
+backend = base.backend
+
+
+async def test_submit_shows_ignored_fields_and_the_jobs_warnings(backend, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    document = {
+        "properties": {
+            "nodeCount": 1,
+            "priority": "high",
+            "customToolkitSettings": {"commandLine": "echo hello"},
+            "stdOutErrPathPrefix": "$AZ_BATCHAI_JOB_MOUNT_ROOT/myshare/logs",
+            "mountVolumes": {
+                "azureFileShares": [
+                    {
+                        "azureFileUrl": "https://<AZURE_BATCHAI_STORAGE_ACCOUNT>.file.core.windows.net/myshare",
+                        "relativeMountPath": "myshare",
+                    }
+                ]
+            },
+            "jobPreparation": {"commandLine": "apt update; pip install keras horovod"},
+            "containerSettings": {"imageSourceRegistry": {"image": "tensorflow/tensorflow:1.8.0-gpu"}},
+        }
+    }
+    app = make_app(backend, job_path=write_job(tmp_path, document))
+    async with app.run_test(size=SIZE) as pilot:
+        await go_to(pilot, app, GROUP, WORKSPACE, EXPERIMENT)
+        await pilot.press("down")  # the cluster: fills the form's cluster field
+        form = await job_form(pilot, app)
+        await until(pilot, lambda: form._value("target.cluster") == CLUSTER)
+        form.set_value("target.name", "warned")
+        form.set_value("target.storage_account", ACCOUNT)
+        await pilot.press("s")
+        await until(pilot, lambda: any("submitted" in notice for notice in notices(app)), what="the submit")
+        said = "\n".join(notices(app))
+        assert "properties.priority: ignored" in said and "schedulingPriority" in said
+        assert "jobPreparation skipped" in said
+        assert "containerSettings ignored" in said
