@@ -998,13 +998,16 @@ class BaiApp(App[int]):
             from tui.model import JobRef
             from tui.services.base import JobSubmitOptions
 
-            spec = parse_job_spec(document)
+            ignored: list[str] = []  # job.json fields the service ignored, as `bai job create` warns of them
+            spec = parse_job_spec(document, notes=ignored)
             apply_storage_account(spec, target.storage_account)
             ref = JobRef(target.resource_group, target.workspace, target.experiment, target.name)
             job = await self.backend.jobs.create(
                 ref, target.cluster, spec, JobSubmitOptions(storage_account_name=target.storage_account)
             )
             self.notify(f"Job {job.name} submitted ({job.execution_state.value})", title="Submitted")
+            for warning in [*ignored, *job.warnings]:
+                self.notify(warning, title=f"Job {job.name}: warning", severity="warning", timeout=12)
             chain = path_of(Item.of_job(ref))
             node = await self.tree.reveal(chain)
             if node is not None and node.data is not None:
