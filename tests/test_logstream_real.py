@@ -13,22 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.test_logstream import LOGS, parse, read
 from tui.cli import main
 from tui.logstream import EpochEnded, LogStream, RankFailure, TestResult
 
-LOGS = Path(__file__).parent / "data" / "logs"
 PREFIX = re.compile(rb"\[(?:\d+,)?\d+\]<std(?:out|err)>:")
-
-
-def read(name: str) -> bytes:
-    return (LOGS / name).read_bytes()
-
-
-def parse(data: bytes, **kwargs: object) -> LogStream:
-    stream = LogStream(**kwargs)  # type: ignore[arg-type]
-    stream.feed(data)
-    stream.close()
-    return stream
 
 
 def summarize(path: Path, capsys: pytest.CaptureFixture[str]) -> dict:
