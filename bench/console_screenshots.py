@@ -21,14 +21,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-GROUP, WORKSPACE, EXPERIMENT, CLUSTER, ACCOUNT = (
-    "batchai.horovod",
-    "batchaidev",
-    "cifar",
-    "nc6cluster",
-    "baistore",
-)
-
 
 def job_json(path: Path, epochs: int) -> Path:
     root = "$AZ_BATCHAI_JOB_MOUNT_ROOT/myshare/cifar"
@@ -61,26 +53,14 @@ def job_json(path: Path, epochs: int) -> Path:
 async def main(out: Path, training: bool) -> None:
     work = Path(tempfile.mkdtemp(prefix="bai-shots-"))
     os.environ["BAI_HOME"] = str(work / "home")
-    from tests.cifar_data import write_cifar_dataset
+    from tests.tutorial_resources import ACCOUNT, create_tutorial_resources
     from tui.app import BaiApp
-    from tui.model import ClusterRef, ExperimentRef
     from tui.services import open_backend
     from tui.widgets.job_form import JobForm
     from tui.widgets.live_log import LiveLog
 
     backend = open_backend("local")
-    await backend.groups.create(GROUP, "eastus")
-    await backend.workspaces.create(GROUP, WORKSPACE)
-    await backend.experiments.create(ExperimentRef(GROUP, WORKSPACE, EXPERIMENT))
-    await backend.clusters.create(ClusterRef(GROUP, WORKSPACE, CLUSTER), "Standard_NC6", 2)
-    await backend.storage.create_account(GROUP, ACCOUNT, "eastus")
-    await backend.storage.create_share(ACCOUNT, "myshare")
-    await backend.storage.create_directory(ACCOUNT, "myshare", "cifar")
-    await backend.storage.upload_file(
-        ACCOUNT, "myshare", "cifar", ROOT / "trainer" / "cifar_cnn_distributed.py"
-    )
-    data = write_cifar_dataset(work / "data", train_per_batch=130, test_images=64, batches=5)
-    await backend.storage.upload_directory(ACCOUNT, "myshare", "cifar/data", data)
+    await create_tutorial_resources(backend, work, train_per_batch=130, test_images=64)
 
     out.mkdir(parents=True, exist_ok=True)
     app = BaiApp(

@@ -9,21 +9,21 @@ from pathlib import Path
 
 import pytest
 
-from tests.cifar_data import write_cifar_dataset
+from tests.tutorial_resources import (
+    ACCOUNT,
+    CLUSTER,
+    EXPERIMENT,
+    GROUP,
+    TRAINER,
+    WORKSPACE,
+    create_tutorial_resources,
+)
 from tui.app import BaiApp
-from tui.model import ClusterRef, ExecutionState, ExperimentRef, JobRef
+from tui.model import ExecutionState, JobRef
 from tui.services import open_backend
 from tui.widgets.job_form import JobForm
 from tui.widgets.live_log import LiveLog
 
-TRAINER = Path(__file__).resolve().parent.parent / "trainer" / "cifar_cnn_distributed.py"
-GROUP, WORKSPACE, EXPERIMENT, CLUSTER, ACCOUNT = (
-    "batchai.horovod",
-    "batchaidev",
-    "cifar",
-    "nc6cluster",
-    "baistore",
-)
 EPOCHS = 2
 
 
@@ -60,16 +60,7 @@ async def test_submit_a_two_worker_job_and_watch_it_train(
 ) -> None:
     monkeypatch.setenv("BAI_HOME", str(tmp_path / "home"))
     backend = open_backend("local")
-    await backend.groups.create(GROUP, "eastus")
-    await backend.workspaces.create(GROUP, WORKSPACE)
-    await backend.experiments.create(ExperimentRef(GROUP, WORKSPACE, EXPERIMENT))
-    await backend.clusters.create(ClusterRef(GROUP, WORKSPACE, CLUSTER), "Standard_NC6", 2)
-    await backend.storage.create_account(GROUP, ACCOUNT, "eastus")
-    await backend.storage.create_share(ACCOUNT, "myshare")
-    await backend.storage.create_directory(ACCOUNT, "myshare", "cifar")
-    await backend.storage.upload_file(ACCOUNT, "myshare", "cifar", TRAINER)
-    data = write_cifar_dataset(tmp_path / "data", train_per_batch=30, test_images=32, batches=5)
-    await backend.storage.upload_directory(ACCOUNT, "myshare", "cifar/data", data)
+    await create_tutorial_resources(backend, tmp_path, train_per_batch=30, test_images=32)
 
     app = BaiApp(
         backend,

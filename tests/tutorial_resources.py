@@ -1,0 +1,37 @@
+"""The tutorial's resources (steps 1-7) made through a backend, for the console's end-to-end test and the
+screenshot script: both need the same group, cluster, share, uploaded trainer and test-made CIFAR data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from tests.cifar_data import write_cifar_dataset
+from tui.model import ClusterRef, ExperimentRef
+
+TRAINER = Path(__file__).resolve().parent.parent / "trainer" / "cifar_cnn_distributed.py"
+GROUP, WORKSPACE, EXPERIMENT, CLUSTER, ACCOUNT, SHARE = (
+    "batchai.horovod",
+    "batchaidev",
+    "cifar",
+    "nc6cluster",
+    "baistore",
+    "myshare",
+)
+
+
+async def create_tutorial_resources(backend: Any, work: Path, train_per_batch: int, test_images: int) -> None:
+    """Group, workspace, experiment, a 2-node cluster, storage account, share, `cifar/` with the trainer and
+    `cifar/data/` with a CIFAR-10 python-format data set written under `work`."""
+    await backend.groups.create(GROUP, "eastus")
+    await backend.workspaces.create(GROUP, WORKSPACE)
+    await backend.experiments.create(ExperimentRef(GROUP, WORKSPACE, EXPERIMENT))
+    await backend.clusters.create(ClusterRef(GROUP, WORKSPACE, CLUSTER), "Standard_NC6", 2)
+    await backend.storage.create_account(GROUP, ACCOUNT, "eastus")
+    await backend.storage.create_share(ACCOUNT, SHARE)
+    await backend.storage.create_directory(ACCOUNT, SHARE, "cifar")
+    await backend.storage.upload_file(ACCOUNT, SHARE, "cifar", TRAINER)
+    data = write_cifar_dataset(
+        work / "data", train_per_batch=train_per_batch, test_images=test_images, batches=5
+    )
+    await backend.storage.upload_directory(ACCOUNT, SHARE, "cifar/data", data)
