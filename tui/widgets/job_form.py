@@ -181,7 +181,8 @@ class JobForm(Vertical):
         """True once the console is closing this form: the app is closing, the form is detached, or its
         fields are gone already (teardown removes children before their parent, and a late timer or check
         may still arrive in between)."""
-        return self.app._closing or not self.is_attached or not self.query("#f-toolkit")
+        app = self.app
+        return app._closing or not app.is_running or not self.is_attached or not self.query("#f-toolkit")
 
     def _ready(self) -> None:
         if self._torn_down():
@@ -321,9 +322,19 @@ class JobForm(Vertical):
     # ------------------------------------------------------------------------------------------ checks
 
     def show_errors(self, errors: list[FieldError]) -> None:
-        """Put each message under its field; open the advanced fold when one lands there."""
+        """Put each message under its field; open the advanced fold when one lands there.
+
+        The form never removes its own fields, so a missing one means the console is closing: teardown
+        removes them one by one, and a late check can land between two removals. It is dropped then.
+        """
         if self._torn_down():
             return  # a late validation while the console closes
+        try:
+            self._show_errors(errors)
+        except NoMatches:
+            return  # half torn down: nothing left to show the messages in
+
+    def _show_errors(self, errors: list[FieldError]) -> None:
         toolkit = self._value("toolkit")
         grouped: dict[str, list[str]] = {}
         for error in errors:
@@ -387,8 +398,11 @@ class JobForm(Vertical):
     def validate_now(self) -> None:
         if self._torn_down():
             return
-        document, errors = self.document()
-        _target, target_errors = self.target()
+        try:
+            document, errors = self.document()
+            _target, target_errors = self.target()
+        except NoMatches:
+            return  # a field is gone: the console is closing (see show_errors)
         self._validate(document, errors + target_errors)
 
     @work(thread=True, exclusive=True, group="job-form-validate")
