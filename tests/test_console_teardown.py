@@ -9,6 +9,9 @@ which is what these tests do by hand, deterministically.
 
 from __future__ import annotations
 
+import asyncio
+
+import pytest
 from textual.containers import VerticalScroll
 from textual.widgets._select import SelectCurrent
 
@@ -64,4 +67,33 @@ async def test_a_check_due_while_teardown_is_half_done_is_dropped(backend) -> No
         await form.query_one("#f-target-resource-group").remove()
         form.validate_now()
         await pilot.pause(0.5)
+    assert app.return_code in (None, 0)
+
+
+@pytest.mark.parametrize("turns", [0, 1, 2, 3, 5, 8, 13])
+async def test_quitting_while_the_job_form_mounts_is_a_clean_exit(backend, turns: int) -> None:  # type: ignore[no-untyped-def]
+    """CI once more: a test quit just as the job form mounted, and Textual's own Select, mounting into a
+    screen being torn down, raised NoMatches('SelectOverlay'). Whatever a widget is doing, the console's
+    teardown must not turn into a crash report. Each case quits a few event-loop turns after the mount."""
+    app = make_app(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        form: JobForm = await job_form(pilot, app)
+        await form.remove()
+        app.pane_job_slot.mount(JobForm(id="job-form"))
+        for _ in range(turns):
+            await asyncio.sleep(0)
+    assert app.return_code in (None, 0)
+
+
+async def test_a_ready_note_from_a_form_removed_since_is_ignored(backend) -> None:  # type: ignore[no-untyped-def]
+    """Under load the form's "ready" note was still queued when the form went away; what waited for a
+    form (the tree's selection, filled into the target fields) then ran on the removed one and failed."""
+    app = make_app(backend)
+    async with app.run_test(size=SIZE) as pilot:
+        form: JobForm = await job_form(pilot, app)
+        await form.remove()
+        app.with_form(lambda f: f.prefill_target(resource_group="demo"))
+        app.post_message(JobForm.Ready(form))
+        await pilot.pause(0.2)
+        assert app.return_code is None  # still running, nothing reported
     assert app.return_code in (None, 0)
