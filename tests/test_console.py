@@ -516,8 +516,18 @@ async def test_live_log_rows_chart_search_and_follow(backend, tmp_path: Path) ->
         log.open_source(file_source(sample), "job sample", "succeeded")
         await pilot.press("3")
         await until(pilot, lambda: log.finished, what="the whole file")
-        await pilot.pause(0.3)
-        rows = log.query_one("#progress").row_texts()
+        epochs = log.stream.ranks["0"].epochs
+        progress = log.query_one("#progress")
+        # The rows are redrawn a few times a second, not at each line: wait for the last draw.
+        await until(
+            pilot,
+            lambda: (
+                len(progress.row_texts()) == 2
+                and all(f"ep {epochs}/{epochs}" in row for row in progress.row_texts())
+            ),
+            what="both rows at the last epoch",
+        )
+        rows = progress.row_texts()
         assert len(rows) == 2 and rows[0].startswith("w0") and rows[1].startswith("w1")
         epochs = log.stream.ranks["0"].epochs
         assert all(f"ep {epochs}/{epochs}" in row for row in rows), rows
@@ -694,7 +704,13 @@ async def test_long_work_shows_progress_and_failures_become_notifications(backen
         app.run_task("Uploading data", slow)
         bar = app.pane_task_bar
         await until(pilot, lambda: bar.has_class("-busy"), what="the task bar")
-        await pilot.pause(0.3)
+        label = bar.query_one("#task-label")
+        progress = bar.query_one("#task-progress")
+        await until(
+            pilot,
+            lambda: "Uploading data" in str(label.render()) and progress.percentage is not None,
+            what="the task's name and progress drawn",
+        )
         assert "Uploading data" in str(bar.query_one("#task-label").render())
         assert bar.query_one("#task-progress").percentage == 0.25
         release.set()

@@ -125,8 +125,16 @@ async def test_submit_a_two_worker_job_and_watch_it_train(
         await until(
             lambda: log.finished and log.query_one("#chart").filled_epochs == EPOCHS, 60, "the replay"
         )
-        await pilot.pause(0.3)
-        replayed = log.query_one("#progress").row_texts()
+        progress = log.query_one("#progress")
+        await until(
+            lambda: (
+                len(progress.row_texts()) == 2
+                and all(f"ep {EPOCHS}/{EPOCHS}" in row for row in progress.row_texts())
+            ),
+            20,
+            "the replayed rows drawn",
+        )
+        replayed = progress.row_texts()
         assert len(replayed) == 2 and all(f"ep {EPOCHS}/{EPOCHS}" in row for row in replayed), replayed
         assert "succeeded" in log.title_text() and "end of file" in log.title_text()
         app.save_screenshot("console-live-log.svg", str(tmp_path))

@@ -85,8 +85,9 @@ async def test_submit_from_the_form_opens_the_live_log(backend, tmp_path: Path) 
         await pilot.pause(0.1)
         app.action_submit()
         await until(pilot, lambda: app.open_job_ref is not None, what="the job's log opened")
+        await until(pilot, lambda: app.pane_tabs.active == "log", what="the log tab")
         await pilot.pause(0.3)
-        assert app.pane_tabs.active == "log"
+        assert app.pane_tabs.active == "log"  # and it stays there
 
 
 async def test_node_counts_fit_at_80_columns(backend) -> None:  # type: ignore[no-untyped-def]
@@ -122,8 +123,8 @@ async def test_dialog_focus_starts_on_the_first_empty_field(backend) -> None:  #
         await go_to(pilot, app, GROUP)
         await pilot.press("w")
         await until(pilot, lambda: isinstance(app.screen, FormDialog), what="the dialog")
-        await pilot.pause(0.1)
-        assert app.focused is app.screen.query_one("#field-name", Input)
+        name = app.screen.query_one("#field-name", Input)
+        await until(pilot, lambda: app.focused is name, what="the name field to have focus")
         await pilot.press(*"ws2")
         assert app.screen.query_one("#field-group", Input).value == GROUP
 
@@ -234,7 +235,8 @@ async def test_the_log_title_is_never_cut_at_80_columns(backend) -> None:  # typ
         log.open_source(file_source(sample), "job cifar_distributed_fails", "failed")
         await pilot.press("3")
         await until(pilot, lambda: log.finished, what="the whole file")
-        await pilot.pause(0.3)
+        await until(pilot, lambda: "worker 1 exit" in log.title_text(), what="the failed worker in the title")
+        await pilot.pause(0.1)
         text = log.title_text()
         assert "worker 1 exit" in text, text
         title = log.query_one("#log-title")
@@ -354,7 +356,11 @@ async def test_open_job_json_keeps_the_dialog_open_on_a_wrong_path(backend, tmp_
         field = app.screen.query_one("#field-path", Input)
         field.value = str(tmp_path / "no-such-job.json")
         await pilot.press("enter")
-        await pilot.pause(0.2)
+        await until(
+            pilot,
+            lambda: "no-such-job.json" in str(app.screen.query_one("#error-path").render()),
+            what="the error",
+        )
         assert isinstance(app.screen, FormDialog)
         error = str(app.screen.query_one("#error-path").render())
         assert "no-such-job.json" in error and "job.json" in error, error
