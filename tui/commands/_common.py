@@ -114,10 +114,18 @@ def non_negative(text: str) -> int:
 # ------------------------------------------------------------------------------------------- running
 
 
-def run_with_backend(args: argparse.Namespace, action: Callable[[Backend], Awaitable[T]]) -> T:
-    """Open the chosen backend, run one async action on it, always close it."""
+def run_with_backend(
+    args: argparse.Namespace, action: Callable[[Backend], Awaitable[T]], *, busy: bool = False
+) -> T:
+    """Open the chosen backend, run one async action on it, always close it.
+
+    `busy=True` (verbs that wait on a long-running operation) shows az's `- Running ..` line on a terminal
+    while the action takes more than a moment; see `tui.commands.busy`. It is erased before this returns or
+    raises, so the caller prints its result, warnings or error on a clean line.
+    """
     import asyncio
 
+    from tui.commands.busy import busy as busy_line
     from tui.services import open_backend
 
     async def main() -> T:
@@ -127,7 +135,8 @@ def run_with_backend(args: argparse.Namespace, action: Callable[[Backend], Await
         finally:
             await backend.close()
 
-    return asyncio.run(main())
+    with busy_line(busy):
+        return asyncio.run(main())
 
 
 def show(args: argparse.Namespace, result: Any, table: TableSpec | None = None) -> int:

@@ -118,6 +118,7 @@ def _create(args: argparse.Namespace) -> int:
             admin_user_name=user,
             ssh_public_key=key,
         ),
+        busy=True,
     )
     return show(args, cluster, cluster_row)
 
@@ -141,5 +142,5 @@ def _resize(args: argparse.Namespace) -> int:
 
 
 def _delete(args: argparse.Namespace) -> int:
-    run_with_backend(args, lambda backend: backend.clusters.delete(cluster_ref(args)))
+    run_with_backend(args, lambda backend: backend.clusters.delete(cluster_ref(args)), busy=True)
     return 0

@@ -39,7 +39,9 @@ def register(subparsers: Any) -> None:
 
 def _create(args: argparse.Namespace) -> int:
     return show(
-        args, run_with_backend(args, lambda b: b.experiments.create(experiment_ref(args))), experiment_row
+        args,
+        run_with_backend(args, lambda b: b.experiments.create(experiment_ref(args)), busy=True),
+        experiment_row,
     )
 
 
@@ -55,5 +57,5 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _delete(args: argparse.Namespace) -> int:
-    run_with_backend(args, lambda b: b.experiments.delete(experiment_ref(args)))
+    run_with_backend(args, lambda b: b.experiments.delete(experiment_ref(args)), busy=True)
     return 0

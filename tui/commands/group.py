@@ -59,5 +59,5 @@ def _delete(args: argparse.Namespace) -> int:
             "accounts?",
             "answer y, or add --yes",
         )
-    run_with_backend(args, lambda backend: backend.groups.delete(args.name))
+    run_with_backend(args, lambda backend: backend.groups.delete(args.name), busy=True)
     return 0

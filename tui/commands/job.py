@@ -156,7 +156,9 @@ def _create(args: argparse.Namespace) -> int:
         run_job_preparation=args.run_job_preparation,
     )
     try:
-        job = run_with_backend(args, lambda b: b.jobs.create(job_ref(args), args.cluster, spec, options))
+        job = run_with_backend(
+            args, lambda b: b.jobs.create(job_ref(args), args.cluster, spec, options), busy=True
+        )
     except JobSpecError as error:  # the backend's own checks (e.g. a toolkit it cannot run) name job.json too
         error.source = args.config_file.name  # type: ignore[attr-defined]
         raise
@@ -190,7 +192,7 @@ def _wait(args: argparse.Namespace) -> int:
 
     if args.interval <= 0:
         raise UsageError("argument --interval: give a number of seconds above 0")
-    job = run_with_backend(args, lambda b: b.jobs.wait(job_ref(args), args.interval, args.timeout))
+    job = run_with_backend(args, lambda b: b.jobs.wait(job_ref(args), args.interval, args.timeout), busy=True)
     show(args, job, job_row)
     if job.execution_state == ExecutionState.FAILED:
         detail = "; ".join(error.message for error in job.errors) or "see its stderr.txt"
@@ -202,11 +204,11 @@ def _wait(args: argparse.Namespace) -> int:
 
 
 def _terminate(args: argparse.Namespace) -> int:
-    return show(args, run_with_backend(args, lambda b: b.jobs.terminate(job_ref(args))), job_row)
+    return show(args, run_with_backend(args, lambda b: b.jobs.terminate(job_ref(args)), busy=True), job_row)
 
 
 def _delete(args: argparse.Namespace) -> int:
-    run_with_backend(args, lambda b: b.jobs.delete(job_ref(args)))
+    run_with_backend(args, lambda b: b.jobs.delete(job_ref(args)), busy=True)
     return 0
 
 

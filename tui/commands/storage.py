@@ -144,7 +144,9 @@ def _size(count: int) -> str:
 
 def _account_create(args: argparse.Namespace) -> int:
     account = run_with_backend(
-        args, lambda b: b.storage.create_account(args.resource_group, args.name, args.location, args.sku)
+        args,
+        lambda b: b.storage.create_account(args.resource_group, args.name, args.location, args.sku),
+        busy=True,
     )
     return show(args, account, storage_account_row)
 

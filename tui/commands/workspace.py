@@ -33,7 +33,9 @@ def register(subparsers: Any) -> None:
 
 def _create(args: argparse.Namespace) -> int:
     workspace = run_with_backend(
-        args, lambda backend: backend.workspaces.create(args.resource_group, args.name, args.location)
+        args,
+        lambda backend: backend.workspaces.create(args.resource_group, args.name, args.location),
+        busy=True,
     )
     return show(args, workspace, workspace_row)
 
@@ -52,5 +54,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _delete(args: argparse.Namespace) -> int:
-    run_with_backend(args, lambda backend: backend.workspaces.delete(args.resource_group, args.name))
+    run_with_backend(
+        args, lambda backend: backend.workspaces.delete(args.resource_group, args.name), busy=True
+    )
     return 0

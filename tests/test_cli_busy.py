@@ -1,0 +1,303 @@
+"""The busy line (`- Running .. 3s`) that `bai` draws on a terminal while a verb waits, as az did: the real
+`bai` with its stderr on a pseudo-terminal, on the local backend, reading everything the terminal received.
+
+What a user must see: the line while `job wait` waits; nothing of it left once the command ends (success,
+failure, Ctrl-C), so the result or the error starts on a clean line; nothing at all when stderr is a pipe,
+when the operation is instant, or from `job file stream` (its output shares the terminal). Every wait here is
+on a condition (process exit, bytes arriving) with a generous deadline, never on a fixed pause.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pty
+import re
+import select
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from test_cli import BAI, Bai, write_job
+
+from tui.commands import busy
+
+REF = ("-g", "rg", "-w", "ws", "-e", "exp")
+ERASE = b"\r\x1b[K"
+DEADLINE = 120.0  # seconds; only ever reached when something is broken
+
+
+class Terminal:
+    """A pseudo-terminal whose controller side this test reads: everything the program drew on it."""
+
+    def __init__(self) -> None:
+        self.controller, self.terminal = pty.openpty()
+        self.seen = b""
+
+    def read_until(self, done: Callable[[bytes], bool], deadline: float) -> None:
+        """Read what arrives until `done(all bytes so far)` or the terminal is closed by every writer."""
+        while not done(self.seen):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out; the terminal showed {self.seen!r}")
+            ready, _, _ = select.select([self.controller], [], [], 0.5)
+            if not ready:
+                continue
+            try:
+                chunk = os.read(self.controller, 4096)
+            except OSError:  # EIO: no process holds the terminal any more
+                return
+            if not chunk:
+                return
+            self.seen += chunk
+
+    def close(self) -> None:
+        for fd in (self.controller, self.terminal):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+
+
+def run_on_terminal(
+    bai: Bai,
+    *args: str,
+    stdout_on_terminal: bool = False,
+    stdin: bytes | None = None,
+    when: Callable[[bytes], bool] | None = None,
+    then: Callable[[subprocess.Popen[bytes]], None] | None = None,
+) -> tuple[int, bytes, bytes]:
+    """Run `bai ARGS` with stderr (and optionally stdout/stdin) on a fresh pseudo-terminal; returns (exit
+    code, stdout when it is a pipe, every byte the terminal showed). Once the terminal shows what `when` asks
+    for, `then(process)` runs (it lets a gated job finish, or presses Ctrl-C)."""
+    screen = Terminal()
+    try:
+        if stdin is not None:
+            os.write(screen.controller, stdin)
+        process = subprocess.Popen(
+            [*BAI, *args],
+            stdin=screen.terminal if stdin is not None else subprocess.DEVNULL,
+            stdout=screen.terminal if stdout_on_terminal else subprocess.PIPE,
+            stderr=screen.terminal,
+            env=bai.env,
+            cwd=bai.home,
+        )
+        os.close(screen.terminal)
+        screen.terminal = -1
+        out = b""
+        try:
+            deadline = time.monotonic() + DEADLINE
+            reader = None
+            if process.stdout is not None:  # drain stdout alongside, so a large result can never block it
+                chunks: list[bytes] = []
+                reader = threading.Thread(target=lambda: chunks.append(process.stdout.read()), daemon=True)
+                reader.start()
+            if when is not None and then is not None:
+                screen.read_until(when, deadline)
+                then(process)
+            screen.read_until(lambda _: False, deadline)
+            code = process.wait(timeout=max(1.0, deadline - time.monotonic()))
+            if reader is not None:
+                reader.join(timeout=DEADLINE)
+                out = b"".join(chunks)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+        return code, out, screen.seen
+    finally:
+        screen.close()
+
+
+def spun(seen: bytes) -> bool:
+    return b" Running .. " in seen
+
+
+def turned(seen: bytes) -> bool:
+    """Drawn at least twice (so a turn of the mark can be seen)."""
+    return seen.count(b" Running .. ") >= 2
+
+
+class Gates:
+    """Jobs that run until the test opens their gate (a file), so a job cannot end before `bai` has been seen
+    waiting on it, however slow the machine; every gate is opened at teardown, so no job is left running."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.opened: list[Path] = []
+
+    def command(self, name: str, then: str = "true") -> str:
+        path = self.folder / f"gate-{name}"
+        self.opened.append(path)
+        return f"while [ ! -e {shlex.quote(str(path))} ]; do sleep 0.1; done; {then}"
+
+    def open(self, name: str) -> None:
+        (self.folder / f"gate-{name}").touch()
+
+    def open_all(self) -> None:
+        for path in self.opened:
+            path.touch()
+
+
+@pytest.fixture
+def gates(tmp_path: Path) -> Iterator[Gates]:
+    gates = Gates(tmp_path)
+    yield gates
+    gates.open_all()
+
+
+@pytest.fixture
+def bai(tmp_path: Path) -> Bai:
+    bai = Bai(tmp_path)
+    bai("group", "create", "-n", "rg", "-l", "eastus")
+    bai("workspace", "create", "-g", "rg", "-n", "ws")
+    bai("experiment", "create", *REF[:4], "-n", "exp")
+    bai("cluster", "create", *REF[:4], "-n", "c", "-s", "local", "-t", "1")
+    bai("storage", "account", "create", "-g", "rg", "-n", "mystorage", "-l", "eastus")
+    bai("storage", "share", "create", "-n", "myshare", "--account-name", "mystorage")
+    return bai
+
+
+def submit(bai: Bai, tmp_path: Path, name: str, command_line: str) -> None:
+    path = write_job(tmp_path, f"{name}.json", customToolkitSettings={"commandLine": command_line})
+    bai("job", "create", *REF, "-n", name, "-c", "c", "-f", str(path), "--storage-account-name", "mystorage")
+
+
+def test_job_wait_spins_on_a_terminal_erases_the_line_and_a_pipe_gets_none(
+    bai: Bai, tmp_path: Path, gates: Gates
+) -> None:
+    submit(bai, tmp_path, "nap", gates.command("nap"))
+    code, out, seen = run_on_terminal(
+        bai,
+        "job",
+        "wait",
+        *REF,
+        "-n",
+        "nap",
+        "--interval",
+        "0.2",
+        when=turned,
+        then=lambda _: gates.open("nap"),
+    )
+    assert code == 0, seen
+    assert json.loads(out)["executionState"] == "succeeded"  # stdout (a pipe here) holds only the result
+    frames = [frame for frame in seen.split(b"\r") if frame]
+    for frame in frames[:-1]:  # each redraw: a turning mark, the elapsed seconds, the rest cleared
+        assert re.fullmatch(rb"[-\\|/] Running \.\. \d+s\x1b\[K", frame), seen
+    assert len({frame[:1] for frame in frames[:-1]}) > 1, seen  # the mark turns
+    assert seen.endswith(ERASE), seen  # the line is gone: the shell's prompt comes back on a clean line
+
+    # The same wait with stderr to a pipe (a script, a log file): held for seconds, it still prints nothing.
+    submit(bai, tmp_path, "piped", gates.command("piped"))
+    opener = threading.Timer(2.0, gates.open, ("piped",))
+    opener.start()
+    try:
+        result = bai("job", "wait", *REF, "-n", "piped", "--interval", "0.2", timeout=DEADLINE)
+    finally:
+        opener.cancel()
+        gates.open("piped")
+    assert result.stderr == ""
+    assert json.loads(result.stdout)["executionState"] == "succeeded"
+
+
+def test_a_failed_wait_prints_its_error_on_a_clean_line(bai: Bai, tmp_path: Path, gates: Gates) -> None:
+    submit(bai, tmp_path, "bad", gates.command("bad", then="exit 3"))
+    code, out, seen = run_on_terminal(
+        bai,
+        "job",
+        "wait",
+        *REF,
+        "-n",
+        "bad",
+        "--interval",
+        "0.2",
+        when=spun,
+        then=lambda _: gates.open("bad"),
+    )
+    assert code == 1
+    assert json.loads(out)["executionState"] == "failed"
+    line = seen.rsplit(ERASE, 1)[1]  # everything after the line was erased
+    assert line.startswith(b"bai: error: job 'bad' failed with exit code 3"), seen
+    assert b"Running" not in line
+
+
+def test_ctrl_c_erases_the_line_before_saying_interrupted(bai: Bai, tmp_path: Path, gates: Gates) -> None:
+    submit(bai, tmp_path, "long", gates.command("long"))
+    code, out, seen = run_on_terminal(
+        bai, "job", "wait", *REF, "-n", "long", "--interval", "0.2", when=spun,
+        then=lambda process: process.send_signal(signal.SIGINT),
+    )  # fmt: skip
+    assert code == 130 and out == b""
+    after = seen.rsplit(ERASE, 1)[1]
+    assert after.replace(b"\r\n", b"\n") == b"bai: error: interrupted\n", seen
+    assert bai.json("job", "show", *REF, "-n", "long")["executionState"] == "running"  # only the wait stopped
+
+
+def test_instant_verbs_and_the_stream_draw_nothing(bai: Bai, tmp_path: Path, gates: Gates) -> None:
+    code, out, seen = run_on_terminal(bai, "workspace", "create", "-g", "rg", "-n", "quick")
+    assert code == 0 and json.loads(out)["name"] == "quick"
+    assert seen == b""  # local operations finish well inside the half second before the line appears
+
+    # `job file stream` writes the job's output to the same terminal: no line may ever be drawn over it, even
+    # while it waits seconds for more.
+    submit(bai, tmp_path, "talk", "echo waiting; " + gates.command("talk", then="echo done"))
+
+    def open_later(_: subprocess.Popen[bytes]) -> None:
+        threading.Timer(2.0, gates.open, ("talk",)).start()
+
+    code, _, seen = run_on_terminal(
+        bai, "job", "file", "stream", *REF, "-j", "talk", "-f", "stdout.txt", stdout_on_terminal=True,
+        when=lambda seen: b"waiting" in seen, then=open_later,
+    )  # fmt: skip
+    assert code == 0
+    assert seen == b"waiting\r\ndone\r\n"
+
+    # group delete asks first; only then does any waiting (and so any busy line) start.
+    code, _, seen = run_on_terminal(bai, "group", "delete", "-n", "rg", stdin=b"y\n")
+    assert code == 0, seen
+    assert b"Delete resource group 'rg' and all its workspaces" in seen and b"(y/n): " in seen, seen
+    assert b"Running" not in seen and ERASE not in seen, seen
+
+
+def test_a_warning_written_while_the_line_shows_starts_on_a_clean_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """In-process, on a real pseudo-terminal: whatever is written to stdout/stderr while the line is drawn
+    (a Python warning, a log record) first erases it; after the block, stdout and stderr are the real ones."""
+    screen = Terminal()
+    stream = os.fdopen(os.dup(screen.terminal), "w", encoding="utf-8")
+    real_out = sys.stdout
+    try:
+        monkeypatch.setattr(sys, "stderr", stream)
+        monkeypatch.setattr(busy, "DELAY", 0.0)
+        deadline = time.monotonic() + DEADLINE
+        with busy.busy(True):
+            screen.read_until(spun, deadline)
+            sys.stderr.write("bai: warning: careful\n")
+            sys.stderr.flush()
+            screen.read_until(lambda seen: spun(seen.partition(b"careful")[2]), deadline)  # drawn again
+        assert sys.stderr is stream and sys.stdout is real_out
+        screen.read_until(lambda seen: seen.endswith(ERASE), deadline)
+    finally:
+        stream.close()
+        screen.close()
+    before, after = screen.seen.split(b"bai: warning: careful", 1)
+    assert before.endswith(ERASE) and spun(before), screen.seen
+    assert spun(after) and after.endswith(ERASE), screen.seen
+
+
+def test_no_line_when_stderr_is_not_a_terminal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    log = (tmp_path / "stderr.log").open("w", encoding="utf-8")
+    try:
+        monkeypatch.setattr(sys, "stderr", log)
+        monkeypatch.setattr(busy, "DELAY", 0.0)
+        with busy.busy(True):
+            assert sys.stderr is log  # nothing wrapped, no thread started
+            assert not any(thread.name == "bai-busy" for thread in threading.enumerate())
+    finally:
+        log.close()
+    assert (tmp_path / "stderr.log").read_text() == ""
