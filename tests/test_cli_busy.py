@@ -238,9 +238,18 @@ def test_ctrl_c_erases_the_line_before_saying_interrupted(bai: Bai, tmp_path: Pa
 
 
 def test_instant_verbs_and_the_stream_draw_nothing(bai: Bai, tmp_path: Path, gates: Gates) -> None:
-    code, out, seen = run_on_terminal(bai, "workspace", "create", "-g", "rg", "-n", "quick")
-    assert code == 0 and json.loads(out)["name"] == "quick"
-    assert seen == b""  # local operations finish well inside the half second before the line appears
+    # A local create finishes well inside the half second before the line appears, so it draws nothing. A
+    # machine loaded enough to stall one past that rightly shows the line (erased again); so up to five tries,
+    # one of which must draw nothing: a line drawn at once, or on every try, still fails.
+    screens = []
+    for attempt in range(5):
+        code, out, seen = run_on_terminal(bai, "workspace", "create", "-g", "rg", "-n", f"quick{attempt}")
+        assert code == 0 and json.loads(out)["name"] == f"quick{attempt}"
+        assert seen == b"" or (spun(seen) and seen.endswith(ERASE)), seen
+        screens.append(seen)
+        if seen == b"":
+            break
+    assert screens[-1] == b"", screens
 
     # `job file stream` writes the job's output to the same terminal: no line may ever be drawn over it, even
     # while it waits seconds for more.
@@ -288,6 +297,26 @@ def test_a_warning_written_while_the_line_shows_starts_on_a_clean_line(
     before, after = screen.seen.split(b"bai: warning: careful", 1)
     assert before.endswith(ERASE) and spun(before), screen.seen
     assert spun(after) and after.endswith(ERASE), screen.seen
+
+
+def test_a_block_that_ends_at_once_draws_nothing_on_a_terminal() -> None:
+    screen = Terminal()
+    stream = os.fdopen(os.dup(screen.terminal), "w", encoding="utf-8")
+    try:
+        saved = sys.stderr
+        sys.stderr = stream
+        try:
+            with busy.busy(True):
+                pass
+        finally:
+            sys.stderr = saved
+        stream.write("end\n")  # a marker: everything before it is what the busy line wrote
+        stream.flush()
+        screen.read_until(lambda seen: b"end" in seen, time.monotonic() + DEADLINE)
+    finally:
+        stream.close()
+        screen.close()
+    assert screen.seen == b"end\r\n"
 
 
 def test_no_line_when_stderr_is_not_a_terminal(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
