@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from textual.widgets import DataTable, Input
 
 from tests import test_console as base
@@ -389,3 +390,23 @@ async def test_empty_tree_hints_show_their_key_at_80_columns(home: Path) -> None
             assert "press g" in str(app.pane_details.render())  # and the whole sentence beside it
     finally:
         await backend.close()
+
+
+@pytest.mark.parametrize("key", ["right", "down"])
+async def test_a_key_before_the_tree_places_its_cursor_acts_on_the_first_group(backend, key: str) -> None:  # type: ignore[no-untyped-def]
+    """In tmux on a loaded machine: the first screen showed the group, Right came before the tree put its
+    cursor on it (that happens a frame after the rows are drawn), and the key did nothing at all."""
+    app = make_app(backend)
+    async with app.run_test(size=SMALL) as pilot:
+        await until(pilot, lambda: app.tree.cursor_node is not None, what="the cursor")
+        # The state between the rows being drawn and the cursor placed: Textual's Tree starts so, with
+        # cursor_line -1 (which its validator would clamp if assigned) and no cursor node.
+        app.tree.set_reactive(type(app.tree).cursor_line, -1)
+        app.tree._cursor_node = None
+        await pilot.pause(0.05)
+        assert app.tree.cursor_node is None
+        await pilot.press(key)
+        group = app.tree.root.children[0]
+        await until(pilot, lambda: app.tree.cursor_node is group, what="the cursor on the group")
+        if key == "right":
+            await until(pilot, lambda: group.is_expanded, what="the group opened")
