@@ -286,15 +286,23 @@ class ResourceTree(Tree[Item]):
                 node.set_label(label_of(node.data, looks))
             stack.extend(node.children)
 
+    def _cursor_or_first(self) -> TreeNode[Item] | None:
+        """The node under the cursor; before the tree has placed its cursor (a frame after the first rows
+        are drawn), the first row, which is where the cursor is about to go: a key pressed in between
+        (Right at once on a busy machine) acts on what the user sees instead of doing nothing."""
+        if self.cursor_node is None and self.root.children:
+            self.cursor_line = 0
+        return self.cursor_node
+
     def action_expand_node(self) -> None:
-        node = self.cursor_node
+        node = self._cursor_or_first()
         if node is not None and node.allow_expand and not node.is_expanded:
             node.expand()
         elif node is not None and node.children:
             self.move_cursor(node.children[0])
 
     def action_collapse_node(self) -> None:
-        node = self.cursor_node
+        node = self._cursor_or_first()
         if node is None:
             return
         if node.is_expanded:
