@@ -319,7 +319,11 @@ async def test_unsupported_toolkit_or_missing_share_creates_nothing(backend, hom
     job = await backend.jobs.create(
         ref("placeholder"), CLUSTER, placeholder, JobSubmitOptions(storage_account_name="mystore")
     )
-    assert job.execution_state in (ExecutionState.QUEUED, ExecutionState.RUNNING)
+    # `true` may already be over by the time create reads the job back (seen on a loaded machine in CI):
+    # what matters is that it runs, with the placeholder filled in, and succeeds.
+    assert job.execution_state is not ExecutionState.FAILED
+    done = await backend.jobs.wait(ref("placeholder"), poll_interval=0.2, timeout=60)
+    assert done.execution_state is ExecutionState.SUCCEEDED, done.errors
 
 
 async def test_job_preparation_skipped_unless_asked_and_container_ignored(backend, monkeypatch):
