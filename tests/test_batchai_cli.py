@@ -260,3 +260,32 @@ async def test_logs_and_exceptions_never_carry_secrets(emulator: AzureEmulator, 
     assert "azure.core.pipeline.policies.http_logging_policy" in logged or "Request URL" in logged
     assert emulator.sas_refused >= 1
     assert_no_secret([logged, *messages], secrets)
+
+
+REAL = Path(__file__).parent / "azure_emulator" / "data" / "real"
+
+
+def real_with(name: str, **properties: str) -> dict:
+    """A real body (tests/azure_emulator/data/real) with these properties set on it or each listed item."""
+    body = json.loads((REAL / name).read_text())
+    for item in body.get("value", [body]):
+        item["properties"].update(properties)
+    return body
+
+
+def test_lists_and_shows_keep_states_this_version_does_not_know(
+    emulator: AzureEmulator, tmp_path: Path
+) -> None:
+    bai = AzureBai(tmp_path, emulator)
+    demo = ("-g", "demo_resource_group", "-w", "demo_workspace")
+    jobs = real_with("job_list_by_experiment.json", executionState="Preempted")
+    emulator.add_fault(r"/experiments/demo_experiment/jobs$", method="GET", status=200, body=jobs, times=2)
+    table = bai("job", "list", *demo, "-e", "demo_experiment", "-o", "table")
+    assert table_row(table.stdout)[0] == "demo_job" and "preempted" in table_row(table.stdout)
+    assert [job["executionState"] for job in bai.json("job", "list", *demo, "-e", "demo_experiment")] == [
+        "preempted"
+    ]
+    clusters = {"value": [real_with("cluster_get.json", allocationState="Stopping")]}
+    emulator.add_fault(r"/workspaces/demo_workspace/clusters$", method="GET", status=200, body=clusters)
+    [cluster] = bai.json("cluster", "list", *demo)
+    assert (cluster["name"], cluster["allocationState"]) == ("demo_cluster", "stopping")

@@ -19,7 +19,7 @@ import pytest
 from azure_emulator import AzureEmulator, Timings
 from azure_emulator.testing import CLUSTER_REF, EXPERIMENT_REF, RG, WS
 
-from tui.model import AllocationState, ClusterRef, ExecutionState, ExperimentRef, JobRef
+from tui.model import AllocationState, ClusterRef, ExecutionState, ExperimentRef, JobRef, as_az_dict
 from tui.services.base import BaiError, NotFoundError
 from tui.services.batchai import open_batchai_backend
 from tui.services.batchai.errors import service_error_parts
@@ -162,14 +162,77 @@ async def test_a_job_in_the_preview_api_case(backend, emulator: AzureEmulator) -
     assert job.execution_state == ExecutionState.FAILED
 
 
-async def test_a_job_state_this_version_does_not_know_is_a_clear_error(
+def _with_state(name: str, field: str, value: str) -> Any:
+    """A real body (or each item of a real list) with `field` set to a value the 2018-05-01 enums lack."""
+    body = real(name)
+    for item in body.get("value", [body]):
+        item["properties"][field] = value
+    return body
+
+
+async def test_a_job_state_this_version_does_not_know_is_listed_as_the_service_spelled_it(
     backend, emulator: AzureEmulator
 ) -> None:
-    body = real("job_get_running.json")
-    body["properties"]["executionState"] = "paused"
-    emulator.add_fault(r"/jobs/demo_job$", method="GET", status=200, body=body)
-    with pytest.raises(BaiError, match=r"job demo_job: the service reported executionState 'paused'"):
-        await backend.jobs.get(DEMO_JOB)
+    # az printed whatever the service said; one job in a state newer than bai must not hide the others.
+    body = _with_state("job_list_by_experiment.json", "executionState", "Preempted")
+    emulator.add_fault(r"/experiments/demo_experiment/jobs$", method="GET", status=200, body=body)
+    [job] = await backend.jobs.list("demo_resource_group", "demo_workspace", "demo_experiment")
+    assert (job.name, job.execution_state, job.execution_state.value) == (
+        "demo_job",
+        "preempted",
+        "preempted",
+    )
+    assert not job.execution_state.is_final  # `job wait` keeps waiting on it
+    assert as_az_dict(job)["executionState"] == "preempted"
+    assert json.loads(json.dumps(as_az_dict(job)))["executionState"] == "preempted"
+
+    emulator.add_fault(
+        r"/jobs/demo_job$",
+        method="GET",
+        status=200,
+        body=_with_state("job_get_running.json", "executionState", "Preempted"),
+    )
+    shown = await backend.jobs.get(DEMO_JOB)
+    assert shown.execution_state == job.execution_state and shown.execution_state != ExecutionState.RUNNING
+
+
+async def test_a_cluster_allocation_state_this_version_does_not_know_is_listed(
+    backend, emulator: AzureEmulator
+) -> None:
+    body = {"value": [_with_state("cluster_get.json", "allocationState", "Stopping")]}
+    emulator.add_fault(r"/workspaces/demo_workspace/clusters$", method="GET", status=200, body=body)
+    [cluster] = await backend.clusters.list("demo_resource_group", "demo_workspace")
+    assert (cluster.name, cluster.allocation_state.value) == ("demo_cluster", "stopping")
+    assert as_az_dict(cluster)["allocationState"] == "stopping"
+
+
+async def test_job_wait_keeps_waiting_through_an_unknown_state(backend, emulator: AzureEmulator) -> None:
+    unknown = _with_state("job_get_failed.json", "executionState", "Preempted")
+    ref = JobRef("g", "workspace", "experiment", "job")
+    emulator.add_fault(r"/jobs/job$", method="GET", status=200, body=unknown, times=2)
+    emulator.add_fault(r"/jobs/job$", method="GET", status=200, body=real("job_get_failed.json"))
+    job = await backend.jobs.wait(ref, poll_interval=0.01)
+    assert job.execution_state == ExecutionState.FAILED
+    assert emulator.count("GET", r"/jobs/job$") == 3
+
+    emulator.add_fault(r"/jobs/job$", method="GET", status=200, body=unknown, times=10_000)
+    with pytest.raises(BaiError, match=r"job job is still preempted after 0\.2 s"):
+        await backend.jobs.wait(ref, poll_interval=0.01, timeout=0.2)
+
+
+def test_the_tree_draws_a_job_state_this_version_does_not_know() -> None:
+    from azure.mgmt.batchai.models import Job as SdkJob
+
+    from tui.services.batchai.convert import job as convert_job
+    from tui.widgets.resource_tree import Item, label_of, state_looks
+
+    body = _with_state("job_get_running.json", "executionState", "Preempted")
+    job = convert_job(SdkJob.deserialize(body))  # the SDK's own reading of the body
+    item = Item.of_job(DEMO_JOB, job)
+    assert str(label_of(item)).endswith("demo_job preempted")
+    assert str(label_of(item, state_looks({"warning": "#ffa62b", "error": "#ba3c5b"}))).endswith(
+        "demo_job preempted"
+    )
 
 
 async def test_a_real_job_list_whose_ids_lack_the_experiment(backend, emulator: AzureEmulator) -> None:
