@@ -19,7 +19,6 @@ from tui.model import (
     StorageAccount,
     Workspace,
 )
-from tui.services.base import BaiError
 
 _State = TypeVar("_State", bound=StrEnum)
 
@@ -43,23 +42,39 @@ def _enum_value(value: Any) -> str:
     return str(getattr(value, "value", value) or "")
 
 
-def _state(kind: type[_State], value: Any, default: _State, field: str, owner: str) -> _State:
+_UNKNOWN_STATES: dict[tuple[type[StrEnum], str], StrEnum] = {}
+
+
+def unknown_state(kind: type[_State], text: str) -> _State:
+    """A stand-in `kind` member for a state the service named that this version does not know.
+
+    az printed whatever the service said, so one job in a newer state must not hide the others: the
+    stand-in's value is the service's word (lower-cased), it is a `str` like every member (JSON and tables
+    show it), and it is none of the final states, so `job wait` keeps waiting. One object per word.
+    """
+    key = (kind, text)
+    member = _UNKNOWN_STATES.get(key)
+    if member is None:
+        member = str.__new__(kind, text)
+        member._name_ = text.upper()
+        member._value_ = text
+        _UNKNOWN_STATES[key] = member
+    return member  # type: ignore[return-value]
+
+
+def _state(kind: type[_State], value: Any, default: _State) -> _State:
     """`value` as a `kind` member, whatever its case (the preview API said "Resizing", 2018-05-01 "resizing").
 
-    The SDK passes a value it does not know through as a plain string; one we cannot show is a clear error
-    rather than a traceback.
+    The SDK passes a value it does not know through as a plain string; it is kept, as the service spelled
+    it (lower-cased), rather than failing the whole list it is in.
     """
-    text = _enum_value(value).strip()
+    text = _enum_value(value).strip().lower()
     if not text:
         return default
     for member in kind:
-        if member.value == text.lower():
+        if member.value == text:
             return member
-    known = ", ".join(member.value for member in kind)
-    raise BaiError(
-        f"{owner}: the service reported {field} {text!r}, which this version of bai does not know "
-        f"(known: {known}); update bai, or look at it with the Azure portal"
-    )
+    return unknown_state(kind, text)
 
 
 def _lower(value: Any, default: str) -> str:
@@ -150,13 +165,7 @@ def cluster(sdk: Any, resource_group: str = "", workspace: str = "") -> Cluster:
         workspace=_workspace_of(sdk.id) or workspace,
         vm_size=sdk.vm_size or "",
         vm_priority=_lower(sdk.vm_priority, "dedicated"),
-        allocation_state=_state(
-            AllocationState,
-            sdk.allocation_state,
-            AllocationState.STEADY,
-            "allocationState",
-            f"cluster {sdk.name}",
-        ),
+        allocation_state=_state(AllocationState, sdk.allocation_state, AllocationState.STEADY),
         target_node_count=_target_node_count(sdk.scale_settings),
         current_node_count=sdk.current_node_count or 0,
         node_state_counts=node_state_counts(sdk.node_state_counts),
@@ -187,9 +196,7 @@ def job(sdk: Any, resource_group: str = "", workspace: str = "", experiment: str
         workspace=_workspace_of(sdk.id) or workspace,
         experiment=_experiment_of(sdk.id) or experiment,
         cluster=_cluster_name(sdk.cluster),
-        execution_state=_state(
-            ExecutionState, sdk.execution_state, ExecutionState.QUEUED, "executionState", f"job {sdk.name}"
-        ),
+        execution_state=_state(ExecutionState, sdk.execution_state, ExecutionState.QUEUED),
         node_count=sdk.node_count or 1,
         toolkit=toolkit or _lower(sdk.tool_type, ""),
         job_output_directory_path_segment=sdk.job_output_directory_path_segment or "",
