@@ -40,6 +40,8 @@ STATE_ROLE: dict[ExecutionState, str] = {
     ExecutionState.FAILED: "error",
 }
 Looks = dict[ExecutionState, tuple[str, Any]]
+# A state the service named that this version does not know (the word itself is still shown).
+UNKNOWN_STATE_LOOK: tuple[str, Any] = ("?", "default")
 
 
 def state_looks(variables: Mapping[str, str] | None) -> Looks:
@@ -211,7 +213,7 @@ def path_of(item: Item) -> list[Item]:
 def label_of(item: Item, looks: Looks | None = None) -> Text:
     if item.kind == "job" and item.obj is not None:
         state = ExecutionState(item.obj.execution_state)
-        symbol, colour = (looks or JOB_STATE_LOOK)[state]
+        symbol, colour = (looks or JOB_STATE_LOOK).get(state, UNKNOWN_STATE_LOOK)
         text = Text()
         text.append(f"{symbol} ", style=Style(color=colour, bold=True))
         text.append(item.name)
