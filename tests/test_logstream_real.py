@@ -407,3 +407,49 @@ def test_keras22_callback_messages_are_not_epochs() -> None:
     progress = stream.ranks["-"]
     assert (progress.epoch, progress.epochs) == (6, 50)
     assert [(h["epoch"], h["lr"]) for h in progress.history] == [(5, 0.001), (6, 1e-4)]
+
+
+# ------------------------------------------------------------------- other launchers' and wrappers' prefixes
+
+
+def test_sagemaker_mpi_tags_name_the_rank(capsys: pytest.CaptureFixture[str]) -> None:
+    # SageMaker's MPI launcher tags lines "[1,mpirank:3,algo-1]<stderr>:" (job, rank, host): eight ranks,
+    # and the training toolkit's own untagged lines.
+    summary = summarize(LOGS / "sagemaker-mpirank-tags.log", capsys)
+    assert list(summary["ranks"]) == [*map(str, range(8)), "-"]
+    stream = parse(read("sagemaker-mpirank-tags.log"))
+    assert stream.lines("3") == ["INFO:root:Reducer buckets have been rebuilt in this iteration."]
+    assert stream.lines("0")[0] == "algo-1:79:1300 [0] NCCL INFO Launch mode Parallel"
+    assert stream.lines("0")[-1] == "epoch 2: {'accuracy': 0.75, 'f1': 0.838095238095238}"
+    assert stream.lines("-")[-1].endswith("Reporting training SUCCESS")
+
+
+def test_horovodrun_under_a_logger_prefix(capsys: pytest.CaptureFixture[str]) -> None:
+    # Airflow's BashOperator logs each output line behind "[date time,ms] {bash.py:173} INFO - ": the
+    # horovodrun tag after it still names the rank.
+    summary = summarize(LOGS / "airflow-bashoperator-horovodrun.log", capsys)
+    assert list(summary["ranks"]) == ["0", "1", "-"]
+    rank0, rank1 = summary["ranks"]["0"], summary["ranks"]["1"]
+    assert (rank0["epoch"], rank0["epochs"], rank1["epoch"]) == (3, 24, 3)
+    assert rank0["history"][1] == {
+        "epoch": 2,
+        "loss": 0.1047,
+        "accuracy": 0.969,
+        "val_loss": 0.0498,
+        "val_accuracy": 0.9838,
+    }
+    assert [h["loss"] for h in rank1["history"]] == [0.3141, 0.1062]
+    stream = parse(read("airflow-bashoperator-horovodrun.log"))
+    assert stream.lines("1")[4].startswith("2021-05-14 19:44:52.117951: W tensorflow/")
+    assert stream.lines("-") == [
+        "[2021-05-14 19:43:40,512] {bash.py:158} INFO - Running command: horovodrun -np 2 -H localhost:2"
+        " python train.py",
+        "[2021-05-14 19:43:40,530] {bash.py:169} INFO - Output:",
+    ]
+
+
+def test_open_mpi_5_names_the_failed_process_by_rank(capsys: pytest.CaptureFixture[str]) -> None:
+    # Open MPI 5 (PRRTE) names the process "[prterun-gpu013-1009179@1,1]": job 1, rank 1.
+    summary = summarize(LOGS / "prterun-failure.log", capsys)
+    assert summary["failed"] == [{"rank": "1", "exit_code": 1}]
+    assert summary["ranks"]["1"]["epoch"] == 3
