@@ -440,7 +440,7 @@ def test_horovodrun_under_a_logger_prefix(capsys: pytest.CaptureFixture[str]) ->
     }
     assert [h["loss"] for h in rank1["history"]] == [0.3141, 0.1062]
     stream = parse(read("airflow-bashoperator-horovodrun.log"))
-    assert stream.lines("1")[4].startswith("2021-05-14 19:44:52.117951: W tensorflow/")
+    assert stream.lines("1")[3].startswith("2021-05-14 19:44:52.117951: W tensorflow/")
     assert stream.lines("-") == [
         "[2021-05-14 19:43:40,512] {bash.py:158} INFO - Running command: horovodrun -np 2 -H localhost:2"
         " python train.py",

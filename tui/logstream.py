@@ -166,8 +166,14 @@ LogEvent = EpochStarted | StepProgress | EpochEnded | LineAdded | TestFinished |
 _ANSI = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]?|\x1b\][^\x07\x1b\r\n]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]?")
 # Control characters a terminal does not print; \t, \b, \n, \r are handled, ESC by _ANSI first.
 _CONTROL = bytes([*range(0, 8), 11, 12, *range(14, 32), 127])
-# A launcher's tag, seen as the part of a segment before ">:"; any text (a timestamp) may precede it.
-_TAG = re.compile(rb"(?:[^\[\]<>]{0,60}?)\[(?:(\d{1,9}),)?(\d{1,9})\]<(stdout|stderr)\Z", re.S)
+# A launcher's tag, seen as the part of a segment before ">:": horovodrun's "[R]<stdout", mpirun's
+# "[J,R]<stdout", SageMaker's "[J,mpirank:R,host]<stdout". Any text may precede it: horovodrun's timestamp,
+# or the prefix of a logger that relays the output line by line (Airflow's "[date] {bash.py:173} INFO - ").
+_TAG = re.compile(
+    rb".{0,120}?\[(?:(\d{1,9}),)?(?:mpirank:)?(\d{1,9})(?:,[^\[\]<>\s]{1,64})?\]<(stdout|stderr)\Z",
+    re.S,
+)
+_MAX_HEAD = 200  # longest text before ">:" that is tried as a tag
 
 _NUM = rb"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|[-+]?nan|[-+]?inf"
 # A Keras progress bar: "N/M" or "N/Unknown" followed by a Keras 2 bar, a Keras 3 bar (U+2501, then
@@ -197,7 +203,10 @@ _MPI_SIGNAL = re.compile(
 _EPOCH = re.compile(rb"\s*Epoch (\d{1,9})/(\d{1,9})\s*\Z")
 _TEST = re.compile(rb"\s*Test (loss|accuracy|acc):\s*(" + _NUM + rb")\s*(%?)\s*\Z")  # "52.64%" is 0.5264
 _PROCESS_EXIT = re.compile(rb"\s*Process (\S+) exit with status code (-?\d{1,9})\.?\s*\Z")
-_PROCESS_NAME = re.compile(rb"\s*Process name:\s*(?:\[\[\d+,\d+\],(\d+)\]|(\S+))\s*\Z")
+# Open MPI 4 names a process "[[41163,1],1]", Open MPI 5 (PRRTE) "[prterun-gpu013-1009179@1,1]": rank 1.
+_PROCESS_NAME = re.compile(
+    rb"\s*Process name:\s*(?:\[\[\d+,\d+\],(\d+)\]|\[[^\s\[\]@]{0,200}@\d+,(\d+)\]|(\S+))\s*\Z"
+)
 _EXIT_CODE = re.compile(rb"\s*Exit code:\s*(-?\d{1,9})\s*\Z")
 
 _RENAMES = {"acc": "accuracy", "val_acc": "val_accuracy"}
@@ -550,7 +559,7 @@ class LogStream:
             head, sep, body = seg.partition(b">:")
             stream = heads.get(head)  # a known prefix (without ">:", head is the whole segment)
             if stream is None:
-                if sep and len(head) <= 80 and head not in heads:
+                if sep and len(head) <= _MAX_HEAD and head not in heads:
                     stream = self._resolve_head(head)
                 if stream is None:
                     body = seg
@@ -735,7 +744,8 @@ class LogStream:
                 return
             name = _PROCESS_NAME.match(text)
             if name is not None:
-                stream.process_name = (name.group(1) or name.group(2)).decode("utf-8", "replace")
+                label = name.group(1) or name.group(2) or name.group(3)
+                stream.process_name = label.decode("utf-8", "replace")
             return
         if b" noticed that process rank " in text:
             signal = _MPI_SIGNAL.match(text)
