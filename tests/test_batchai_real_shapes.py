@@ -454,3 +454,58 @@ def test_link_expiry_of_a_real_download_url() -> None:
 
     url = real("job_list_output_files.json")["value"][3]["downloadUrl"]  # se=2017-09-28T01%3A22%3A35Z
     assert link_expiry(url) == datetime(2017, 9, 28, 1, 22, 35, tzinfo=UTC).timestamp()
+
+
+# ---------------------------------------------------------------- answers that are not the service's
+
+PROXY_PAGE = "<html><head><title>Sign in to the proxy</title></head><body>Sign in</body></html>"
+
+
+@pytest.mark.parametrize(
+    ("what", "path", "text", "content_type"),
+    [
+        ("a web page for a cluster", r"/clusters/demo_cluster$", PROXY_PAGE, "text/html"),
+        ("an empty list", r"/workspaces/demo_workspace/clusters$", "", "application/json"),
+        (
+            "a cut-off cluster",
+            r"/clusters/demo_cluster$",
+            '{"name": "demo_cluster", "prop',
+            "application/json",
+        ),
+        (
+            "a count that is not a number",
+            r"/clusters/demo_cluster$",
+            '{"name": "demo_cluster", "properties": {"currentNodeCount": "many"}}',
+            "application/json",
+        ),
+    ],
+    ids=["web page", "empty list", "cut off", "not a number"],
+)
+async def test_an_answer_that_is_not_the_service_s_is_a_clear_error(
+    backend, emulator: AzureEmulator, what: str, path: str, text: str, content_type: str
+) -> None:
+    # A proxy's sign-in page, a cut connection or a wrong BAI_ARM_ENDPOINT answer 200 with something that is
+    # not a Batch AI resource: say so, not a Python error (or "failed (HTTP 200): OK").
+    emulator.add_fault(path, method="GET", status=200, text=text, content_type=content_type, times=10)
+    with pytest.raises(BaiError) as caught:
+        if "list" in what:
+            await backend.clusters.list("demo_resource_group", "demo_workspace")
+        else:
+            await backend.clusters.get(DEMO_CLUSTER)
+    message = str(caught.value)
+    assert "could not be read" in message and "BAI_ARM_ENDPOINT" in message, message
+    assert "HTTP 200): OK" not in message
+
+
+async def test_a_share_listing_that_is_a_web_page_is_a_clear_error(backend, emulator: AzureEmulator) -> None:
+    await backend.groups.create(RG, "eastus")
+    await backend.storage.create_account(RG, "mystorage", "eastus")
+    await backend.storage.create_share("mystorage", "myshare")
+    emulator.add_fault(
+        r"/myshare$", method="GET", status=200, text=PROXY_PAGE, content_type="text/html", times=10
+    )
+    with pytest.raises(BaiError) as caught:
+        await backend.storage.list_files("mystorage", "myshare", "")
+    message = str(caught.value)
+    assert message.startswith("listing myshare/ failed") and "could not be read" in message, message
+    assert "BAI_FILE_ENDPOINT" in message

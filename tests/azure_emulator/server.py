@@ -39,6 +39,8 @@ class Fault:
     drop_after: int | None = None  # file GET: send this many body bytes, then cut the connection
     disconnect: bool = False  # cut the connection before answering at all
     body: Any = None  # with `status`: answer this JSON body instead (a real service's answer, replayed)
+    text: str | None = None  # with `status`: answer these bytes as they are (an XML, HTML or empty body)
+    content_type: str = "application/xml"  # of `text`
     times: int = 1
     hits: int = 0
 
@@ -188,7 +190,11 @@ class AzureEmulator:
                 self.requests.append((request.method, request.path, 0))
             return web.Response(status=500)  # never sent: the socket is gone
         if fault is not None and fault.status is not None:
-            if fault.body is not None:
+            if fault.text is not None:
+                response = web.Response(status=fault.status, headers=fault.headers, body=fault.text.encode())
+                if fault.text:
+                    response.content_type = fault.content_type
+            elif fault.body is not None:
                 response = web.json_response(fault.body, status=fault.status, headers=fault.headers)
             elif request.path.lower().startswith("/subscriptions"):
                 response = arm.ArmError(
