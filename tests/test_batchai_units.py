@@ -76,3 +76,20 @@ def test_service_error_parts_reads_arm_and_batch_ai_details() -> None:
         "AzureFileUrl: https://a.file.core.windows.net/s",
     ]
     assert service_error_parts("<html>502</html>") == (None, None, [])
+
+
+def test_only_the_sdk_failing_on_an_answer_is_called_an_unreadable_answer() -> None:
+    import pytest
+    from azure.storage.fileshare._shared.response_handlers import process_storage_error
+
+    from tui.services.base import BaiError
+    from tui.services.batchai.errors import azure_errors
+
+    owner: object = None
+    with pytest.raises(AttributeError), azure_errors("reading cluster c"):
+        print(owner.name)  # type: ignore[attr-defined]  # bai's own bug: its traceback is kept
+    with (
+        pytest.raises(BaiError, match=r"^reading c failed: the answer could not be read \(AttributeError"),
+        azure_errors("reading c"),
+    ):
+        process_storage_error(object())  # the SDK reading something that is not an answer

@@ -15,6 +15,11 @@ from urllib.parse import urlsplit
 from tui.services.base import BaiError, ConflictError, NotFoundError
 from tui.services.batchai.redact import scrub
 
+_UNREADABLE_ADVICE = (
+    "something other than the Azure service may have answered (a proxy's page, a cut-off answer, a wrong "
+    "endpoint): check BAI_ARM_ENDPOINT / BAI_FILE_ENDPOINT and any proxy setting, then retry"
+)
+
 _AUTH_ADVICE = (
     "sign in with `az login` (DefaultAzureCredential), or set BAI_ACCESS_TOKEN to a token for "
     "the ARM endpoint, and check AZURE_SUBSCRIPTION_ID"
@@ -93,6 +98,23 @@ def _bullet(line: str) -> str:
     return f"  {' ' * (len(line) - len(text))}- {text}"
 
 
+def unreadable_answer(action: str, detail: str) -> BaiError:
+    """The error for an answer the SDK could not read as the service's (one line, as az printed)."""
+    first = " ".join(detail.split("\n", 1)[0].split()) or "no details"
+    return BaiError(scrub(f"{action} failed: the answer could not be read ({first}); {_UNREADABLE_ADVICE}"))
+
+
+def _raised_by_sdk(exc: BaseException) -> bool:
+    """Whether `exc` was raised inside the Azure SDK (reading an answer), not in bai's own code."""
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    module = str(tb.tb_frame.f_globals.get("__name__", ""))
+    return module.startswith(("azure.", "msrest."))
+
+
 def translate(exc: Exception, action: str) -> BaiError:
     """A BaiError for `exc`, raised while doing `action` ("creating cluster nc6cluster")."""
     from azure.core.exceptions import (
@@ -110,6 +132,10 @@ def translate(exc: Exception, action: str) -> BaiError:
         # Raised by the credential itself (no HTTP answer): DefaultAzureCredential found no sign-in.
         first = (str(exc) or type(exc).__name__).split("\n", 1)[0]
         return BaiError(scrub(f"{action} failed: no usable Azure credential ({first}); {_AUTH_ADVICE}"))
+    if isinstance(exc, HttpResponseError) and exc.status_code is not None and 200 <= exc.status_code < 300:
+        # A success status whose body the SDK could not decode (DecodeError): "failed (HTTP 200): OK" says
+        # nothing; the body is the problem.
+        return unreadable_answer(action, f"HTTP {exc.status_code}: {exc.message or exc}")
     if isinstance(exc, HttpResponseError):
         status = exc.status_code
         code, message, details = service_error_parts(_response_text(exc))
@@ -156,7 +182,7 @@ def translate(exc: Exception, action: str) -> BaiError:
 @contextmanager
 def azure_errors(action: str) -> Iterator[None]:
     """Re-raise any Azure SDK or transport error inside the block as a clean BaiError."""
-    from azure.core.exceptions import AzureError
+    from azure.core.exceptions import AzureError, DeserializationError
     from msrest.exceptions import ClientException
 
     try:
@@ -165,6 +191,14 @@ def azure_errors(action: str) -> Iterator[None]:
         raise
     except (AzureError, ClientException, OSError) as exc:
         raise translate(exc, action) from None
+    except DeserializationError as exc:  # a ValueError: a 200 whose body is not the resource (a web page)
+        raise unreadable_answer(action, str(exc.args[0] if exc.args else exc)) from None
+    except (AttributeError, TypeError, KeyError) as exc:
+        # The SDK reading an empty or foreign body (a list answer with no `value`, a share listing that is
+        # HTML) fails on it this way; the same error in bai's own code is a bug and keeps its traceback.
+        if not _raised_by_sdk(exc):
+            raise
+        raise unreadable_answer(action, f"{type(exc).__name__}: {exc}") from None
 
 
 def host_of(url: str) -> str:
