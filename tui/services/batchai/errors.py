@@ -119,6 +119,7 @@ def translate(exc: Exception, action: str) -> BaiError:
     """A BaiError for `exc`, raised while doing `action` ("creating cluster nc6cluster")."""
     from azure.core.exceptions import (
         ClientAuthenticationError,
+        DecodeError,
         HttpResponseError,
         ResourceExistsError,
         ResourceNotFoundError,
@@ -132,9 +133,10 @@ def translate(exc: Exception, action: str) -> BaiError:
         # Raised by the credential itself (no HTTP answer): DefaultAzureCredential found no sign-in.
         first = (str(exc) or type(exc).__name__).split("\n", 1)[0]
         return BaiError(scrub(f"{action} failed: no usable Azure credential ({first}); {_AUTH_ADVICE}"))
-    if isinstance(exc, HttpResponseError) and exc.status_code is not None and 200 <= exc.status_code < 300:
-        # A success status whose body the SDK could not decode (DecodeError): "failed (HTTP 200): OK" says
-        # nothing; the body is the problem.
+    if isinstance(exc, DecodeError) and exc.status_code is not None and 200 <= exc.status_code < 300:
+        # A success status whose body the SDK could not decode: "failed (HTTP 200): OK" says nothing; the body
+        # is the problem. (A failed long-running operation also ends on a 200, with the service's error: that
+        # one is an HttpResponseError read below.)
         return unreadable_answer(action, f"HTTP {exc.status_code}: {exc.message or exc}")
     if isinstance(exc, HttpResponseError):
         status = exc.status_code
