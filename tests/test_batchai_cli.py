@@ -289,3 +289,80 @@ def test_lists_and_shows_keep_states_this_version_does_not_know(
     emulator.add_fault(r"/workspaces/demo_workspace/clusters$", method="GET", status=200, body=clusters)
     [cluster] = bai.json("cluster", "list", *demo)
     assert (cluster["name"], cluster["allocationState"]) == ("demo_cluster", "stopping")
+
+
+def real_text(name: str) -> str:
+    return (REAL / name).read_text()
+
+
+def error_lines(result: subprocess.CompletedProcess[str]) -> list[str]:
+    """What the user sees of a failed command: `bai: error: ...` and its indented lines, no traceback."""
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[0].startswith("bai: error: ") and "Traceback" not in result.stderr, result.stderr
+    assert all(line.startswith("  ") for line in lines[1:]), result.stderr
+    return lines
+
+
+def test_real_error_answers_name_the_code_the_message_and_what_to_do(
+    emulator: AzureEmulator, tmp_path: Path
+) -> None:
+    bai = AzureBai(tmp_path, emulator)
+    bai("group", "create", "--name", RG, "--location", "eastus")
+    bai("storage", "account", "create", "-g", RG, "-n", ACCOUNT, "-l", "eastus")
+    bai("storage", "share", "create", "--name", SHARE, "--account-name", ACCOUNT)
+    secrets = secrets_of(emulator)
+
+    def arm(name: str, status: int, env: dict[str, str] | None = None, **headers: str) -> list[str]:
+        body = json.loads(real_text(name))
+        emulator.add_fault(
+            r"/clusters/cluster$", method="GET", status=status, body=body, headers=headers, times=9
+        )
+        try:
+            return error_lines(bai("cluster", "show", *IN_WS, "-n", "cluster", check=False, **(env or {})))
+        finally:
+            emulator.faults.clear()
+
+    missing = arm("error_resource_not_found_gateway.json", 404)
+    assert missing[0] == (
+        "bai: error: reading cluster cluster failed: ResourceNotFound: The Resource "
+        "'Microsoft.BatchAI/clusters/cluster' under resource group 'clitest.rg000001' was not found."
+    )
+    assert missing[1].startswith("  what to do: ") and "bai cluster list" in missing[1], missing
+
+    denied = arm("error_authorization_failed.json", 403)
+    assert denied[0].startswith(
+        "bai: error: reading cluster cluster failed: AuthorizationFailed: The client "
+    )
+    assert denied[0].endswith("If access was recently granted, please refresh your credentials.")
+    assert denied[1].startswith("  what to do: ")
+
+    throttled = arm(
+        "error_subscription_throttled.json", 429, ("BAI_RETRY_TOTAL", "1"), **{"Retry-After": "1"}
+    )
+    assert throttled[0].startswith(
+        "bai: error: reading cluster cluster failed: SubscriptionRequestsThrottled: "
+    )
+    assert "throttling" in throttled[1]
+
+    def files(name: str, status: int, code: str) -> list[str]:
+        emulator.add_fault(r"/myshare$", method="GET", status=status, text=real_text(name), times=9,
+                           headers={"x-ms-error-code": code})  # fmt: skip
+        try:
+            return error_lines(bai("storage", "file", "list", *STORAGE, check=False))
+        finally:
+            emulator.faults.clear()
+
+    no_share = files("files_share_not_found.xml", 404, "ShareNotFound")
+    assert (
+        no_share[0]
+        == "bai: error: listing myshare/ failed: ShareNotFound: The specified share does not exist."
+    )
+    assert no_share[1].startswith("  what to do: ") and "bai storage share list" in no_share[1], no_share
+    refused = files("files_authorization_failure.xml", 403, "AuthorizationFailure")
+    assert refused[0] == (
+        "bai: error: listing myshare/ failed: AuthorizationFailure: "
+        "This request is not authorized to perform this operation."
+    )
+    assert refused[1].startswith("  what to do: ") and "firewall" in refused[1], refused
+    assert_no_secret(bai.seen, secrets)
