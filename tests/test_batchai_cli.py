@@ -338,7 +338,7 @@ def test_real_error_answers_name_the_code_the_message_and_what_to_do(
     assert denied[1].startswith("  what to do: ")
 
     throttled = arm(
-        "error_subscription_throttled.json", 429, ("BAI_RETRY_TOTAL", "1"), **{"Retry-After": "1"}
+        "error_subscription_throttled.json", 429, {"BAI_RETRY_TOTAL": "1"}, **{"Retry-After": "1"}
     )
     assert throttled[0].startswith(
         "bai: error: reading cluster cluster failed: SubscriptionRequestsThrottled: "

@@ -93,3 +93,18 @@ def test_only_the_sdk_failing_on_an_answer_is_called_an_unreadable_answer() -> N
         azure_errors("reading c"),
     ):
         process_storage_error(object())  # the SDK reading something that is not an answer
+
+
+def test_a_not_found_names_the_list_that_shows_what_exists() -> None:
+    from tui.services.batchai.errors import _not_found_advice
+
+    assert "`bai group list`" in _not_found_advice("ResourceGroupNotFound", "reading cluster c", False)
+    assert "`bai job list " in _not_found_advice("JobNotFound", "reading job j", False)
+    # A generic code: the kind named last before the name; a resource named like a kind is still a name.
+    assert "`bai cluster list " in _not_found_advice("ResourceNotFound", "reading cluster job", False)
+    assert "`bai workspace list`" in _not_found_advice("NotFound", "listing clusters of workspace w", False)
+    assert "`bai storage account list`" in _not_found_advice(
+        None, "reading the keys of storage account a", False
+    )
+    assert "`bai storage file list " in _not_found_advice("ResourceNotFound", "listing myshare/cifar", True)
+    assert "AZURE_SUBSCRIPTION_ID" in _not_found_advice(None, "listing resource groups", False)

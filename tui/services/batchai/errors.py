@@ -26,6 +26,38 @@ _AUTH_ADVICE = (
 )
 
 
+# What lists the resources of each kind, so a "not found" can say where to look.
+_LIST_COMMANDS = {
+    "resourcegroup": "bai group list",
+    "workspace": "bai workspace list",
+    "experiment": "bai experiment list -g GROUP -w WORKSPACE",
+    "cluster": "bai cluster list -g GROUP -w WORKSPACE",
+    "job": "bai job list -g GROUP -w WORKSPACE -e EXPERIMENT",
+    "storageaccount": "bai storage account list",
+    "share": "bai storage share list --account-name ACCOUNT",
+    "file": "bai storage file list --share-name SHARE --account-name ACCOUNT --path FOLDER",
+}
+
+
+def _not_found_advice(code: str | None, action: str, from_files: bool) -> str:
+    """What to do about a 404: the list command of what was missing, named by the service's code
+    (ResourceGroupNotFound, ShareNotFound, JobNotFound), else by the action ("listing clusters of workspace
+    w": the workspace; the last word is a name, never a kind)."""
+    subject = (code or "").lower().removesuffix("notfound")
+    if subject not in _LIST_COMMANDS:
+        words = (
+            action.lower()
+            .replace("resource group", "resourcegroup")
+            .replace("storage account", "storageaccount")
+        )
+        kinds = [word.removesuffix("s") for word in words.split()[1:-1]]
+        kinds = [kind for kind in kinds if kind in _LIST_COMMANDS]
+        subject = "file" if from_files else (kinds[-1] if kinds else "")
+    if subject in _LIST_COMMANDS:
+        return f"  what to do: check the name and where it is (`{_LIST_COMMANDS[subject]}` shows what exists)"
+    return "  what to do: check the names given and AZURE_SUBSCRIPTION_ID"
+
+
 def _detail_text(detail: Any) -> str:
     if not isinstance(detail, dict):
         return str(detail)
@@ -155,12 +187,20 @@ def translate(exc: Exception, action: str) -> BaiError:
             lines.append(f"  what to do: {_AUTH_ADVICE}")
         elif status == 403 and code == "AuthenticationFailed":
             lines.append("  what to do: check AZURE_BATCHAI_STORAGE_KEY (or unset it to look the key up)")
+        elif status == 403 and code == "AuthorizationFailure":
+            # Storage says so when the account's firewall (network rules) refuses where a request came from.
+            lines.append(
+                "  what to do: the storage account refuses requests from this network; allow it in the "
+                "account's firewall (Networking) settings, or run bai from an allowed network"
+            )
         elif status == 403:
             lines.append("  what to do: ask for access to the resource, or check the subscription and group")
         elif status == 429:
             lines.append("  what to do: the service is throttling requests; wait a minute and retry")
         elif status is not None and status >= 500:
             lines.append("  what to do: the service failed after retries; retry later")
+        elif status == 404:
+            lines.append(_not_found_advice(code, action, storage_code is not None))
         text = scrub("\n".join(lines))
         if isinstance(exc, ResourceNotFoundError) or status == 404:
             return NotFoundError(text)
