@@ -509,3 +509,22 @@ async def test_a_share_listing_that_is_a_web_page_is_a_clear_error(backend, emul
     message = str(caught.value)
     assert message.startswith("listing myshare/ failed") and "could not be read" in message, message
     assert "BAI_FILE_ENDPOINT" in message
+
+
+@pytest.mark.parametrize("status", ["Canceled", "Failed"])
+async def test_an_operation_that_ends_without_an_error_says_how_it_ended(
+    backend, emulator: AzureEmulator, status: str
+) -> None:
+    # ARM's operation status ends Succeeded, Failed or Canceled; a Canceled one (the resource was deleted
+    # or changed meanwhile), or a Failed one without `error`, carries no code to show.
+    await backend.groups.create(RG, "eastus")
+    await backend.workspaces.create(RG, WS)
+    ended = real("operation_succeeded.json")
+    del ended["properties"]
+    ended["status"] = status
+    emulator.add_fault(r"/asyncoperations/", method="GET", status=200, body=ended, times=5)
+    with pytest.raises(BaiError) as caught:
+        await backend.clusters.create(CLUSTER_REF, "Standard_NC6", 0)
+    lines = str(caught.value).splitlines()
+    assert lines[0] == f"creating cluster nc6cluster failed: the service ended the operation {status}", lines
+    assert lines[1].startswith("  what to do: ") and "bai cluster show" in lines[1], lines
