@@ -39,23 +39,52 @@ _LIST_COMMANDS = {
 }
 
 
-def _not_found_advice(code: str | None, action: str, from_files: bool) -> str:
-    """What to do about a 404: the list command of what was missing, named by the service's code
-    (ResourceGroupNotFound, ShareNotFound, JobNotFound), else by the action ("listing clusters of workspace
-    w": the workspace; the last word is a name, never a kind)."""
+# What shows one resource of each kind (shares and files have none: their list shows them).
+_SHOW_COMMANDS = {
+    "resourcegroup": "bai group show",
+    "workspace": "bai workspace show",
+    "experiment": "bai experiment show",
+    "cluster": "bai cluster show",
+    "job": "bai job show",
+    "storageaccount": "bai storage account show",
+}
+
+
+def _subject(code: str | None, action: str, from_files: bool) -> str:
+    """The kind of resource an error is about: named by the service's code (ResourceGroupNotFound,
+    ShareNotFound, JobNotFound), else by the action ("listing clusters of workspace w": the workspace; the
+    last word is a name, never a kind); "" when neither says."""
     subject = (code or "").lower().removesuffix("notfound")
-    if subject not in _LIST_COMMANDS:
-        words = (
-            action.lower()
-            .replace("resource group", "resourcegroup")
-            .replace("storage account", "storageaccount")
-        )
-        kinds = [word.removesuffix("s") for word in words.split()[1:-1]]
-        kinds = [kind for kind in kinds if kind in _LIST_COMMANDS]
-        subject = "file" if from_files else (kinds[-1] if kinds else "")
+    if subject in _LIST_COMMANDS:
+        return subject
+    if from_files:
+        return "file"
+    words = (
+        action.lower().replace("resource group", "resourcegroup").replace("storage account", "storageaccount")
+    )
+    kinds = [word.removesuffix("s") for word in words.split()[1:-1]]
+    kinds = [kind for kind in kinds if kind in _LIST_COMMANDS]
+    return kinds[-1] if kinds else ""
+
+
+def _not_found_advice(code: str | None, action: str, from_files: bool) -> str:
+    """What to do about a 404: the list command of what was missing."""
+    subject = _subject(code, action, from_files)
     if subject in _LIST_COMMANDS:
         return f"  what to do: check the name and where it is (`{_LIST_COMMANDS[subject]}` shows what exists)"
     return "  what to do: check the names given and AZURE_SUBSCRIPTION_ID"
+
+
+def _operation_ended(body: str) -> str | None:
+    """ "Canceled" or "Failed" when `body` is an ARM operation status that ended so (else None)."""
+    try:
+        data = json.loads(body)
+    except (ValueError, TypeError):
+        return None
+    status = data.get("status") if isinstance(data, dict) else None
+    return (
+        status if isinstance(status, str) and status.lower() in ("canceled", "cancelled", "failed") else None
+    )
 
 
 def _detail_text(detail: Any) -> str:
@@ -172,7 +201,22 @@ def translate(exc: Exception, action: str) -> BaiError:
         return unreadable_answer(action, f"HTTP {exc.status_code}: {exc.message or exc}")
     if isinstance(exc, HttpResponseError):
         status = exc.status_code
-        code, message, details = service_error_parts(_response_text(exc))
+        body = _response_text(exc)
+        code, message, details = service_error_parts(body)
+        ended = (
+            _operation_ended(body) if code is None and status is not None and 200 <= status < 300 else None
+        )
+        if ended is not None:
+            # A long-running operation that ended Canceled (the resource was deleted or changed meanwhile), or
+            # Failed with no `error`: its 200 status document has no code or message to show.
+            subject = _subject(None, action, False)
+            show = _SHOW_COMMANDS.get(subject, "bai ... show")
+            return BaiError(
+                scrub(
+                    f"{action} failed: the service ended the operation {ended}\n"
+                    f"  what to do: see where it stands with `{show}`, then retry"
+                )
+            )
         storage_code = getattr(exc, "error_code", None)
         if code is None and storage_code:
             code = str(getattr(storage_code, "value", storage_code))
