@@ -528,3 +528,22 @@ async def test_an_operation_that_ends_without_an_error_says_how_it_ended(
     lines = str(caught.value).splitlines()
     assert lines[0] == f"creating cluster nc6cluster failed: the service ended the operation {status}", lines
     assert lines[1].startswith("  what to do: ") and "bai cluster show" in lines[1], lines
+
+
+async def test_an_account_that_refuses_key_access_says_to_allow_it(backend, emulator: AzureEmulator) -> None:
+    # Accounts made today often have "Allow storage account key access" off; Batch AI mounts the share
+    # with the key, so that is what must change (not the role, as for an AuthorizationPermissionMismatch).
+    await backend.groups.create(RG, "eastus")
+    await backend.storage.create_account(RG, "mystorage", "eastus")
+    await backend.storage.create_share("mystorage", "myshare")
+    body = (REAL / "files_key_auth_not_permitted.xml").read_text()
+    emulator.add_fault(r"/myshare$", method="GET", status=403, text=body, times=9,
+                       headers={"x-ms-error-code": "KeyBasedAuthenticationNotPermitted"})  # fmt: skip
+    with pytest.raises(BaiError) as caught:
+        await backend.storage.list_files("mystorage", "myshare", "")
+    lines = str(caught.value).splitlines()
+    assert lines[0] == (
+        "listing myshare/ failed: KeyBasedAuthenticationNotPermitted: "
+        "Key based authentication is not permitted on thhis storage account."
+    )
+    assert lines[1].startswith("  what to do: ") and "key access" in lines[1], lines
