@@ -231,6 +231,11 @@ def translate(exc: Exception, action: str) -> BaiError:
             lines.append(f"  what to do: {_AUTH_ADVICE}")
         elif status == 403 and code == "AuthenticationFailed":
             lines.append("  what to do: check AZURE_BATCHAI_STORAGE_KEY (or unset it to look the key up)")
+        elif status == 403 and code == "KeyBasedAuthenticationNotPermitted":
+            lines.append(
+                "  what to do: the storage account has key access turned off, and Batch AI mounts shares "
+                "with the key: allow storage account key access on the account (its Configuration settings)"
+            )
         elif status == 403 and code == "AuthorizationFailure":
             # Storage says so when the account's firewall (network rules) refuses where a request came from.
             lines.append(
