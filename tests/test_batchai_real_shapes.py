@@ -547,3 +547,24 @@ async def test_an_account_that_refuses_key_access_says_to_allow_it(backend, emul
         "Key based authentication is not permitted on thhis storage account."
     )
     assert lines[1].startswith("  what to do: ") and "key access" in lines[1], lines
+
+
+async def test_an_unregistered_provider_says_how_to_register_it(backend, emulator: AzureEmulator) -> None:
+    # A subscription that never used Batch AI answers 409 MissingSubscriptionRegistration (the SDK first
+    # tries to register the namespace itself; without the right to, the 409 stays).
+    emulator.add_fault(
+        r"/clusters/demo_cluster$",
+        method="GET",
+        status=409,
+        body=real("error_missing_subscription_registration.json"),
+        times=9,
+    )
+    with pytest.raises(BaiError) as caught:
+        await backend.clusters.get(DEMO_CLUSTER)
+    lines = str(caught.value).splitlines()
+    assert lines[0].startswith("reading cluster demo_cluster failed: MissingSubscriptionRegistration: "), (
+        lines
+    )
+    assert lines[-1] == (
+        "  what to do: register the resource provider: az provider register --namespace Microsoft.KeyVault"
+    ), lines
