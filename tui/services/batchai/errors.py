@@ -7,6 +7,7 @@ goes through `redact.scrub`, and the original exception is dropped (`from None`)
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -85,6 +86,28 @@ def _operation_ended(body: str) -> str | None:
     return (
         status if isinstance(status, str) and status.lower() in ("canceled", "cancelled", "failed") else None
     )
+
+
+_NAMESPACE_IN_MESSAGE = re.compile(r"namespace '([A-Za-z0-9.]+)'")
+
+
+def _unregistered_namespace(code: str | None, body: str) -> str | None:
+    """The resource provider a MissingSubscriptionRegistration names (its detail's `target`, else the
+    namespace quoted in its message)."""
+    if code != "MissingSubscriptionRegistration":
+        return None
+    try:
+        error = json.loads(body).get("error", {})
+    except (ValueError, TypeError, AttributeError):
+        return None
+    if not isinstance(error, dict):
+        return None
+    details = error.get("details")
+    for detail in details if isinstance(details, list) else []:
+        if isinstance(detail, dict) and isinstance(detail.get("target"), str) and detail["target"]:
+            return detail["target"]
+    match = _NAMESPACE_IN_MESSAGE.search(str(error.get("message", "")))
+    return match.group(1) if match else None
 
 
 def _detail_text(detail: Any) -> str:
@@ -227,7 +250,12 @@ def translate(exc: Exception, action: str) -> BaiError:
             f"{action} failed: {code}: {message}" if code else f"{action} failed (HTTP {status}): {message}"
         )
         lines = [head, *(_bullet(item) for item in details)]
-        if status == 401 or (isinstance(exc, ClientAuthenticationError) and status != 403):
+        namespace = _unregistered_namespace(code, body)
+        if namespace:
+            lines.append(
+                f"  what to do: register the resource provider: az provider register --namespace {namespace}"
+            )
+        elif status == 401 or (isinstance(exc, ClientAuthenticationError) and status != 403):
             lines.append(f"  what to do: {_AUTH_ADVICE}")
         elif status == 403 and code == "AuthenticationFailed":
             lines.append("  what to do: check AZURE_BATCHAI_STORAGE_KEY (or unset it to look the key up)")
