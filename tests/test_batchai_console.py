@@ -13,6 +13,7 @@ from azure_emulator import AzureEmulator, Timings
 from azure_emulator.testing import ACCOUNT, CLUSTER, CLUSTER_REF, EXP, JOB_JSON, RG, WS, tutorial_setup
 from test_console import SIZE, go_to, labels, make_app, until
 
+from tui.model import ExperimentRef
 from tui.services.batchai import open_batchai_backend
 from tui.widgets.job_form import JobForm
 from tui.widgets.live_log import LiveLog
@@ -72,4 +73,41 @@ async def test_the_console_drives_batchai(backend, emulator: AzureEmulator, tmp_
         assert len(rows) == 2 and rows[0].startswith("w0") and rows[1].startswith("w1")
         await until(pilot, lambda: nodes.cell(CLUSTER, "idle") == "2", what="nodes idle again")
         assert (await backend.clusters.get(CLUSTER_REF)).node_state_counts.running_node_count == 0
+        await pilot.press("q")
+
+
+@pytest.fixture
+async def bare_backend(
+    emulator: AzureEmulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator:
+    monkeypatch.setenv("BAI_HOME", str(tmp_path / "bai-home"))
+    monkeypatch.chdir(tmp_path)
+    backend = open_batchai_backend(emulator.env())
+    await backend.groups.create(RG, "eastus")
+    await backend.workspaces.create(RG, WS)
+    await backend.experiments.create(ExperimentRef(RG, WS, EXP))
+    yield backend
+    await backend.close()
+
+
+async def test_the_tree_shows_a_job_state_this_version_does_not_know(
+    bare_backend, emulator: AzureEmulator
+) -> None:
+    # A real listed job (tests/azure_emulator/data/real) in a state newer than 2018-05-01, under our names.
+    text = (Path(__file__).parent / "azure_emulator/data/real/job_list_by_experiment.json").read_text()
+    for old, new in (("demo_resource_group", RG), ("demo_workspace", WS), ("demo_experiment", EXP)):
+        text = text.replace(old, new)
+    body = json.loads(text)
+    body["value"][0]["properties"]["executionState"] = "Preempted"
+    emulator.add_fault(rf"/experiments/{EXP}/jobs$", method="GET", status=200, body=body, times=10_000)
+    emulator.add_fault(r"/jobs/demo_job$", method="GET", status=200, body=body["value"][0], times=10_000)
+    app = make_app(bare_backend, backend_name="batchai")
+    async with app.run_test(size=SIZE) as pilot:
+        await go_to(pilot, app, RG, WS, EXP)
+        await pilot.press("right")
+        await until(pilot, lambda: "? demo_job preempted" in labels(app), what="the job and its state")
+        await go_to(pilot, app, "demo_job")
+        await until(
+            pilot, lambda: "executionState: preempted" in str(app.pane_details.render()), what="details"
+        )
         await pilot.press("q")
