@@ -568,3 +568,34 @@ async def test_an_unregistered_provider_says_how_to_register_it(backend, emulato
     assert lines[-1] == (
         "  what to do: register the resource provider: az provider register --namespace Microsoft.KeyVault"
     ), lines
+
+
+async def test_a_create_polled_on_the_resource_that_ends_failed_shows_its_errors(
+    backend, emulator: AzureEmulator
+) -> None:
+    # ARM lets a PUT answer 200 with the resource (provisioningState "creating") and no operation URL (the
+    # 2018-05-01 spec allows 200 or 202 here): the SDK then polls the resource itself until its
+    # provisioningState ends; a failed one carries the reason in the resource's `errors`, not in an `error`.
+    await backend.groups.create(RG, "eastus")
+    await backend.workspaces.create(RG, WS)
+    creating = real("cluster_get_after_create.json")
+    creating["properties"]["provisioningState"] = "creating"
+    failed = copy.deepcopy(creating)
+    failed["properties"]["provisioningState"] = "failed"
+    failed["properties"]["errors"] = [
+        {
+            "code": "AzureFileShareMountFailed",
+            "message": "Failed to mount Azure File share",
+            "details": [
+                {"name": "AzureFileUrl", "value": "https://clitest000002.file.core.windows.net/share"}
+            ],
+        }
+    ]
+    emulator.add_fault(r"/clusters/nc6cluster$", method="PUT", status=200, body=creating)
+    emulator.add_fault(r"/clusters/nc6cluster$", method="GET", status=200, body=failed, times=9)
+    with pytest.raises(BaiError) as caught:
+        await backend.clusters.create(CLUSTER_REF, "Standard_NC6", 1)
+    lines = str(caught.value).splitlines()
+    assert lines[0] == "creating cluster nc6cluster failed: the service ended the operation Failed", lines
+    assert "  - AzureFileShareMountFailed: Failed to mount Azure File share" in lines, lines
+    assert "bai cluster show" in lines[-1], lines
