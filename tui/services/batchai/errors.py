@@ -76,16 +76,35 @@ def _not_found_advice(code: str | None, action: str, from_files: bool) -> str:
     return "  what to do: check the names given and AZURE_SUBSCRIPTION_ID"
 
 
-def _operation_ended(body: str) -> str | None:
-    """ "Canceled" or "Failed" when `body` is an ARM operation status that ended so (else None)."""
+_ENDED = ("canceled", "cancelled", "failed")
+
+
+def _operation_ended(body: str) -> tuple[str, list[str]] | None:
+    """How a long-running operation ended and the reasons given, when `body` is the last thing it polled
+    and that ended Failed or Canceled: an ARM operation status (`status`), or the resource itself when the
+    SDK polled it (`properties.provisioningState`, the reasons in Batch AI's `properties.errors`)."""
     try:
         data = json.loads(body)
     except (ValueError, TypeError):
         return None
-    status = data.get("status") if isinstance(data, dict) else None
-    return (
-        status if isinstance(status, str) and status.lower() in ("canceled", "cancelled", "failed") else None
-    )
+    if not isinstance(data, dict):
+        return None
+    status = data.get("status")
+    if isinstance(status, str) and status.lower() in _ENDED:
+        return status, []
+    properties = data.get("properties")
+    state = properties.get("provisioningState") if isinstance(properties, dict) else None
+    if not (isinstance(state, str) and state.lower() in _ENDED):
+        return None
+    assert isinstance(properties, dict)
+    errors = properties.get("errors")
+    reasons = []
+    for error in errors if isinstance(errors, list) else []:
+        if isinstance(error, dict):
+            code, message = error.get("code") or "", error.get("message") or ""
+            reasons.append(f"{code}: {message}" if code else str(message))
+            reasons += ["  " + line for line in _detail_lines(error.get("details"))]
+    return state.capitalize(), reasons
 
 
 _NAMESPACE_IN_MESSAGE = re.compile(r"namespace '([A-Za-z0-9.]+)'")
@@ -232,14 +251,11 @@ def translate(exc: Exception, action: str) -> BaiError:
         if ended is not None:
             # A long-running operation that ended Canceled (the resource was deleted or changed meanwhile), or
             # Failed with no `error`: its 200 status document has no code or message to show.
-            subject = _subject(None, action, False)
-            show = _SHOW_COMMANDS.get(subject, "bai ... show")
-            return BaiError(
-                scrub(
-                    f"{action} failed: the service ended the operation {ended}\n"
-                    f"  what to do: see where it stands with `{show}`, then retry"
-                )
-            )
+            state, reasons = ended
+            show = _SHOW_COMMANDS.get(_subject(None, action, False), "bai ... show")
+            lines = [f"{action} failed: the service ended the operation {state}", *map(_bullet, reasons)]
+            lines.append(f"  what to do: see where it stands with `{show}`, then retry")
+            return BaiError(scrub("\n".join(lines)))
         storage_code = getattr(exc, "error_code", None)
         if code is None and storage_code:
             code = str(getattr(storage_code, "value", storage_code))
