@@ -481,3 +481,17 @@ async def test_show_list_and_delete_each_kind_of_resource(backend, emulator, tmp
     await backend.storage.delete_account(ACCOUNT)
     with pytest.raises(NotFoundError, match="storage account 'mystorage' was not found"):
         await backend.storage.get_account(ACCOUNT)
+
+
+async def test_a_group_that_exists_elsewhere_says_where(backend) -> None:
+    # ARM refuses to "create" an existing group in another location (409 InvalidResourceGroupLocation).
+    await backend.groups.create("where.group", "East US")
+    assert (await backend.groups.create("where.group", "eastus")).location == "East US"  # the same region
+    with pytest.raises(BaiError) as caught:
+        await backend.groups.create("where.group", "westeurope")
+    lines = str(caught.value).splitlines()
+    assert lines[0] == (
+        "creating resource group where.group failed: InvalidResourceGroupLocation: Invalid resource group "
+        "location 'westeurope'. The Resource group already exists in location 'East US'."
+    )
+    assert lines[1] == "  what to do: give --location 'East US' (where it is), or another group name", lines

@@ -176,6 +176,11 @@ def _need_group(emu: AzureEmulator, name: str) -> Group:
     return group
 
 
+def _region(location: str) -> str:
+    """A location as ARM compares them: "East US" is "eastus"."""
+    return location.replace(" ", "").lower()
+
+
 async def group_item(emu: AzureEmulator, request: web.Request, m: dict[str, str]) -> web.StreamResponse:
     world = emu.world
     name = m["rg"]
@@ -192,6 +197,14 @@ async def group_item(emu: AzureEmulator, request: web.Request, m: dict[str, str]
         if existing is not None and existing.state == "Deleting":
             raise ArmError(
                 409, "ResourceGroupBeingDeleted", f"The resource group '{name}' is in deprovisioning state."
+            )
+        if existing is not None and _region(existing.location) != _region(location):
+            # ARM's answer, word for word (Azure/azure-cli issue #22242, data/real/README.md).
+            raise ArmError(
+                409,
+                "InvalidResourceGroupLocation",
+                f"Invalid resource group location '{location}'. "
+                f"The Resource group already exists in location '{existing.location}'.",
             )
         status = 200 if existing else 201
         group = existing or Group(name=name, location=location)
