@@ -453,3 +453,21 @@ def test_open_mpi_5_names_the_failed_process_by_rank(capsys: pytest.CaptureFixtu
     summary = summarize(LOGS / "prterun-failure.log", capsys)
     assert summary["failed"] == [{"rank": "1", "exit_code": 1}]
     assert summary["ranks"]["1"]["epoch"] == 3
+
+
+def test_sagemaker_cloudwatch_octal_escapes(capsys: pytest.CaptureFixture[str]) -> None:
+    # CloudWatch shows Keras's \r and \b as "#015" and "#010": the bar is read as a terminal would show it.
+    summary = summarize(LOGS / "sagemaker-cloudwatch-escapes.log", capsys)
+    rank = summary["ranks"]["-"]
+    assert (rank["epoch"], rank["epochs"], rank["step"], rank["steps"]) == (27, 30, 4, 4)
+    assert rank["history"][0] == {"epoch": 25, "loss": 23.863, "val_loss": 26.5982, "batch": 24.0}
+    assert [h["epoch"] for h in rank["history"]] == [25, 26, 27]
+    assert rank["metrics"] == {"loss": 22.2273, "val_loss": 26.5363, "batch": 26.0}
+    lines = parse(read("sagemaker-cloudwatch-escapes.log")).lines()
+    assert lines[1] == (
+        "4/4 [==============================] - 0s 10ms/step - loss: 23.8630 - val_loss: 26.5982"
+        " - batch: 24.0000"
+    )
+    assert len(lines) == 6
+    # Only those escapes: "#01" and "#0" (a chunk may end in them, see the chunking tests) stay text.
+    assert parse(b"issue #01, #0 and #016\n").lines() == ["issue #01, #0 and #016"]
