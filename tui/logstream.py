@@ -12,6 +12,8 @@ real launchers write, not only our trainer's output:
 * Keras 2 and Keras 3 progress bars (verbose 1 and 2), with their ``\\r`` overwrites, ``\\b`` runs and
   ANSI colours; older Keras too: 2.0-2.2 ``verbose=2`` epoch lines without a count (`` - 151s - loss:``),
   tf.keras 1.x/2.0 bars counting samples (``981us/sample``), callback messages printed onto a bar;
+* log collectors' forms: a logger's prefix before the launcher's tag (Airflow), SageMaker's
+  ``[1,mpirank:R,algo-1]`` tags, CloudWatch's ``#015``/``#010`` escapes of ``\\r``/``\\b``;
 * failure reports: horovodrun's ``Process N exit with status code C.`` and ``Process name:`` /
   ``Exit code:``, Open MPI's ``mpirun noticed that process rank N ... exited on signal S``.
 
@@ -168,6 +170,9 @@ _ANSI = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]?|\x1b\][^\x07\x1b\r\n]*(?:\x07|\x1
 # Control characters a terminal does not print; \t, \b, \n, \r are handled, ESC by _ANSI first.
 _CONTROL = bytes([*range(0, 8), 11, 12, *range(14, 32), 127])
 _CONTROL_CHARS = [bytes([char]) for char in _CONTROL]
+# rsyslog's escapes of control characters (what CloudWatch shows), and how a chunk can end inside one.
+_ESCAPES = ((b"#015", b"\r"), (b"#010", b"\x08"), (b"#011", b"\t"), (b"#033", b"\x1b"))
+_ESCAPE_STARTS = frozenset((b"#", b"#0", b"#01", b"#03"))
 # A launcher's tag, seen as the part of a segment before ">:": horovodrun's "[R]<stdout", mpirun's
 # "[J,R]<stdout", SageMaker's "[J,mpirank:R,host]<stdout". Any text may precede it: horovodrun's timestamp,
 # or the prefix of a logger that relays the output line by line (Airflow's "[date] {bash.py:173} INFO - ").
@@ -438,6 +443,7 @@ class LogStream:
         self._default: _Stream | None = None
         self._tail = bytearray()  # an incomplete segment (at most MAX_SEGMENT_BYTES)
         self._discarding = False  # the incomplete segment is over the cap: drop bytes to its end
+        self._held = b""  # a chunk's end that may begin an escape ("#01" of "#015", see _unescape)
         self._cont: _Stream | None = None  # stream an untagged segment continues (mpirun)
         self._seq = 0
         self._chars = 0
@@ -469,6 +475,9 @@ class LogStream:
     def close(self) -> list[LogEvent]:
         """End of input: a last line without a newline, and lines still being written, are finished."""
         try:
+            if self._held:
+                held, self._held = self._held, b""
+                self._feed_bytes(held)
             if self._tail:
                 tail = bytes(self._tail)
                 self._tail.clear()
@@ -528,6 +537,18 @@ class LogStream:
     # --- byte level --------------------------------------------------------------------------
 
     def _feed(self, data: bytes) -> None:
+        if self._held:
+            data = self._held + data
+            self._held = b""
+        if b"#0" in data:
+            data = _unescape(data)
+        cut = data.rfind(b"#", max(0, len(data) - 3))
+        if cut >= 0 and data[cut:] in _ESCAPE_STARTS:  # the chunk may end inside "#015": wait for the rest
+            self._held = data[cut:]
+            data = data[:cut]
+        self._feed_bytes(data)
+
+    def _feed_bytes(self, data: bytes) -> None:
         if self._discarding:
             cr, lf = data.find(b"\r"), data.find(b"\n")
             cut = lf if cr < 0 else cr if lf < 0 else min(cr, lf)
@@ -934,6 +955,7 @@ class LogStream:
         """A bug must not take the console down: drop what was pending and say so in the log."""
         self._tail.clear()
         self._discarding = False
+        self._held = b""
         self._lazy.clear()
         for stream in self._streams.values():
             stream.segs.clear()
@@ -987,6 +1009,18 @@ def _tagged(rank: str, lines: deque[tuple[int, str]]) -> list[tuple[int, str, st
 
 def _rank_order(rank: str) -> tuple[int, int | str]:
     return (0, int(rank)) if rank.isdigit() else (1, rank)
+
+
+def _unescape(data: bytes) -> bytes:
+    """Control characters that a log collector wrote as rsyslog's octal escapes, back as themselves.
+
+    SageMaker's CloudWatch logs show Keras's \r and \b as "#015" and "#010" (its ESC as "#033"). A
+    literal "#015" in text reads as \r too: such text is rare in training output, a bar made unreadable
+    is not. The escapes become characters that cannot start another one, so the order does not matter.
+    """
+    for escape, char in _ESCAPES:
+        data = data.replace(escape, char)
+    return data
 
 
 def _has_long_segment(block: bytes) -> bool:
