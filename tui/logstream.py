@@ -540,7 +540,7 @@ class LogStream:
         if self._held:
             data = self._held + data
             self._held = b""
-        if b"#0" in data:
+        if b"#" in data and b"#0" in data:  # a memchr first: a two-byte search costs a loop per byte
             data = _unescape(data)
         cut = data.rfind(b"#", max(0, len(data) - 3))
         if cut >= 0 and data[cut:] in _ESCAPE_STARTS:  # the chunk may end inside "#015": wait for the rest
