@@ -107,6 +107,7 @@ def _operation_ended(body: str) -> tuple[str, list[str]] | None:
     return state.capitalize(), reasons
 
 
+_GROUP_IS_IN = re.compile(r"already exists in location '([^']+)'")
 _NAMESPACE_IN_MESSAGE = re.compile(r"namespace '([A-Za-z0-9.]+)'")
 
 
@@ -267,7 +268,12 @@ def translate(exc: Exception, action: str) -> BaiError:
         )
         lines = [head, *(_bullet(item) for item in details)]
         namespace = _unregistered_namespace(code, body)
-        if namespace:
+        where = _GROUP_IS_IN.search(message or "") if code == "InvalidResourceGroupLocation" else None
+        if where:
+            lines.append(
+                f"  what to do: give --location '{where.group(1)}' (where it is), or another group name"
+            )
+        elif namespace:
             lines.append(
                 f"  what to do: register the resource provider: az provider register --namespace {namespace}"
             )
