@@ -96,7 +96,7 @@ def test_only_the_sdk_failing_on_an_answer_is_called_an_unreadable_answer() -> N
 
 
 def test_a_not_found_names_the_list_that_shows_what_exists() -> None:
-    from tui.services.batchai.errors import _not_found_advice
+    from tui.services.batchai.advice import not_found_advice as _not_found_advice
 
     assert "`bai group list`" in _not_found_advice("ResourceGroupNotFound", "reading cluster c", False)
     assert "`bai job list " in _not_found_advice("JobNotFound", "reading job j", False)

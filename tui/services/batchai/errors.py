@@ -7,74 +7,19 @@ goes through `redact.scrub`, and the original exception is dropped (`from None`)
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
 from tui.services.base import BaiError, ConflictError, NotFoundError
+from tui.services.batchai.advice import AUTH_ADVICE, show_command, what_to_do
 from tui.services.batchai.redact import scrub
 
 _UNREADABLE_ADVICE = (
     "something other than the Azure service may have answered (a proxy's page, a cut-off answer, a wrong "
     "endpoint): check BAI_ARM_ENDPOINT / BAI_FILE_ENDPOINT and any proxy setting, then retry"
 )
-
-_AUTH_ADVICE = (
-    "sign in with `az login` (DefaultAzureCredential), or set BAI_ACCESS_TOKEN to a token for "
-    "the ARM endpoint, and check AZURE_SUBSCRIPTION_ID"
-)
-
-
-# What lists the resources of each kind, so a "not found" can say where to look.
-_LIST_COMMANDS = {
-    "resourcegroup": "bai group list",
-    "workspace": "bai workspace list",
-    "experiment": "bai experiment list -g GROUP -w WORKSPACE",
-    "cluster": "bai cluster list -g GROUP -w WORKSPACE",
-    "job": "bai job list -g GROUP -w WORKSPACE -e EXPERIMENT",
-    "storageaccount": "bai storage account list",
-    "share": "bai storage share list --account-name ACCOUNT",
-    "file": "bai storage file list --share-name SHARE --account-name ACCOUNT --path FOLDER",
-}
-
-
-# What shows one resource of each kind (shares and files have none: their list shows them).
-_SHOW_COMMANDS = {
-    "resourcegroup": "bai group show",
-    "workspace": "bai workspace show",
-    "experiment": "bai experiment show",
-    "cluster": "bai cluster show",
-    "job": "bai job show",
-    "storageaccount": "bai storage account show",
-}
-
-
-def _subject(code: str | None, action: str, from_files: bool) -> str:
-    """The kind of resource an error is about: named by the service's code (ResourceGroupNotFound,
-    ShareNotFound, JobNotFound), else by the action ("listing clusters of workspace w": the workspace; the
-    last word is a name, never a kind); "" when neither says."""
-    subject = (code or "").lower().removesuffix("notfound")
-    if subject in _LIST_COMMANDS:
-        return subject
-    if from_files:
-        return "file"
-    words = (
-        action.lower().replace("resource group", "resourcegroup").replace("storage account", "storageaccount")
-    )
-    kinds = [word.removesuffix("s") for word in words.split()[1:-1]]
-    kinds = [kind for kind in kinds if kind in _LIST_COMMANDS]
-    return kinds[-1] if kinds else ""
-
-
-def _not_found_advice(code: str | None, action: str, from_files: bool) -> str:
-    """What to do about a 404: the list command of what was missing."""
-    subject = _subject(code, action, from_files)
-    if subject in _LIST_COMMANDS:
-        return f"  what to do: check the name and where it is (`{_LIST_COMMANDS[subject]}` shows what exists)"
-    return "  what to do: check the names given and AZURE_SUBSCRIPTION_ID"
-
 
 _ENDED = ("canceled", "cancelled", "failed")
 
@@ -105,29 +50,6 @@ def _operation_ended(body: str) -> tuple[str, list[str]] | None:
             reasons.append(f"{code}: {message}" if code else str(message))
             reasons += ["  " + line for line in _detail_lines(error.get("details"))]
     return state.capitalize(), reasons
-
-
-_GROUP_IS_IN = re.compile(r"already exists in location '([^']+)'")
-_NAMESPACE_IN_MESSAGE = re.compile(r"namespace '([A-Za-z0-9.]+)'")
-
-
-def _unregistered_namespace(code: str | None, body: str) -> str | None:
-    """The resource provider a MissingSubscriptionRegistration names (its detail's `target`, else the
-    namespace quoted in its message)."""
-    if code != "MissingSubscriptionRegistration":
-        return None
-    try:
-        error = json.loads(body).get("error", {})
-    except (ValueError, TypeError, AttributeError):
-        return None
-    if not isinstance(error, dict):
-        return None
-    details = error.get("details")
-    for detail in details if isinstance(details, list) else []:
-        if isinstance(detail, dict) and isinstance(detail.get("target"), str) and detail["target"]:
-            return detail["target"]
-    match = _NAMESPACE_IN_MESSAGE.search(str(error.get("message", "")))
-    return match.group(1) if match else None
 
 
 def _detail_text(detail: Any) -> str:
@@ -236,7 +158,7 @@ def translate(exc: Exception, action: str) -> BaiError:
     if isinstance(exc, ClientAuthenticationError) and exc.status_code is None:
         # Raised by the credential itself (no HTTP answer): DefaultAzureCredential found no sign-in.
         first = (str(exc) or type(exc).__name__).split("\n", 1)[0]
-        return BaiError(scrub(f"{action} failed: no usable Azure credential ({first}); {_AUTH_ADVICE}"))
+        return BaiError(scrub(f"{action} failed: no usable Azure credential ({first}); {AUTH_ADVICE}"))
     if isinstance(exc, DecodeError) and exc.status_code is not None and 200 <= exc.status_code < 300:
         # A success status whose body the SDK could not decode: "failed (HTTP 200): OK" says nothing; the body
         # is the problem. (A failed long-running operation also ends on a 200, with the service's error: that
@@ -253,7 +175,7 @@ def translate(exc: Exception, action: str) -> BaiError:
             # A long-running operation that ended Canceled (the resource was deleted or changed meanwhile), or
             # Failed with no `error`: its 200 status document has no code or message to show.
             state, reasons = ended
-            show = _SHOW_COMMANDS.get(_subject(None, action, False), "bai ... show")
+            show = show_command(action)
             lines = [f"{action} failed: the service ended the operation {state}", *map(_bullet, reasons)]
             lines.append(f"  what to do: see where it stands with `{show}`, then retry")
             return BaiError(scrub("\n".join(lines)))
@@ -267,39 +189,17 @@ def translate(exc: Exception, action: str) -> BaiError:
             f"{action} failed: {code}: {message}" if code else f"{action} failed (HTTP {status}): {message}"
         )
         lines = [head, *(_bullet(item) for item in details)]
-        namespace = _unregistered_namespace(code, body)
-        where = _GROUP_IS_IN.search(message or "") if code == "InvalidResourceGroupLocation" else None
-        if where:
-            lines.append(
-                f"  what to do: give --location '{where.group(1)}' (where it is), or another group name"
-            )
-        elif namespace:
-            lines.append(
-                f"  what to do: register the resource provider: az provider register --namespace {namespace}"
-            )
-        elif status == 401 or (isinstance(exc, ClientAuthenticationError) and status != 403):
-            lines.append(f"  what to do: {_AUTH_ADVICE}")
-        elif status == 403 and code == "AuthenticationFailed":
-            lines.append("  what to do: check AZURE_BATCHAI_STORAGE_KEY (or unset it to look the key up)")
-        elif status == 403 and code == "KeyBasedAuthenticationNotPermitted":
-            lines.append(
-                "  what to do: the storage account has key access turned off, and Batch AI mounts shares "
-                "with the key: allow storage account key access on the account (its Configuration settings)"
-            )
-        elif status == 403 and code == "AuthorizationFailure":
-            # Storage says so when the account's firewall (network rules) refuses where a request came from.
-            lines.append(
-                "  what to do: the storage account refuses requests from this network; allow it in the "
-                "account's firewall (Networking) settings, or run bai from an allowed network"
-            )
-        elif status == 403:
-            lines.append("  what to do: ask for access to the resource, or check the subscription and group")
-        elif status == 429:
-            lines.append("  what to do: the service is throttling requests; wait a minute and retry")
-        elif status is not None and status >= 500:
-            lines.append("  what to do: the service failed after retries; retry later")
-        elif status == 404:
-            lines.append(_not_found_advice(code, action, storage_code is not None))
+        advice = what_to_do(
+            status,
+            code,
+            message,
+            body,
+            action,
+            from_files=storage_code is not None,
+            sign_in=isinstance(exc, ClientAuthenticationError),
+        )
+        if advice:
+            lines.append(f"  what to do: {advice}")
         text = scrub("\n".join(lines))
         if isinstance(exc, ResourceNotFoundError) or status == 404:
             return NotFoundError(text)
@@ -308,7 +208,7 @@ def translate(exc: Exception, action: str) -> BaiError:
         return BaiError(text)
     if isinstance(exc, ClientAuthenticationError):
         first = (str(exc) or type(exc).__name__).split("\n", 1)[0]
-        return BaiError(scrub(f"{action} failed: no usable Azure credential ({first}); {_AUTH_ADVICE}"))
+        return BaiError(scrub(f"{action} failed: no usable Azure credential ({first}); {AUTH_ADVICE}"))
     if isinstance(exc, ServiceRequestError | ServiceResponseError):
         return BaiError(
             scrub(
