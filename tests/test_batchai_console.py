@@ -105,9 +105,11 @@ async def test_the_tree_shows_a_job_state_this_version_does_not_know(
     async with app.run_test(size=SIZE) as pilot:
         await go_to(pilot, app, RG, WS, EXP)
         await pilot.press("right")
-        await until(pilot, lambda: "? demo_job preempted" in labels(app), what="the job and its state")
+        await until(
+            pilot, lambda: "? demo_job preempted" in labels(app), timeout=30, what="the job, its state"
+        )
         await go_to(pilot, app, "demo_job")
         await until(
-            pilot, lambda: "executionState: preempted" in str(app.pane_details.render()), what="details"
+            pilot, lambda: "executionState: preempted" in str(app.pane_details.render()), 30, "details"
         )
         await pilot.press("q")
