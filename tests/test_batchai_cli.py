@@ -171,14 +171,19 @@ def test_the_tutorial_with_bai_backend_batchai(emulator: AzureEmulator, tmp_path
     assert_no_secret(bai.seen, secrets)
 
 
+def make_share(bai: AzureBai, emulator: AzureEmulator) -> list[str]:
+    """A group, a storage account and a share to be refused on; the secrets that must never be shown."""
+    bai("group", "create", "--name", RG, "--location", "eastus")
+    bai("storage", "account", "create", "-g", RG, "-n", ACCOUNT, "-l", "eastus")
+    bai("storage", "share", "create", "--name", SHARE, "--account-name", ACCOUNT)
+    return secrets_of(emulator)
+
+
 def test_errors_on_the_command_line_name_the_problem_and_hide_secrets(
     emulator: AzureEmulator, tmp_path: Path
 ) -> None:
     bai = AzureBai(tmp_path, emulator)
-    bai("group", "create", "--name", RG, "--location", "eastus")
-    bai("storage", "account", "create", "-g", RG, "-n", ACCOUNT, "-l", "eastus")
-    bai("storage", "share", "create", "--name", SHARE, "--account-name", ACCOUNT)
-    secrets = secrets_of(emulator)
+    secrets = make_share(bai, emulator)
 
     wrong = bai("storage", "share", "list", "--account-name", ACCOUNT, check=False,
                 AZURE_BATCHAI_STORAGE_ACCOUNT=ACCOUNT, AZURE_BATCHAI_STORAGE_KEY=WRONG_KEY)  # fmt: skip
@@ -308,10 +313,7 @@ def test_real_error_answers_name_the_code_the_message_and_what_to_do(
     emulator: AzureEmulator, tmp_path: Path
 ) -> None:
     bai = AzureBai(tmp_path, emulator)
-    bai("group", "create", "--name", RG, "--location", "eastus")
-    bai("storage", "account", "create", "-g", RG, "-n", ACCOUNT, "-l", "eastus")
-    bai("storage", "share", "create", "--name", SHARE, "--account-name", ACCOUNT)
-    secrets = secrets_of(emulator)
+    secrets = make_share(bai, emulator)
 
     def arm(name: str, status: int, env: dict[str, str] | None = None, **headers: str) -> list[str]:
         body = json.loads(real_text(name))
