@@ -137,10 +137,12 @@ async def test_cluster_dialog_fits_at_80x24(backend) -> None:  # type: ignore[no
         await go_to(pilot, app, GROUP, WORKSPACE)
         await pilot.press("c")
         await until(pilot, lambda: isinstance(app.screen, FormDialog), what="the dialog")
-        await pilot.pause(0.2)
         dialog = app.screen
         ok = dialog.query_one("#ok")
         target = dialog.query_one("#field-target")
+        await until(
+            pilot, lambda: ok.region.height > 0 and target.region.height > 0, what="the dialog laid out"
+        )
         assert ok.region.bottom <= SMALL[1] and ok.region.height > 0
         assert target.region.height > 0 and target.region.bottom <= SMALL[1]
 
@@ -151,8 +153,14 @@ async def test_footer_shows_help_and_quit_at_80_columns(backend) -> None:  # typ
 
     app = make_app(backend)
     async with app.run_test(size=SMALL) as pilot:
-        await pilot.pause(0.3)
         footer = app.query_one(Footer)
+
+        def drawn() -> bool:  # the footer is recomposed once the bindings settle: wait for that, not a pause
+            shown = {item.key for item in footer.query("FooterKey") if item.region.width}
+            return {"q", "question_mark"} <= shown
+
+        await until(pilot, drawn, what="the footer's keys")
+        await pilot.pause(0.1)
         keys = [item for item in footer.query("FooterKey")]
         assert keys, "no footer keys"
         palette = [item for item in keys if item.key == "ctrl+p"]
@@ -171,10 +179,12 @@ async def test_form_is_usable_to_submit_without_leaving_it(backend, tmp_path: Pa
         await pilot.press("2")
         form: JobForm = await job_form(pilot, app)
         form.query_one("#f-target-name", Input).focus()
-        await pilot.pause(0.1)
-        active = app.active_bindings.values()
-        shown = {binding.key for (_node, binding, _enabled, _tip) in active if binding.show}
-        assert "escape" in shown
+
+        def shown() -> set[str]:
+            active = app.active_bindings.values()
+            return {binding.key for (_node, binding, _enabled, _tip) in active if binding.show}
+
+        await until(pilot, lambda: "escape" in shown(), what="the Escape key in the footer")
 
 
 async def test_a_refused_submit_names_the_first_problem_and_shows_its_field(backend, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -197,8 +207,10 @@ async def test_a_refused_submit_names_the_first_problem_and_shows_its_field(back
         status = form.query_one("#form-status")
         await until(pilot, lambda: "File shares" in str(status.render()), what="the first problem named")
         shares = form.query_one("#f-shares")
-        await pilot.pause(0.3)
         scroller = form.query_one("VerticalScroll")
+        await until(
+            pilot, lambda: scroller.region.contains_region(shares.region), what="the field scrolled into view"
+        )
         assert scroller.region.contains_region(shares.region), (shares.region, scroller.region)
         assert app.focused is shares
 
@@ -218,7 +230,16 @@ async def test_a_following_log_still_shows_its_end_after_the_terminal_shrinks(ba
         await pilot.pause(0.3)
         for size in ((100, 30), SMALL, (200, 50), SMALL):
             await pilot.resize_terminal(*size)
-            await pilot.pause(0.3)
+            text = log.text
+            await until(
+                pilot,
+                lambda size=size, text=text: (
+                    text.size.width <= size[0]
+                    and (text.max_scroll_y > 0 or size == (200, 50))
+                    and text.scroll_y == text.max_scroll_y
+                ),
+                what=f"the log at its end at {size}",
+            )
             assert log.following
             assert log.text.max_scroll_y > 0 or size == (200, 50)
             assert log.text.scroll_y == log.text.max_scroll_y, size
@@ -410,3 +431,23 @@ async def test_a_key_before_the_tree_places_its_cursor_acts_on_the_first_group(b
         await until(pilot, lambda: app.tree.cursor_node is group, what="the cursor on the group")
         if key == "right":
             await until(pilot, lambda: group.is_expanded, what="the group opened")
+
+
+async def test_a_late_focus_note_from_the_form_does_not_bring_its_tab_back(backend) -> None:  # type: ignore[no-untyped-def]
+    """Under load the tab still bounced back: the note "a widget in the Job pane got focus", posted when the
+    field was focused, was still queued when the user chose the log, and Textual switched back on it."""
+    from textual.widgets import TabPane
+
+    app = make_app(backend)
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("2")
+        form = await job_form(pilot, app)
+        field = form.query_one("#f-target-name", Input)
+        field.focus()
+        await until(pilot, lambda: app.focused is field, what="the form field to have focus")
+        app.action_show_tab("log")
+        job_pane = app.query_one("#job", TabPane)
+        job_pane.post_message(TabPane.Focused(job_pane))  # the late note, as a busy machine delivers it
+        await pilot.pause(0.3)
+        assert app.pane_tabs.active == "log"
+        assert app.focused is app.tree
