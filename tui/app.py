@@ -260,7 +260,7 @@ class BaiApp(App[int]):
         self.pane_details = Static("", id="details", markup=False)
         self.pane_job_slot = Vertical(id="job-slot")  # the form is mounted just after the first paint
         self.pane_live_log = LiveLog(id="live-log")
-        self.pane_tabs = TabbedContent(id="tabs", initial="nodes")
+        self.pane_tabs = ConsoleTabs(id="tabs", initial="nodes")
         self.pane_task_bar = TaskBar(id="task-bar")
         yield Header(show_clock=False, icon="≡")
         with Horizontal(id="body"):
@@ -569,7 +569,7 @@ class BaiApp(App[int]):
         """
         focused = self.focused
         if focused is not None and tab_of(focused) not in (None, tab):
-            self.pane_tree.focus()
+            self.screen.set_focus(self.pane_tree)  # now, not on the next turn: see ConsoleTabs
         self.pane_tabs.active = tab
 
     def action_focus_tree(self) -> None:
@@ -1076,6 +1076,21 @@ def job_file_problem(value: str) -> str | None:
     if not path.is_file():
         return f"{value} does not exist: give the path of a job.json"
     return None
+
+
+class ConsoleTabs(TabbedContent):
+    """TabbedContent that brings a pane up for a focused widget only while the focus is still there.
+
+    Textual's TabbedContent switches to a pane when it hears that something in it got focus. That note
+    travels through two message queues; on a busy machine it could arrive after the user had already chosen
+    another tab (focus handed to the tree by then), and the console flipped straight back to the job form.
+    """
+
+    def _on_tab_pane_focused(self, event: TabPane.Focused) -> None:
+        focused = self.app.focused
+        if focused is None or tab_of(focused) != event.tab_pane.id:
+            event.prevent_default()  # Textual's own handler (called after this one) does not switch
+            event.stop()
 
 
 def tab_of(widget: Any) -> str | None:
