@@ -408,7 +408,11 @@ async def test_dead_supervisor_is_detected_and_its_nodes_marked_unusable(backend
 
     await until(running)
     os.kill(_supervisor_pid(home, "orphan"), signal.SIGKILL)
-    await asyncio.sleep(0.3)
+
+    async def failed():  # the killed supervisor is noticed on the next look once the system has reaped it
+        return (await backend.jobs.get(ref("orphan"))).execution_state is ExecutionState.FAILED
+
+    await until(failed)
     job = await backend.jobs.get(ref("orphan"))
     assert job.execution_state is ExecutionState.FAILED
     assert job.errors[0].code == "SupervisorLost"
