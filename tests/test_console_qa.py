@@ -32,15 +32,21 @@ home = base.home  # the fixtures: a temporary BAI_HOME and the tutorial's resour
 backend = base.backend
 
 
+async def focus_a_form_field(pilot, app) -> Input:  # type: ignore[no-untyped-def]
+    """The Job tab up and the cursor in the job name field, as when the user is typing in the form."""
+    await pilot.press("2")
+    form = await job_form(pilot, app)
+    field = form.query_one("#f-target-name", Input)
+    field.focus()
+    await until(pilot, lambda: app.focused is field, what="the form field to have focus")
+    return field
+
+
 async def test_tab_keys_work_while_the_job_form_has_focus(backend) -> None:  # type: ignore[no-untyped-def]
     """Typing in the form, then choosing "Show live log" left the Job tab up: the tab bounced back."""
     app = make_app(backend)
     async with app.run_test(size=SMALL) as pilot:
-        await pilot.press("2")
-        form = await job_form(pilot, app)
-        field = form.query_one("#f-target-name", Input)
-        field.focus()
-        await until(pilot, lambda: app.focused is field, what="the form field to have focus")
+        await focus_a_form_field(pilot, app)
         for tab in ("log", "nodes"):
             app.action_show_tab(tab)
             # On a busy machine the switch may take a while; once there, it must stay (it bounced back).
@@ -440,11 +446,7 @@ async def test_a_late_focus_note_from_the_form_does_not_bring_its_tab_back(backe
 
     app = make_app(backend)
     async with app.run_test(size=SMALL) as pilot:
-        await pilot.press("2")
-        form = await job_form(pilot, app)
-        field = form.query_one("#f-target-name", Input)
-        field.focus()
-        await until(pilot, lambda: app.focused is field, what="the form field to have focus")
+        await focus_a_form_field(pilot, app)
         app.action_show_tab("log")
         job_pane = app.query_one("#job", TabPane)
         job_pane.post_message(TabPane.Focused(job_pane))  # the late note, as a busy machine delivers it
