@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
 import tempfile
@@ -22,38 +21,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 
-def job_json(path: Path, epochs: int) -> Path:
-    root = "$AZ_BATCHAI_JOB_MOUNT_ROOT/myshare/cifar"
-    document = {
-        "$schema": "https://raw.githubusercontent.com/Azure/BatchAI/master/schemas/2018-05-01/job.json",
-        "properties": {
-            "nodeCount": 2,
-            "horovodSettings": {
-                "pythonScriptFilePath": f"{root}/cifar_cnn_distributed.py",
-                "commandLineArgs": f"--dir={root} --data-dir={root}/data --epochs {epochs}"
-                " --max-train-images 640 --max-test-images 64",
-            },
-            "stdOutErrPathPrefix": root,
-            "mountVolumes": {
-                "azureFileShares": [
-                    {
-                        "azureFileUrl": "https://<AZURE_BATCHAI_STORAGE_ACCOUNT>.file.core.windows.net/myshare",
-                        "relativeMountPath": "myshare",
-                    }
-                ]
-            },
-            "jobPreparation": {"commandLine": "apt update; apt install mpi-default-dev mpi-default-bin -y"},
-            "containerSettings": {"imageSourceRegistry": {"image": "tensorflow/tensorflow:1.8.0-gpu"}},
-        },
-    }
-    path.write_text(json.dumps(document, indent=4))
-    return path
-
-
 async def main(out: Path, training: bool) -> None:
     work = Path(tempfile.mkdtemp(prefix="bai-shots-"))
     os.environ["BAI_HOME"] = str(work / "home")
-    from tests.tutorial_resources import ACCOUNT, create_tutorial_resources
+    from tests.tutorial_resources import ACCOUNT, create_tutorial_resources, write_tutorial_job
     from tui.app import BaiApp
     from tui.services import open_backend
     from tui.widgets.job_form import JobForm
@@ -65,7 +36,7 @@ async def main(out: Path, training: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
     app = BaiApp(
         backend,
-        job_path=job_json(work / "job.json", 3),
+        job_path=write_tutorial_job(work / "job.json", 3, train_images=640, test_images=64, keep_setup=True),
         poll_seconds=0.5,
         node_poll_seconds=0.5,
         remember_theme=False,

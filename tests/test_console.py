@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.tutorial_resources import ACCOUNT, CLUSTER, EXPERIMENT, GROUP, SHARE, WORKSPACE
 from tui.app import ACTIONS, BaiApp, run_console
 from tui.model import ClusterRef, ExperimentRef, JobRef
 from tui.services import open_backend
@@ -22,14 +23,6 @@ from tui.widgets.live_log import LiveLog
 from tui.widgets.resource_tree import Item
 
 SAMPLES = Path(__file__).resolve().parent.parent / "docs" / "samples"
-GROUP, WORKSPACE, EXPERIMENT, CLUSTER, ACCOUNT, SHARE = (
-    "batchai.horovod",
-    "batchaidev",
-    "cifar",
-    "nc6cluster",
-    "baistore",
-    "myshare",
-)
 SIZE = (100, 30)
 
 TUTORIAL_JOB = json.loads((Path(__file__).parent / "data/jobs/tutorial-job.json").read_text())

@@ -4,7 +4,6 @@ on the local backend (test-made CIFAR-10 data, 2 epochs), and the live log's row
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
 import pytest
@@ -14,9 +13,9 @@ from tests.tutorial_resources import (
     CLUSTER,
     EXPERIMENT,
     GROUP,
-    TRAINER,
     WORKSPACE,
     create_tutorial_resources,
+    write_tutorial_job,
 )
 from tui.app import BaiApp
 from tui.model import ExecutionState, JobRef
@@ -25,33 +24,6 @@ from tui.widgets.job_form import JobForm
 from tui.widgets.live_log import LiveLog
 
 EPOCHS = 2
-
-
-def tutorial_job(path: Path) -> Path:
-    """The tutorial's job.json, with 2 nodes and arguments for tiny local data and 2 epochs."""
-    root = "$AZ_BATCHAI_JOB_MOUNT_ROOT/myshare/cifar"
-    document = {
-        "$schema": "https://raw.githubusercontent.com/Azure/BatchAI/master/schemas/2018-05-01/job.json",
-        "properties": {
-            "nodeCount": 2,
-            "horovodSettings": {
-                "pythonScriptFilePath": f"{root}/{TRAINER.name}",
-                "commandLineArgs": f"--dir={root} --data-dir={root}/data --epochs {EPOCHS}"
-                " --max-train-images 128 --max-test-images 32",
-            },
-            "stdOutErrPathPrefix": root,
-            "mountVolumes": {
-                "azureFileShares": [
-                    {
-                        "azureFileUrl": "https://<AZURE_BATCHAI_STORAGE_ACCOUNT>.file.core.windows.net/myshare",
-                        "relativeMountPath": "myshare",
-                    }
-                ]
-            },
-        },
-    }
-    path.write_text(json.dumps(document, indent=4))
-    return path
 
 
 @pytest.mark.slow
@@ -64,7 +36,7 @@ async def test_submit_a_two_worker_job_and_watch_it_train(
 
     app = BaiApp(
         backend,
-        job_path=tutorial_job(tmp_path / "job.json"),
+        job_path=write_tutorial_job(tmp_path / "job.json", EPOCHS, train_images=128, test_images=32),
         poll_seconds=0.5,
         node_poll_seconds=0.5,
         remember_theme=False,
