@@ -5,7 +5,7 @@
 
 1. Refreshing the console's view: `--items` clusters and `--items` jobs, each GET answered after
    `--latency` seconds (a far-away region), fetched one after another (as a naive poller would) and with
-   `tui.services.batchai.refresh.refresh` (asyncio.gather). Concurrent time should stay near one latency.
+   `tui.backends.refresh.refresh` (asyncio.gather). Concurrent time should stay near one latency.
 2. Streaming a finished job's stdout.txt (`--megabytes` MB) by byte range from its SAS download URL:
    throughput of `jobs.stream_file`, bytes checked against the source.
 """
@@ -28,10 +28,10 @@ async def refresh_figures(items: int, latency: float) -> tuple[float, float]:
     from azure_emulator import AzureEmulator, Timings
     from azure_emulator.testing import ACCOUNT, EXPERIMENT_REF, RG, WS, job_spec, tutorial_setup
 
-    from tui.model import ClusterRef, JobRef
-    from tui.services.base import JobSubmitOptions
-    from tui.services.batchai import open_batchai_backend
-    from tui.services.batchai.refresh import refresh
+    from tui.backends.base import JobSubmitOptions
+    from tui.backends.batchai import open_batchai_backend
+    from tui.backends.refresh import refresh
+    from tui.core.model import ClusterRef, JobRef
 
     with AzureEmulator(Timings()) as emulator, tempfile.TemporaryDirectory() as tmp:
         backend = open_batchai_backend(emulator.env())
@@ -64,8 +64,8 @@ async def stream_figure(megabytes: int) -> float:
     from azure_emulator import AzureEmulator, Timings
     from azure_emulator.testing import ACCOUNT, CLUSTER, job_ref, job_spec, tutorial_setup
 
-    from tui.services.base import JobSubmitOptions
-    from tui.services.batchai import open_batchai_backend
+    from tui.backends.base import JobSubmitOptions
+    from tui.backends.batchai import open_batchai_backend
 
     data = os.urandom(megabytes * 1024 * 1024)
     timings = Timings(replay=0.0, replay_pieces=1)

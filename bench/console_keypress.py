@@ -32,10 +32,10 @@ async def main(seconds: float, ranks: int, rate: float) -> None:
     await make_home()
     from textual import events
 
-    from tui.app import BaiApp
-    from tui.services import open_backend
-    from tui.widgets.live_log import LiveLog
-    from tui.widgets.resource_tree import ResourceTree
+    from tui.backends import open_backend
+    from tui.console.app import BaiApp
+    from tui.console.widgets.live_log import LiveLog
+    from tui.console.widgets.resource_tree import ResourceTree
 
     app = BaiApp(open_backend("local"), remember_theme=False)
     latencies: list[float] = []

@@ -37,9 +37,9 @@ def memory_mib(field: str) -> float:
 
 async def main(size_mb: int) -> None:
     await make_home()
-    from tui.app import BaiApp
-    from tui.services import open_backend
-    from tui.widgets.live_log import LiveLog
+    from tui.backends import open_backend
+    from tui.console.app import BaiApp
+    from tui.console.widgets.live_log import LiveLog
 
     run = SOURCE.read_bytes()
     chunk = (run * (2 * (1 << 20) // len(run) + 1))[: 1 << 20]  # whole 1 MiB slices of the repeated run

@@ -25,10 +25,10 @@ async def main(out: Path, training: bool) -> None:
     work = Path(tempfile.mkdtemp(prefix="bai-shots-"))
     os.environ["BAI_HOME"] = str(work / "home")
     from tests.tutorial_resources import ACCOUNT, create_tutorial_resources, write_tutorial_job
-    from tui.app import BaiApp
-    from tui.services import open_backend
-    from tui.widgets.job_form import JobForm
-    from tui.widgets.live_log import LiveLog
+    from tui.backends import open_backend
+    from tui.console.app import BaiApp
+    from tui.console.widgets.job_form import JobForm
+    from tui.console.widgets.live_log import LiveLog
 
     backend = open_backend("local")
     await create_tutorial_resources(backend, work, train_per_batch=130, test_images=64)

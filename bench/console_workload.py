@@ -21,8 +21,8 @@ async def make_home() -> Path:
     """A temporary BAI_HOME (exported) holding the tutorial's group, workspace, experiment and cluster."""
     home = Path(tempfile.mkdtemp(prefix="bai-bench-"))
     os.environ["BAI_HOME"] = str(home)
-    from tui.model import ClusterRef, ExperimentRef
-    from tui.services import open_backend
+    from tui.backends import open_backend
+    from tui.core.model import ClusterRef, ExperimentRef
 
     backend = open_backend("local")
     await backend.groups.create(GROUP, "eastus")

@@ -25,8 +25,8 @@ sys.path.insert(0, str(REPO))
 
 
 async def one_run(backend, index: int, gate: Path) -> tuple[float, float, float]:
-    from tui.jobspec import parse_job_spec
-    from tui.model import ExecutionState, JobRef
+    from tui.core.jobspec import parse_job_spec
+    from tui.core.model import ExecutionState, JobRef
 
     spec = parse_job_spec(
         {
@@ -63,8 +63,8 @@ async def one_run(backend, index: int, gate: Path) -> tuple[float, float, float]
 
 
 async def main(runs: int) -> None:
-    from tui.model import ClusterRef, ExperimentRef
-    from tui.services.local import open_local_backend
+    from tui.backends.local import open_local_backend
+    from tui.core.model import ClusterRef, ExperimentRef
 
     with tempfile.TemporaryDirectory() as folder:
         backend = open_local_backend(Path(folder) / "home")

@@ -35,7 +35,7 @@ import json, resource, sys, time
 sys.path.insert(0, sys.argv[1])
 parse = sys.argv[3] == "parse"
 if parse:
-    from tui.logstream import EpochEnded, LogStream
+    from tui.core.logstream import EpochEnded, LogStream
     stream = LogStream()
 epochs = lines = 0
 wall, cpu = time.perf_counter(), time.process_time()

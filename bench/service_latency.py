@@ -33,13 +33,13 @@ TARGET_MS = 300.0
 
 def bai_command() -> list[str]:
     script = Path(sys.executable).with_name("bai")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "tui.cli"]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "tui.cli.main"]
 
 
 async def populate(home: Path, jobs: int) -> None:
-    from tui.jobspec import parse_job_spec
-    from tui.model import ClusterRef, ExperimentRef, JobRef
-    from tui.services.local import open_local_backend
+    from tui.backends.local import open_local_backend
+    from tui.core.jobspec import parse_job_spec
+    from tui.core.model import ClusterRef, ExperimentRef, JobRef
 
     backend = open_local_backend(home)
     try:

@@ -27,8 +27,9 @@ from azure_emulator.testing import (
 )
 from test_cli import BAI, Bai
 
-from tui.services.base import BaiError, JobSubmitOptions
-from tui.services.batchai import open_batchai_backend
+from tui.backends.base import JobSubmitOptions
+from tui.backends.batchai import open_batchai_backend
+from tui.core.errors import BaiError
 
 pytestmark = pytest.mark.timeout(180)
 

@@ -13,10 +13,10 @@ from azure_emulator import AzureEmulator, Timings
 from azure_emulator.testing import ACCOUNT, CLUSTER, CLUSTER_REF, EXP, JOB_JSON, RG, WS, tutorial_setup
 from test_console import SIZE, go_to, labels, make_app, until
 
-from tui.model import ExperimentRef
-from tui.services.batchai import open_batchai_backend
-from tui.widgets.job_form import JobForm
-from tui.widgets.live_log import LiveLog
+from tui.backends.batchai import open_batchai_backend
+from tui.console.widgets.job_form import JobForm
+from tui.console.widgets.live_log import LiveLog
+from tui.core.model import ExperimentRef
 
 pytestmark = pytest.mark.timeout(120)
 

@@ -19,10 +19,10 @@ import pytest
 from azure_emulator import AzureEmulator, Timings
 from azure_emulator.testing import CLUSTER_REF, EXPERIMENT_REF, RG, WS
 
-from tui.model import AllocationState, ClusterRef, ExecutionState, ExperimentRef, JobRef, as_az_dict
-from tui.services.base import BaiError, NotFoundError
-from tui.services.batchai import open_batchai_backend
-from tui.services.batchai.errors import service_error_parts
+from tui.backends.batchai import open_batchai_backend
+from tui.backends.batchai.errors import service_error_parts
+from tui.core.errors import BaiError, NotFoundError
+from tui.core.model import AllocationState, ClusterRef, ExecutionState, ExperimentRef, JobRef, as_az_dict
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -223,8 +223,8 @@ async def test_job_wait_keeps_waiting_through_an_unknown_state(backend, emulator
 def test_the_tree_draws_a_job_state_this_version_does_not_know() -> None:
     from azure.mgmt.batchai.models import Job as SdkJob
 
-    from tui.services.batchai.convert import job as convert_job
-    from tui.widgets.resource_tree import Item, label_of, state_looks
+    from tui.backends.batchai.convert import job as convert_job
+    from tui.console.widgets.resource_tree import Item, label_of, state_looks
 
     body = _with_state("job_get_running.json", "executionState", "Preempted")
     job = convert_job(SdkJob.deserialize(body))  # the SDK's own reading of the body
@@ -432,7 +432,7 @@ async def test_output_files_and_the_stream_follow_next_link(
 ) -> None:
     from azure_emulator.testing import ACCOUNT, CLUSTER, job_ref, job_spec, tutorial_setup
 
-    from tui.services.base import JobSubmitOptions
+    from tui.backends.base import JobSubmitOptions
 
     await tutorial_setup(backend, tmp_path)
     ref = job_ref()
@@ -450,7 +450,7 @@ async def test_output_files_and_the_stream_follow_next_link(
 def test_link_expiry_of_a_real_download_url() -> None:
     from datetime import UTC, datetime
 
-    from tui.services.batchai.stream import link_expiry
+    from tui.backends.batchai.stream import link_expiry
 
     url = real("job_list_output_files.json")["value"][3]["downloadUrl"]  # se=2017-09-28T01%3A22%3A35Z
     assert link_expiry(url) == datetime(2017, 9, 28, 1, 22, 35, tzinfo=UTC).timestamp()

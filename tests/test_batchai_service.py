@@ -24,10 +24,11 @@ from azure_emulator.testing import (
     tutorial_setup,
 )
 
-from tui.model import ClusterRef, ExecutionState, JobRef
-from tui.services.base import BaiError, ConflictError, JobSubmitOptions, NotFoundError
-from tui.services.batchai import open_batchai_backend
-from tui.services.batchai.refresh import refresh
+from tui.backends.base import JobSubmitOptions
+from tui.backends.batchai import open_batchai_backend
+from tui.backends.refresh import refresh
+from tui.core.errors import BaiError, ConflictError, NotFoundError
+from tui.core.model import ClusterRef, ExecutionState, JobRef
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -443,7 +444,7 @@ def test_settings_errors_name_the_variable() -> None:
 
 
 def test_a_download_link_off_loopback_http_is_refused() -> None:
-    from tui.services.batchai.settings import check_endpoint
+    from tui.backends.batchai.settings import check_endpoint
 
     with pytest.raises(BaiError, match=r"refusing plain http to files\.example\.net") as caught:
         check_endpoint("http://files.example.net/a/b/stdout.txt?sv=1&sig=SECRETSIG", "the download URL")

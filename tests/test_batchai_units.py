@@ -8,10 +8,10 @@ import json
 import logging
 import time
 
-from tui.services.batchai.credentials import StaticTokenCredential
-from tui.services.batchai.errors import service_error_parts
-from tui.services.batchai.redact import SECRETS, ScrubFilter, scrub
-from tui.services.batchai.stream import link_expiry
+from tui.backends.batchai.credentials import StaticTokenCredential
+from tui.backends.batchai.errors import service_error_parts
+from tui.backends.batchai.redact import SECRETS, ScrubFilter, scrub
+from tui.backends.batchai.stream import link_expiry
 
 
 def test_scrub_masks_signatures_headers_and_known_values() -> None:
@@ -82,8 +82,8 @@ def test_only_the_sdk_failing_on_an_answer_is_called_an_unreadable_answer() -> N
     import pytest
     from azure.storage.fileshare._shared.response_handlers import process_storage_error
 
-    from tui.services.base import BaiError
-    from tui.services.batchai.errors import azure_errors
+    from tui.backends.batchai.errors import azure_errors
+    from tui.core.errors import BaiError
 
     owner: object = None
     with pytest.raises(AttributeError), azure_errors("reading cluster c"):
@@ -96,7 +96,7 @@ def test_only_the_sdk_failing_on_an_answer_is_called_an_unreadable_answer() -> N
 
 
 def test_a_not_found_names_the_list_that_shows_what_exists() -> None:
-    from tui.services.batchai.advice import not_found_advice as _not_found_advice
+    from tui.backends.batchai.advice import not_found_advice as _not_found_advice
 
     assert "`bai group list`" in _not_found_advice("ResourceGroupNotFound", "reading cluster c", False)
     assert "`bai job list " in _not_found_advice("JobNotFound", "reading job j", False)

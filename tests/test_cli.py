@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 BAI_SCRIPT = Path(sys.executable).with_name("bai")
-BAI = [str(BAI_SCRIPT)] if BAI_SCRIPT.exists() else [sys.executable, "-m", "tui.cli"]
+BAI = [str(BAI_SCRIPT)] if BAI_SCRIPT.exists() else [sys.executable, "-m", "tui.cli.main"]
 
 
 def make_env(home: Path, **extra: str) -> dict[str, str]:
@@ -147,7 +147,7 @@ def help_of(*verb: str) -> str:
     import contextlib
     import io
 
-    from tui.cli import main
+    from tui.cli.main import main
 
     out = io.StringIO()
     with contextlib.redirect_stdout(out), pytest.raises(SystemExit) as exited:
@@ -433,8 +433,8 @@ def test_ssh_key_for_the_azure_backend(tmp_path: Path, monkeypatch: pytest.Monke
     import argparse
     import shutil
 
-    from tui.commands.cluster import _ssh_public_key
-    from tui.services.base import BaiError
+    from tui.cli.verbs.cluster import _ssh_public_key
+    from tui.core.errors import BaiError
 
     monkeypatch.setenv("HOME", str(tmp_path))
     args = argparse.Namespace(ssh_key=None, generate_ssh_keys=False)

@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tui.model import Cluster, FileEntry, Job, NodeStateCounts
-from tui.output import UsageError, cluster_row, emit, job_file_row, render_table, tsv_lines
+from tui.cli.output import UsageError, cluster_row, emit, job_file_row, render_table, tsv_lines
+from tui.core.model import Cluster, FileEntry, Job, NodeStateCounts
 
 
 def printed(result: object, output: str, query: str | None = None, table=None) -> str:
@@ -116,7 +116,7 @@ def test_render_table_pads_columns() -> None:
     ],
 )
 def test_console_or_command(argv: list[str], console: bool, command: list[str]) -> None:
-    from tui.cli import console_or_command
+    from tui.cli.main import console_or_command
 
     assert console_or_command(argv) == (console, command)
 
@@ -124,7 +124,7 @@ def test_console_or_command(argv: list[str], console: bool, command: list[str]) 
 def test_jsonc_colours_only_a_terminal() -> None:
     import re
 
-    from tui.output import colour_json
+    from tui.cli.output import colour_json
 
     text = json.dumps({"name": "c", "count": 2, "ok": True, "none": None}, indent=2)
     coloured = colour_json(text)

@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 
 from tests.tutorial_resources import ACCOUNT, CLUSTER, EXPERIMENT, GROUP, SHARE, WORKSPACE
-from tui.app import ACTIONS, BaiApp, run_console
-from tui.model import ClusterRef, ExperimentRef, JobRef
-from tui.services import open_backend
-from tui.widgets.dialogs import ConfirmDialog, FormDialog
-from tui.widgets.job_form import JobForm
-from tui.widgets.live_log import LiveLog
-from tui.widgets.resource_tree import Item
+from tui.backends import open_backend
+from tui.console.app import ACTIONS, BaiApp, run_console
+from tui.console.widgets.dialogs import ConfirmDialog, FormDialog
+from tui.console.widgets.job_form import JobForm
+from tui.console.widgets.live_log import LiveLog
+from tui.console.widgets.resource_tree import Item
+from tui.core.model import ClusterRef, ExperimentRef, JobRef
 
 SAMPLES = Path(__file__).resolve().parent.parent / "docs" / "samples"
 SIZE = (100, 30)
@@ -163,7 +163,7 @@ async def test_refresh_keeps_the_selection_and_shows_new_resources(backend) -> N
 
 
 async def test_job_states_have_a_symbol_and_a_word(backend, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from tui.jobspec import parse_job_spec
+    from tui.core.jobspec import parse_job_spec
 
     spec = parse_job_spec(
         {
@@ -457,7 +457,7 @@ async def test_submit_creates_the_job_selects_it_and_shows_its_log(backend, tmp_
 
 
 async def test_terminate_asks_first(backend) -> None:  # type: ignore[no-untyped-def]
-    from tui.jobspec import parse_job_spec
+    from tui.core.jobspec import parse_job_spec
 
     spec = parse_job_spec(
         {
@@ -541,7 +541,7 @@ async def test_live_log_rows_chart_search_and_follow(backend, tmp_path: Path) ->
 
 
 async def test_every_action_has_a_key_an_id_and_a_palette_entry(backend) -> None:  # type: ignore[no-untyped-def]
-    from tui.widgets.commands import ConsoleCommands
+    from tui.console.widgets.commands import ConsoleCommands
 
     app = make_app(backend)
     async with app.run_test(size=SIZE) as pilot:
@@ -658,8 +658,8 @@ def test_starting_the_console_imports_neither_tensorflow_nor_the_azure_sdk(home:
 
     code = (
         "import sys\n"
-        "from tui.app import BaiApp\n"
-        "from tui.services import open_backend\n"
+        "from tui.console.app import BaiApp\n"
+        "from tui.backends import open_backend\n"
         "backend = open_backend('local')\n"
         "print(sorted({m.split('.')[0] + '.' + m.split('.')[1] if m.count('.') else m for m in sys.modules\n"
         "             if m.startswith(('tensorflow', 'azure', 'keras', 'horovod', 'msrest'))}))\n"
@@ -720,7 +720,7 @@ async def test_long_work_shows_progress_and_failures_become_notifications(backen
 
 
 def test_an_internal_error_is_one_line_and_a_private_file(home: Path) -> None:
-    from tui.app import crash_report
+    from tui.console.app import crash_report
 
     try:
         token = "s3cr3t-storage-key"  # noqa: F841  (a local a rich traceback would have shown)
@@ -737,7 +737,7 @@ def test_an_internal_error_is_one_line_and_a_private_file(home: Path) -> None:
 
 
 def test_keymap_comes_from_console_json(home: Path) -> None:
-    from tui.app import load_keymap
+    from tui.console.app import load_keymap
 
     assert load_keymap() == {}
     home.mkdir(parents=True, exist_ok=True)

@@ -17,11 +17,11 @@ from tests.tutorial_resources import (
     create_tutorial_resources,
     write_tutorial_job,
 )
-from tui.app import BaiApp
-from tui.model import ExecutionState, JobRef
-from tui.services import open_backend
-from tui.widgets.job_form import JobForm
-from tui.widgets.live_log import LiveLog
+from tui.backends import open_backend
+from tui.console.app import BaiApp
+from tui.console.widgets.job_form import JobForm
+from tui.console.widgets.live_log import LiveLog
+from tui.core.model import ExecutionState, JobRef
 
 EPOCHS = 2
 

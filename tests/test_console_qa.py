@@ -24,8 +24,8 @@ from tests.test_console import (
     make_app,
     until,
 )
-from tui.widgets.dialogs import FormDialog
-from tui.widgets.job_form import JobForm
+from tui.console.widgets.dialogs import FormDialog
+from tui.console.widgets.job_form import JobForm
 
 SMALL = (80, 24)
 home = base.home  # the fixtures: a temporary BAI_HOME and the tutorial's resources in it
@@ -224,7 +224,7 @@ async def test_a_refused_submit_names_the_first_problem_and_shows_its_field(back
 async def test_a_following_log_still_shows_its_end_after_the_terminal_shrinks(backend) -> None:  # type: ignore[no-untyped-def]
     """200x50 -> 100x30 on a finished run: the log sat at its top although the title said "following"."""
     from tests.test_console import file_source
-    from tui.widgets.live_log import LiveLog
+    from tui.console.widgets.live_log import LiveLog
 
     sample = Path(__file__).parent / "data" / "logs" / "horovodrun-np2-sample.log"
     app = make_app(backend)
@@ -254,7 +254,7 @@ async def test_a_following_log_still_shows_its_end_after_the_terminal_shrinks(ba
 async def test_the_log_title_is_never_cut_at_80_columns(backend) -> None:  # type: ignore[no-untyped-def]
     """A failed run's title ended "failed · ✘" at 80 columns: which worker failed, and how, was cut off."""
     from tests.test_console import file_source
-    from tui.widgets.live_log import LiveLog
+    from tui.console.widgets.live_log import LiveLog
 
     sample = Path(__file__).parent / "data" / "logs" / "np2-failing-rank.log"
     app = make_app(backend)
@@ -274,9 +274,9 @@ async def test_the_log_title_is_never_cut_at_80_columns(backend) -> None:  # typ
 
 async def test_the_open_log_follows_its_job_to_the_end_after_terminate(backend) -> None:  # type: ignore[no-untyped-def]
     """After t + y the tree said failed but the log's title said "running" for good."""
-    from tui.jobspec import parse_job_spec
-    from tui.model import JobRef
-    from tui.widgets.live_log import LiveLog
+    from tui.console.widgets.live_log import LiveLog
+    from tui.core.jobspec import parse_job_spec
+    from tui.core.model import JobRef
 
     spec = parse_job_spec(
         {
@@ -358,8 +358,8 @@ async def test_job_state_colours_are_readable_on_every_theme(backend) -> None:  
     from rich.style import Style
 
     import themes
-    from tui.model import ExecutionState
-    from tui.widgets.resource_tree import state_looks
+    from tui.console.widgets.resource_tree import state_looks
+    from tui.core.model import ExecutionState
 
     for theme in themes.THEMES:
         app = make_app(backend, theme=theme.name, remember_theme=False)
@@ -403,7 +403,7 @@ async def test_open_job_json_keeps_the_dialog_open_on_a_wrong_path(backend, tmp_
 
 async def test_empty_tree_hints_show_their_key_at_80_columns(home: Path) -> None:
     """At 80x24 a fresh console's tree read "no resource groups yet:": the key to press was cut off."""
-    from tui.services import open_backend
+    from tui.backends import open_backend
 
     backend = open_backend("local")
     app = make_app(backend)

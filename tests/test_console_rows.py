@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tui.logstream import RankProgress
-from tui.widgets.chart import bar_rows, fit
-from tui.widgets.progress_rows import format_eta, layout_rows, slowest_rank
+from tui.console.widgets.chart import bar_rows, fit
+from tui.console.widgets.progress_rows import format_eta, layout_rows, slowest_rank
+from tui.core.logstream import RankProgress
 
 
 def rank(name: str, epoch: int, step: int, speed: float | None = 10.0, steps: int = 20) -> RankProgress:

@@ -16,8 +16,8 @@ from textual.widgets._select import SelectCurrent
 
 from tests import test_console as base
 from tests.test_console import SIZE, job_form, make_app
-from tui.services.base import FieldError
-from tui.widgets.job_form import JobForm
+from tui.console.widgets.job_form import JobForm
+from tui.core.errors import FieldError
 
 home = base.home  # the fixtures: a temporary BAI_HOME and a local backend on it
 backend = base.backend

@@ -12,7 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tui.jobspec import (
+from tui.core.errors import BaiError, JobSpecError
+from tui.core.jobspec import (
     apply_storage_account,
     format_duration,
     job_spec_to_dict,
@@ -23,7 +24,6 @@ from tui.jobspec import (
     toolkit_of,
     validate_job_spec,
 )
-from tui.services.base import BaiError, JobSpecError
 
 # The tutorial's job.json, word for word.
 TUTORIAL_JOB: dict[str, Any] = json.loads((Path(__file__).parent / "data/jobs/tutorial-job.json").read_text())
@@ -438,7 +438,7 @@ def test_round_trip_back_to_job_json_shape() -> None:
 
 
 def test_toolkit_of_each_settings_key() -> None:
-    from tui.jobspec import TOOLKITS
+    from tui.core.jobspec import TOOLKITS
 
     for name in TOOLKITS:
         data = tutorial()

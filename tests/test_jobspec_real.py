@@ -14,9 +14,15 @@ from typing import Any
 
 import pytest
 
-from tui.cli import main
-from tui.jobspec import apply_storage_account, load_job_spec, parse_job_spec, toolkit_of, validate_job_spec
-from tui.services.base import JobSpecError
+from tui.cli.main import main
+from tui.core.errors import JobSpecError
+from tui.core.jobspec import (
+    apply_storage_account,
+    load_job_spec,
+    parse_job_spec,
+    toolkit_of,
+    validate_job_spec,
+)
 
 JOBS = Path(__file__).parent / "data" / "jobs"
 VALID = sorted(JOBS.glob("*.json"))

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from cifar_data import write_cifar_dataset
 
-from tui.jobspec import parse_job_spec
-from tui.model import AllocationState, ClusterRef, ExecutionState, ExperimentRef, JobRef
-from tui.services.base import JobSubmitOptions
-from tui.services.local import open_local_backend
-from tui.services.local.procs import job_processes, start_time
+from tui.backends.base import JobSubmitOptions
+from tui.backends.local import open_local_backend
+from tui.backends.local.procs import job_processes, start_time
+from tui.core.jobspec import parse_job_spec
+from tui.core.model import AllocationState, ClusterRef, ExecutionState, ExperimentRef, JobRef
 
 RG, WS, EXP, CLUSTER = "batchai.horovod", "batchaidev", "cifar", "nc6cluster"
 CLUSTER_REF = ClusterRef(RG, WS, CLUSTER)

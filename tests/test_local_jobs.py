@@ -18,11 +18,12 @@ from pathlib import Path
 
 import pytest
 
-from tui.jobspec import parse_job_spec
-from tui.model import AllocationState, ClusterRef, ExecutionState, ExperimentRef, JobRef, as_az_dict
-from tui.services.base import JobSpecError, JobSubmitOptions, NotFoundError, UnsupportedError
-from tui.services.local import open_local_backend
-from tui.services.local.procs import job_processes
+from tui.backends.base import JobSubmitOptions
+from tui.backends.local import open_local_backend
+from tui.backends.local.procs import job_processes
+from tui.core.errors import JobSpecError, NotFoundError, UnsupportedError
+from tui.core.jobspec import parse_job_spec
+from tui.core.model import AllocationState, ClusterRef, ExecutionState, ExperimentRef, JobRef, as_az_dict
 
 RG, WS, EXP, CLUSTER = "batchai.horovod", "batchaidev", "cifar", "nc6cluster"
 CLUSTER_REF = ClusterRef(RG, WS, CLUSTER)
@@ -248,7 +249,7 @@ async def test_environment_variables_and_secrets_reach_the_job_but_are_never_sho
         [
             sys.executable,
             "-m",
-            "tui.cli",
+            "tui.cli.main",
             "job",
             "show",
             "-g",
@@ -427,8 +428,8 @@ async def test_dead_supervisor_is_detected_and_its_nodes_marked_unusable(backend
 REATTACH = textwrap.dedent(
     """
     import asyncio, sys
-    from tui.model import JobRef
-    from tui.services.local import open_local_backend
+    from tui.core.model import JobRef
+    from tui.backends.local import open_local_backend
 
     async def main():
         backend = open_local_backend(sys.argv[1])
@@ -470,9 +471,9 @@ async def test_fresh_process_reattaches_to_a_running_job(home, tmp_path):
 SUBMITTER = textwrap.dedent(
     """
     import asyncio, sys
-    from tui.jobspec import parse_job_spec
-    from tui.model import JobRef
-    from tui.services.local import open_local_backend
+    from tui.core.jobspec import parse_job_spec
+    from tui.core.model import JobRef
+    from tui.backends.local import open_local_backend
 
     async def main():
         backend = open_local_backend(sys.argv[1])
@@ -543,7 +544,7 @@ async def test_a_job_left_queued_by_a_killed_submitter_starts_on_the_next_look(b
     await backend.clusters.create(CLUSTER_REF, "Standard_NC6", 1)
     # The submitting process dies right after recording the job, before it could dispatch it.
     with monkeypatch.context() as patch:
-        patch.setattr("tui.services.local.jobs.scheduler.dispatch", lambda layout: [])
+        patch.setattr("tui.backends.local.jobs.scheduler.dispatch", lambda layout: [])
         job = await backend.jobs.create(ref("orphaned"), CLUSTER, bash_job("echo started"))
     assert job.execution_state is ExecutionState.QUEUED
     job = await backend.jobs.wait(ref("orphaned"), poll_interval=0.2, timeout=60)

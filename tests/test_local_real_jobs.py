@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from tui.jobspec import apply_storage_account, load_job_spec, parse_job_spec
-from tui.model import ClusterRef, ExecutionState, ExperimentRef, JobRef
-from tui.services.base import JobSubmitOptions, UnsupportedError
-from tui.services.local import open_local_backend
-from tui.services.local.home import Layout
-from tui.services.local.plan import LaunchPlan, PlanInput, build_plan
+from tui.backends.base import JobSubmitOptions
+from tui.backends.local import open_local_backend
+from tui.backends.local.home import Layout
+from tui.backends.local.plan import LaunchPlan, PlanInput, build_plan
+from tui.core.errors import UnsupportedError
+from tui.core.jobspec import apply_storage_account, load_job_spec, parse_job_spec
+from tui.core.model import ClusterRef, ExecutionState, ExperimentRef, JobRef
 
 JOBS = Path(__file__).parent / "data" / "jobs"
 SEGMENT = "sub/rg/workspaces/ws/experiments/exp/jobs/job/uuid"
@@ -95,7 +96,7 @@ def test_environment_values_and_the_interpreter_path_are_expanded_too(tmp_path: 
 
 
 def test_an_unknown_service_variable_in_an_environment_value_names_its_field(tmp_path: Path) -> None:
-    from tui.services.base import JobSpecError
+    from tui.core.errors import JobSpecError
 
     with pytest.raises(JobSpecError) as caught:
         plan_of(
@@ -183,7 +184,7 @@ async def test_the_mpi_host_file_lists_a_slot_per_node(backend, tmp_path: Path) 
 
 def test_a_relative_output_path_prefix_is_refused_naming_its_field(tmp_path: Path) -> None:
     """The schema: "this is an absolute path to prefix"; a relative one lands wherever the job started."""
-    from tui.services.base import JobSpecError
+    from tui.core.errors import JobSpecError
 
     with pytest.raises(JobSpecError) as caught:
         plan_of(

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from tui.model import AllocationState, ClusterRef, ExperimentRef, as_az_dict
-from tui.services.base import Backend, BaiError, ConflictError, NotFoundError
-from tui.services.local import open_local_backend
+from tui.backends.base import Backend
+from tui.backends.local import open_local_backend
+from tui.core.errors import BaiError, ConflictError, NotFoundError
+from tui.core.model import AllocationState, ClusterRef, ExperimentRef, as_az_dict
 
 RG, WS = "batchai.horovod", "batchaidev"
 

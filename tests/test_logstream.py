@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.logstream import (
+from tui.core.logstream import (
     MAX_SEGMENT_BYTES,
     EpochEnded,
     EpochStarted,

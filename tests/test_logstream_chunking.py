@@ -14,7 +14,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tui.logstream import LogStream
+from tui.core.logstream import LogStream
 
 LOGS = Path(__file__).parent / "data" / "logs"
 REAL_LOGS = {path.name: path.read_bytes() for path in sorted(LOGS.glob("*.log"))}

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tui.cli import main
+from tui.cli.main import main
 
 LOGS = Path(__file__).parent / "data" / "logs"
 SAMPLE = LOGS / "horovodrun-np2-sample.log"
@@ -94,7 +94,7 @@ def test_missing_file_is_one_line_naming_it(tmp_path: Path, capsys: pytest.Captu
 
 def test_standard_input_in_a_real_pipe() -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "tui.cli", "logs", "summarize", "-", "-o", "json"],
+        [sys.executable, "-m", "tui.cli.main", "logs", "summarize", "-", "-o", "json"],
         input=(LOGS / "keras3-verbose1-sample.log").read_bytes(),
         capture_output=True,
         timeout=60,

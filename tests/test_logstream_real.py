@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from tests.test_logstream import LOGS, parse, read
-from tui.cli import main
-from tui.logstream import EpochEnded, LogStream, RankFailure, TestResult
+from tui.cli.main import main
+from tui.core.logstream import EpochEnded, LogStream, RankFailure, TestResult
 
 PREFIX = re.compile(rb"\[(?:\d+,)?\d+\]<std(?:out|err)>:")
 

@@ -1,4 +1,4 @@
-"""The backend-neutral pieces both backends share (tui/services/common.py)."""
+"""The backend-neutral pieces both backends share (tui/backends/common.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from tui.model import ExecutionState, Job
-from tui.services.base import BaiError
-from tui.services.common import files_to_upload, offset_progress, wait_until_final
+from tui.backends.common import files_to_upload, offset_progress, wait_until_final
+from tui.core.errors import BaiError
+from tui.core.model import ExecutionState, Job
 
 
 def _job(state: ExecutionState) -> Job:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from tui.model import ClusterRef, ExperimentRef
-from tui.services import open_backend
+from tui.backends import open_backend
+from tui.core.model import ClusterRef, ExperimentRef
 
 BAI = Path(sys.executable).parent / "bai"
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None or not BAI.exists(), reason="needs tmux and bai")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.cifar_data import write_cifar_dataset
-from tui.model import ClusterRef, ExperimentRef
+from tui.core.model import ClusterRef, ExperimentRef
 
 TRAINER = Path(__file__).resolve().parent.parent / "trainer" / "cifar_cnn_distributed.py"
 TUTORIAL_JOB_FILE = Path(__file__).resolve().parent / "data" / "jobs" / "tutorial-job.json"

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tui.model import ClusterRef, ExperimentRef, JobRef
+from tui.core.model import ClusterRef, ExperimentRef, JobRef
 
 RG, WS, EXP, CLUSTER, ACCOUNT, SHARE = (
     "batchai.horovod",
@@ -31,7 +31,7 @@ def job_json(**changes: Any) -> dict[str, Any]:
 
 
 def job_spec(**changes: Any) -> Any:
-    from tui.jobspec import parse_job_spec
+    from tui.core.jobspec import parse_job_spec
 
     return parse_job_spec(job_json(**changes))
 

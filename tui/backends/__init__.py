@@ -1,0 +1,35 @@
+"""Backends behind one async protocol (see `tui.backends.base`); `open_backend` picks one by name."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tui.backends.base import Backend
+
+BACKENDS = ("local", "batchai")
+
+
+def backend_name(explicit: str | None = None) -> str:
+    """The backend to use: the `--backend` argument, else `BAI_BACKEND`, else `local`."""
+    name = (explicit or os.environ.get("BAI_BACKEND") or "local").strip().lower()
+    if name not in BACKENDS:
+        from tui.core.errors import BaiError
+
+        raise BaiError(
+            f"unknown backend {name!r} (from --backend or BAI_BACKEND): use one of {', '.join(BACKENDS)}"
+        )
+    return name
+
+
+def open_backend(explicit: str | None = None) -> Backend:
+    """Build the chosen backend; imports are lazy so the console never loads the SDK it does not use."""
+    name = backend_name(explicit)
+    if name == "local":
+        from tui.backends.local import open_local_backend
+
+        return open_local_backend()
+    from tui.backends.batchai import open_batchai_backend
+
+    return open_batchai_backend()

@@ -1,0 +1,312 @@
+"""The supervisor of one local job: a detached process that runs the job and records how it ended.
+
+Started by the scheduler as `python -m tui.backends.local.supervisor --detach JOB_UUID`; it forks away from
+its starter and starts its own session, so the job outlives the console or `bai` command that submitted it.
+It records its pid and start time (readers use them to notice a supervisor that died), sets up the job's
+mount root, temp folder and output folders, writes the job preparation files, runs the toolkit's command in
+a process group of its own with stdout/stderr going to stdout.txt/stderr.txt, and watches it: a terminate
+request or the maxWallClockTime stops the whole job (SIGTERM, grace period, SIGKILL). Then it records the
+exit code, errors and end time, frees the nodes and starts whatever queued job now fits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+
+from tui.backends.local import db, failure, launcher, lifecycle, nodes, procs, scheduler
+from tui.backends.local.home import Layout
+from tui.backends.local.jobs import SECRETS_FILE, terminate_grace_seconds
+from tui.backends.local.plan import LaunchPlan
+from tui.core.model import ExecutionState, NodeState
+
+POLL_SECONDS = 0.2
+CONTROL_POLL_SECONDS = 0.5
+
+
+class Stopped(Exception):
+    """The job was stopped before it ended on its own; carries the error to record."""
+
+    def __init__(self, error: dict[str, object]):
+        super().__init__(error["message"])
+        self.error = error
+
+
+class Deleted(Exception):
+    """The job's row is gone (deleted): stop everything and record nothing."""
+
+
+class Supervisor:
+    def __init__(self, layout: Layout, job_uuid: str):
+        self.layout = layout
+        self.job_uuid = job_uuid
+        self.conn = db.connect(layout.database)
+        row = self.conn.execute("SELECT * FROM jobs WHERE uuid = ?", (job_uuid,)).fetchone()
+        if row is None:
+            raise Deleted
+        self.row = row
+        self.job_id: int = row["id"]
+        self.plan = LaunchPlan.from_dict(json.loads(row["plan"]))
+        self.node_ids = nodes.job_node_ids(self.conn, self.job_id)
+        self.dispatched = db.parse_time(row["dispatched_at"]) or db.now()
+        self.stdouterr = Path(self.plan.stdouterr_real)
+        self.pgid: int | None = None
+        self.signalled: int | None = None
+        self._last_control = 0.0
+        self.secret_values: list[str] = []
+
+    # -------------------------------------------------------------------------------------------- recording
+
+    def register(self) -> bool:
+        started = procs.start_time(os.getpid())
+        with db.immediate(self.conn):
+            changed = self.conn.execute(
+                "UPDATE jobs SET supervisor_pid = ?, supervisor_started = ? WHERE id = ? AND state IN (?, ?)",
+                (os.getpid(), started, self.job_id, *lifecycle.ACTIVE),
+            ).rowcount
+        return bool(changed)
+
+    def log(self, message: str) -> None:
+        """One line in each node's execution log (execution-<node>.log), as the service's node agent wrote."""
+        stamp = datetime.now().astimezone().isoformat(timespec="seconds")
+        for node in self.node_ids:
+            with open(self.stdouterr / f"execution-{node}.log", "a") as writer:
+                writer.write(f"{stamp} {message}\n")
+
+    def finish(self, state: ExecutionState, exit_code: int | None, errors: list[dict[str, object]]) -> None:
+        errors = [self.redact(error) for error in errors]
+        with db.immediate(self.conn):
+            lifecycle.finish(self.conn, self.job_id, state, exit_code, errors)
+        lifecycle.discard_secrets(self.layout, self.job_uuid)
+
+    def redact(self, error: dict[str, object]) -> dict[str, object]:
+        """Error messages quote the job's output, which may echo a secret: never store its value."""
+        text = json.dumps(error)
+        for value in self.secret_values:
+            text = text.replace(json.dumps(value)[1:-1], "***")
+        return json.loads(text)
+
+    # ------------------------------------------------------------------------------------------------ setup
+
+    def prepare_folders(self) -> None:
+        plan = self.plan
+        for folder in (plan.job_temp, Path(plan.job_dir) / "shared", plan.mount_root, plan.stdouterr_real):
+            Path(folder).mkdir(parents=True, exist_ok=True)
+        for mount in plan.mounts:
+            link = Path(plan.mount_root) / mount.relative_mount_path
+            link.parent.mkdir(parents=True, exist_ok=True)
+            if not link.is_symlink():
+                link.symlink_to(mount.target, target_is_directory=True)
+        for folder in plan.output_dirs.values():
+            Path(folder).mkdir(parents=True, exist_ok=True)
+        # $AZ_BATCHAI_MPI_HOST_FILE: a slot per node of the job (all of them this machine), so a custom
+        # toolkit's `mpirun --hostfile` starts as many processes as on the service's nodes.
+        slots = max(plan.node_count, plan.process_count)
+        (Path(plan.job_dir) / "hostfile").write_text(f"localhost slots={slots}\n")
+        for name in ("stdout.txt", "stderr.txt"):
+            (self.stdouterr / name).touch()
+
+    def environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.pop("BAI_TERMINATE_GRACE_SECONDS", None)
+        env.update(self.plan.environment)
+        secrets_path = Path(self.plan.job_dir) / SECRETS_FILE
+        if secrets_path.exists():
+            secrets = json.loads(secrets_path.read_text())
+            env.update(secrets)
+            self.secret_values = [value for value in secrets.values() if value]
+            secrets_path.unlink()  # needed only to start the job: not kept once it runs
+        env[procs.JOB_MARKER] = self.job_uuid
+        return env
+
+    # ---------------------------------------------------------------------------------------------- control
+
+    def check_control(self) -> None:
+        """Raise Stopped/Deleted when the job must stop: terminate requested, wall clock, or row deleted."""
+        if self.signalled is not None:
+            raise Stopped(
+                lifecycle.error(
+                    "SupervisorStopped",
+                    f"the job supervisor received {signal.Signals(self.signalled).name} and stopped the job",
+                )
+            )
+        elapsed = (db.now() - self.dispatched).total_seconds()
+        if elapsed > self.plan.max_wall_clock_seconds:
+            limit = self.plan.max_wall_clock_seconds
+            raise Stopped(
+                lifecycle.error(
+                    "MaxWallClockTimeExceeded",
+                    f"the job ran longer than its maxWallClockTime ({limit:g} s) and was stopped",
+                )
+            )
+        now = time.monotonic()
+        if now - self._last_control < CONTROL_POLL_SECONDS:
+            return
+        self._last_control = now
+        row = self.conn.execute(
+            "SELECT state, terminate_requested_at FROM jobs WHERE id = ?", (self.job_id,)
+        ).fetchone()
+        if row is None:
+            raise Deleted
+        if row["terminate_requested_at"] or row["state"] == ExecutionState.TERMINATING.value:
+            raise Stopped(lifecycle.error("JobTerminated", "the job was terminated by the user"))
+
+    def run_watched(self, args: list[str], env: dict[str, str], stdout: Path, stderr: Path, cwd: str) -> int:
+        """Run a command in its own process group, watching for stop conditions; returns its exit code."""
+        with open(stdout, "ab") as out, open(stderr, "ab") as err:
+            process = subprocess.Popen(
+                args, stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=cwd, env=env, process_group=0
+            )
+        self.pgid = process.pid
+        with db.immediate(self.conn):
+            self.conn.execute("UPDATE jobs SET job_pgid = ? WHERE id = ?", (process.pid, self.job_id))
+        try:
+            while process.poll() is None:
+                self.check_control()
+                time.sleep(POLL_SECONDS)
+        except (Stopped, Deleted):
+            grace = terminate_grace_seconds()
+            self.log(f"stopping the job: SIGTERM to all its processes, SIGKILL after {grace:g} s")
+            procs.stop_job(self.job_uuid, self.pgid, grace, reap=process.poll)
+            process.wait()
+            raise
+        finally:
+            # Ranks live in sessions of their own; make sure none outlives the launcher.
+            if procs.job_alive(self.job_uuid, self.pgid):
+                procs.stop_job(self.job_uuid, self.pgid, grace=2.0, reap=process.poll)
+        code = process.returncode
+        return code if code >= 0 else 128 - code
+
+    # -------------------------------------------------------------------------------------------------- run
+
+    def job_preparation(self, env: dict[str, str]) -> None:
+        plan = self.plan
+        if plan.job_preparation is None:
+            return
+        for node in self.node_ids:
+            out = self.stdouterr / f"stdout-job_prep-{node}.txt"
+            err = self.stdouterr / f"stderr-job_prep-{node}.txt"
+            if not plan.run_job_preparation:
+                out.write_text(
+                    "jobPreparation skipped by the local backend (it may install packages on this machine); "
+                    "submit with --run-job-preparation (or set BAI_RUN_JOB_PREPARATION=1) to run it.\n"
+                    f"Command line: {plan.job_preparation}\n"
+                )
+                err.write_text("")
+                continue
+            self.log(f"job preparation on node {node}: {plan.job_preparation}")
+            code = self.run_watched(["bash", "-c", plan.job_preparation], env, out, err, plan.job_temp)
+            self.log(f"job preparation on node {node} exited with code {code}")
+            if code != 0:
+                line = failure.last_error_line(failure.tail(err).splitlines())
+                raise Stopped(
+                    lifecycle.error(
+                        "JobPreparationFailed",
+                        f"jobPreparation failed on node {node} with exit code {code}"
+                        + (f": {line}" if line else ""),
+                        node=node,
+                        exitCode=str(code),
+                    )
+                )
+        if not plan.run_job_preparation:
+            self.log("job preparation skipped (--run-job-preparation or BAI_RUN_JOB_PREPARATION=1 runs it)")
+
+    def run(self) -> None:
+        if not self.register():
+            return
+        self.prepare_folders()
+        plan = self.plan
+        self.log(
+            f"job {self.row['name']} ({self.job_uuid}) runs on nodes {', '.join(self.node_ids)} "
+            f"of cluster {self.row['cluster_name']}"
+        )
+        for warning in json.loads(self.row["warnings"]):
+            self.log(f"warning: {warning}")
+        env = self.environment()
+        try:
+            self.job_preparation(env)
+            script = launcher.write_launcher(plan)
+            with db.immediate(self.conn):
+                nodes.set_job_nodes(self.conn, self.job_id, NodeState.RUNNING)
+                self.conn.execute("UPDATE jobs SET start_time = ? WHERE id = ?", (db.now_text(), self.job_id))
+            self.log(f"started: {launcher.describe(plan)}")
+            code = self.run_watched(
+                launcher.command(plan, script),
+                env,
+                self.stdouterr / "stdout.txt",
+                self.stdouterr / "stderr.txt",
+                plan.job_temp,
+            )
+        except Deleted:
+            return
+        except Stopped as stopped:
+            self.log(f"job stopped: {stopped.error['message']}")
+            self.finish(ExecutionState.FAILED, None, [stopped.error])
+            return
+        if code == 0:
+            self.log("job succeeded (exit code 0)")
+            self.finish(ExecutionState.SUCCEEDED, 0, [])
+        else:
+            error = failure.describe(self.stdouterr, code)
+            self.log(f"job failed with exit code {code}: {error['message']}")
+            self.finish(ExecutionState.FAILED, code, [error])
+
+
+def _supervise(layout: Layout, job_uuid: str) -> None:
+    try:
+        supervisor = Supervisor(layout, job_uuid)
+    except Deleted:
+        return
+
+    def on_signal(number: int, _frame: object) -> None:
+        supervisor.signalled = number
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGHUP, on_signal)
+    try:
+        supervisor.run()
+    except BaseException as error:  # record, never leave a job "running" with nobody behind it
+        with contextlib.suppress(Exception):
+            procs.stop_job(job_uuid, supervisor.pgid, grace=2.0)
+        with contextlib.suppress(Exception):
+            supervisor.finish(
+                ExecutionState.FAILED,
+                None,
+                [lifecycle.error("SupervisorError", f"the local job supervisor failed: {error}")],
+            )
+        raise
+    finally:
+        with contextlib.suppress(Exception):
+            scheduler.dispatch(layout)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tui.backends.local.supervisor")
+    parser.add_argument("--detach", action="store_true", help="fork away, print the supervisor's pid, exit")
+    parser.add_argument("job_uuid")
+    args = parser.parse_args(argv)
+    if args.detach:
+        pid = os.fork()
+        if pid:
+            print(pid, flush=True)
+            os._exit(0)
+        os.setsid()
+        devnull = os.open(os.devnull, os.O_RDWR)
+        os.dup2(devnull, 0)
+        os.dup2(devnull, 1)
+    layout = Layout(Path(os.environ["BAI_HOME"]))
+    _supervise(layout, args.job_uuid)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""The headless `bai` command: verbs that mirror `az batchai` / `az storage`."""

@@ -1,0 +1,139 @@
+"""The `bai` command: headless verbs that mirror `az batchai` / `az storage`, or the console with no verb.
+
+Each noun group lives in its own module under `tui.cli.verbs` and adds its parsers in `register`; a leaf
+parser's `handler` default is a function `(args) -> exit code` that runs asyncio itself. Only the module
+of the noun on the command line is imported (all of them only for `bai --help`), so `bai cluster show`
+starts fast.
+
+Every failure ends as one line on stderr, `bai: error: <what was wrong and what to do>`: exit code 2 for
+usage errors, 1 otherwise, never a traceback (set BAI_DEBUG=1 to see one).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from typing import NoReturn
+
+# Modules that add verbs; each has `register(subparsers: argparse._SubParsersAction) -> None`. The last part
+# of a module's name is the noun it registers (`bai cluster ...` -> tui.cli.verbs.cluster).
+COMMAND_MODULES = (
+    "tui.cli.verbs.group",
+    "tui.cli.verbs.workspace",
+    "tui.cli.verbs.experiment",
+    "tui.cli.verbs.cluster",
+    "tui.cli.verbs.storage",
+    "tui.cli.verbs.job",
+    "tui.cli.verbs.logs",
+)
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line naming the command and pointing at its --help."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"bai: error: {self.prog}: {message} (see '{self.prog} --help')\n")
+        sys.exit(2)
+
+
+def build_parser(noun: str | None = None) -> argparse.ArgumentParser:
+    """The parser; with `noun`, only that noun's module is imported and registered."""
+    parser = ArgumentParser(
+        prog="bai",
+        description="Control console for distributed Horovod training (local cluster or Azure Batch AI). "
+        "With no verb, opens the console.",
+    )
+    subparsers = parser.add_subparsers(dest="noun", metavar="<group>", parser_class=ArgumentParser)
+    modules = [name for name in COMMAND_MODULES if name.rsplit(".", 1)[1] == noun] or list(COMMAND_MODULES)
+    for module_name in modules:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name != module_name:  # a module that is there but broken must not be hidden
+                raise
+            continue  # a verb group another helper has not landed yet
+        module.register(subparsers)
+    return parser
+
+
+def _fail(message: str, code: int = 1) -> int:
+    sys.stderr.write(f"bai: error: {message}\n")
+    sys.stderr.flush()
+    return code
+
+
+def run_command(args_in: list[str]) -> int:
+    noun = next((arg for arg in args_in if not arg.startswith("-")), None)
+    parser = build_parser(noun)
+    args = parser.parse_args(args_in)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        # `bai cluster` alone: show what the group offers, as az did, and call it a usage error.
+        parser.parse_args([*[a for a in args_in if not a.startswith("-")], "--help"])
+        return 2
+    return handler(args)
+
+
+def console_or_command(args_in: list[str]) -> tuple[bool, list[str]]:
+    """(True, argv) to open the console; (False, argv) for a verb.
+
+    The console takes `--backend`, `--job` and `--theme`; a verb after a leading `--backend X`
+    (`bai --backend batchai cluster show ...`) runs headless with `--backend X` moved behind the verb, where
+    every verb accepts it.
+    """
+    leading: list[str] = []
+    index = 0
+    while index < len(args_in) and args_in[index].startswith("--backend"):
+        width = 2 if args_in[index] == "--backend" and index + 1 < len(args_in) else 1
+        leading += args_in[index : index + width]
+        index += width
+    rest = args_in[index:]
+    if not rest or rest[0] in ("--job", "--theme") or rest[0].startswith(("--job=", "--theme=")):
+        return True, args_in
+    return False, rest + leading
+
+
+def main(argv: list[str] | None = None) -> int:
+    console, args_in = console_or_command(sys.argv[1:] if argv is None else argv)
+    if console:
+        from tui.console.app import run_console
+
+        return run_console(args_in)
+    from tui.core.errors import BaiError, JobSpecError
+
+    try:
+        code = run_command(args_in)
+        sys.stdout.flush()  # inside the try: a reader that left (`| head`) is noticed here, not at exit
+        return code
+    except JobSpecError as error:
+        source = getattr(error, "source", None)
+        for field_error in error.errors:
+            text = str(field_error)
+            if source and not text.startswith(source):
+                text = f"{source}: {text}"
+            sys.stderr.write(f"bai: error: {text}\n")
+        return 1
+    except BaiError as error:
+        return _fail(str(error) or type(error).__name__, getattr(error, "exit_code", 1))
+    except KeyboardInterrupt:
+        return _fail("interrupted", 130)
+    except BrokenPipeError:
+        # `bai job file stream ... | head`: the reader left; stop quietly, as other Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+    except SystemExit:
+        raise
+    except Exception as error:
+        if os.environ.get("BAI_DEBUG"):
+            raise
+        detail = " ".join(str(error).split()) or "no details"
+        return _fail(
+            f"unexpected {type(error).__name__}: {detail} (run again with BAI_DEBUG=1 for the traceback)"
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

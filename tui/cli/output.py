@@ -1,0 +1,313 @@
+"""`-o json|jsonc|table|tsv|none` and `--query`, the way `az` printed results.
+
+The users of this tool know az's output: the JSON is the az-shaped dict (camelCase, see
+`tui.core.model.as_az_dict`), `--query` is JMESPath applied to that JSON, and `-o table` uses the columns
+az's Batch AI module showed (a `TableSpec` per kind of result). With `--query`, az skipped its table
+transformers and drew a generic table from whatever the query returned, so we do too. Nothing heavy is
+imported: `jmespath` only when `--query` is given.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from typing import IO, Any
+
+from tui.core.errors import BaiError
+
+OUTPUT_FORMATS = ("json", "jsonc", "table", "tsv", "none")
+
+# A function turning one az-shaped dict into an ordered row {column title: text}.
+TableSpec = Callable[[dict[str, Any]], dict[str, str]]
+
+
+def add_output_arguments(parser: Any) -> None:
+    """-o/--output and --query, as az had them on every command that prints something."""
+    group = parser.add_argument_group("output")
+    group.add_argument(
+        "-o",
+        "--output",
+        choices=OUTPUT_FORMATS,
+        default=None,
+        help="output format (default: json, or $BAI_OUTPUT)",
+    )
+    group.add_argument(
+        "--query", metavar="JMESPATH", help="JMESPath query applied to the JSON result, as az --query"
+    )
+
+
+# ------------------------------------------------------------------------------------------- az shapes
+
+
+def az_shape(obj: Any) -> Any:
+    """Any model object (or a list of them) as the JSON az printed; adds az's own names where ours differ."""
+    import dataclasses
+
+    from tui.core.model import FileEntry, Job, as_az_dict
+
+    if isinstance(obj, list | tuple):
+        return [az_shape(item) for item in obj]
+    if not (dataclasses.is_dataclass(obj) and not isinstance(obj, type)):
+        return obj
+    out = as_az_dict(obj)
+    if isinstance(obj, FileEntry):
+        out["contentLength"] = None if obj.is_directory else obj.size
+    elif isinstance(obj, Job):
+        out["toolType"] = obj.toolkit
+        out["executionInfo"] = {
+            "startTime": out.get("startTime"),
+            "endTime": out.get("endTime"),
+            "exitCode": out.get("exitCode"),
+            "errors": out.get("errors"),
+        }
+    return out
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    return str(value)
+
+
+def _counts(item: dict[str, Any]) -> dict[str, Any]:
+    return item.get("nodeStateCounts") or {}
+
+
+def cluster_row(item: dict[str, Any]) -> dict[str, str]:
+    state = "deleting" if item.get("provisioningState") == "deleting" else item.get("allocationState")
+    counts = _counts(item)
+    return {
+        "Name": _text(item.get("name")),
+        "Resource Group": _text(item.get("resourceGroup")),
+        "Workspace": _text(item.get("workspace")),
+        "VM Size": _text(item.get("vmSize")),
+        "State": _text(state),
+        "Idle": _text(counts.get("idleNodeCount", 0)),
+        "Running": _text(counts.get("runningNodeCount", 0)),
+        "Preparing": _text(counts.get("preparingNodeCount", 0)),
+        "Leaving": _text(counts.get("leavingNodeCount", 0)),
+        "Unusable": _text(counts.get("unusableNodeCount", 0)),
+    }
+
+
+def job_row(item: dict[str, Any]) -> dict[str, str]:
+    state = "deleting" if item.get("provisioningState") == "deleting" else item.get("executionState")
+    return {
+        "Name": _text(item.get("name")),
+        "Cluster": _text(item.get("cluster")),
+        "Cluster RG": _text(item.get("resourceGroup")),
+        "Cluster Workspace": _text(item.get("workspace")),
+        "Tool": _text(item.get("toolType", item.get("toolkit"))),
+        "Nodes": _text(item.get("nodeCount")),
+        "State": _text(state),
+        "Exit code": _text(item.get("exitCode")),
+    }
+
+
+def job_file_row(item: dict[str, Any]) -> dict[str, str]:
+    directory = item.get("fileType") == "directory"
+    return {
+        "Name": _text(item.get("name")),
+        "Type": _text(item.get("fileType")),
+        "Size": "" if directory else _text(item.get("contentLength", item.get("size"))),
+        "Modified": _text(item.get("lastModified")) or " ",
+    }
+
+
+def storage_file_row(item: dict[str, Any]) -> dict[str, str]:
+    directory = item.get("fileType") == "directory"
+    return {
+        "Name": _text(item.get("name")),
+        "Content Length": "" if directory else _text(item.get("contentLength", item.get("size"))),
+        "Type": "dir" if directory else "file",
+        "Last Modified": _text(item.get("lastModified")),
+    }
+
+
+def workspace_row(item: dict[str, Any]) -> dict[str, str]:
+    return {
+        "Name": _text(item.get("name")),
+        "Resource Group": _text(item.get("resourceGroup")),
+        "Location": _text(item.get("location")),
+        "State": _text(item.get("provisioningState")),
+    }
+
+
+def experiment_row(item: dict[str, Any]) -> dict[str, str]:
+    return {
+        "Name": _text(item.get("name")),
+        "Resource Group": _text(item.get("resourceGroup")),
+        "Workspace": _text(item.get("workspace")),
+        "State": _text(item.get("provisioningState")),
+    }
+
+
+def group_row(item: dict[str, Any]) -> dict[str, str]:
+    return {
+        "Name": _text(item.get("name")),
+        "Location": _text(item.get("location")),
+        "Status": _text(item.get("provisioningState")),
+    }
+
+
+def storage_account_row(item: dict[str, Any]) -> dict[str, str]:
+    return {
+        "Name": _text(item.get("name")),
+        "Resource Group": _text(item.get("resourceGroup")),
+        "Location": _text(item.get("location")),
+        "SKU": _text(item.get("sku")),
+        "State": _text(item.get("provisioningState")),
+    }
+
+
+def share_row(item: dict[str, Any]) -> dict[str, str]:
+    return {
+        "Name": _text(item.get("name")),
+        "Account": _text(item.get("account")),
+        "Quota": _text(item.get("quotaGb")),
+    }
+
+
+# ------------------------------------------------------------------------------------------- printing
+
+
+def apply_query(data: Any, query: str | None) -> Any:
+    """JMESPath over the az-shaped JSON; a bad expression is a usage error naming --query."""
+    if not query:
+        return data
+    import jmespath
+    from jmespath.exceptions import JMESPathError
+
+    try:
+        return jmespath.search(query, data)
+    except JMESPathError as error:
+        message = " ".join(str(error).split())
+        raise UsageError(f"argument --query: invalid JMESPath query {query!r}: {message}") from None
+
+
+class UsageError(BaiError):
+    """A bad argument value noticed after parsing; exits 2 like argparse's own errors."""
+
+    exit_code = 2
+
+
+def emit(
+    result: Any,
+    output: str | None,
+    query: str | None = None,
+    table: TableSpec | None = None,
+    stream: IO[str] | None = None,
+) -> None:
+    """Print a result (model objects or plain data) in the chosen format."""
+    import os
+
+    stream = stream or sys.stdout
+    output = output or os.environ.get("BAI_OUTPUT") or "json"
+    if output not in OUTPUT_FORMATS:
+        raise UsageError(
+            f"BAI_OUTPUT={output!r} is not an output format: use one of {', '.join(OUTPUT_FORMATS)}"
+        )
+    data = az_shape(result)
+    queried = apply_query(data, query)
+    if output == "none":
+        return
+    if output in ("json", "jsonc"):
+        text = json.dumps(queried, indent=2, ensure_ascii=False, default=str)
+        if output == "jsonc" and getattr(stream, "isatty", lambda: False)():
+            text = colour_json(text)
+        stream.write(text + "\n")
+    elif output == "tsv":
+        for line in tsv_lines(queried):
+            stream.write(line + "\n")
+    else:
+        rows = table_rows(queried, None if query else table)
+        if rows:
+            stream.write(render_table(rows))
+
+
+def colour_json(text: str) -> str:
+    """az's jsonc: keys, strings and numbers coloured (ANSI), without importing a highlighter."""
+    import re
+
+    token = re.compile(r'("(?:[^"\\]|\\.)*")(\s*:)?|\b(true|false|null)\b|(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)')
+
+    def paint(match: re.Match[str]) -> str:
+        string, colon, keyword, number = match.groups()
+        if string is not None:
+            return f"\x1b[94m{string}\x1b[0m{colon}" if colon else f"\x1b[32m{string}\x1b[0m"
+        if keyword is not None:
+            return f"\x1b[95m{keyword}\x1b[0m"
+        return f"\x1b[36m{number}\x1b[0m"
+
+    return token.sub(paint, text)
+
+
+def _scalar(value: Any) -> bool:
+    return not isinstance(value, dict | list)
+
+
+def _capitalize(key: str) -> str:
+    return key[:1].upper() + key[1:]
+
+
+def table_rows(data: Any, table: TableSpec | None) -> list[dict[str, str]]:
+    """Rows for `-o table`: the az column spec for a known result, else a generic table like az's."""
+    if data is None:
+        return []
+    items = data if isinstance(data, list) else [data]
+    if table is not None and all(isinstance(item, dict) for item in items):
+        return [table(item) for item in items]
+    rows: list[dict[str, str]] = []
+    for item in items:
+        if isinstance(item, dict):
+            rows.append({_capitalize(k): _format_cell(v) for k, v in item.items() if _scalar(v)})
+        elif isinstance(item, list):
+            rows.append({f"Column{i + 1}": _format_cell(v) for i, v in enumerate(item) if _scalar(v)})
+        else:
+            rows.append({"Result": _format_cell(item)})
+    return rows
+
+
+def _format_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    return str(value)
+
+
+def render_table(rows: list[dict[str, str]]) -> str:
+    """Columns padded to their widest cell, a dashed rule under the titles (as az drew it)."""
+    columns: list[str] = []
+    for row in rows:
+        for key in row:
+            if key not in columns:
+                columns.append(key)
+    if not columns:
+        return ""
+    widths = {column: max(len(column), *(len(row.get(column, "")) for row in rows)) for column in columns}
+    lines = [
+        "  ".join(column.ljust(widths[column]) for column in columns).rstrip(),
+        "  ".join("-" * widths[column] for column in columns),
+    ]
+    for row in rows:
+        lines.append("  ".join(row.get(column, "").ljust(widths[column]) for column in columns).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def tsv_lines(data: Any) -> list[str]:
+    """az's tsv: one line per item, scalar values tab-separated in key order, nested objects left out."""
+    if data is None:
+        return []
+    if isinstance(data, list):
+        lines: list[str] = []
+        for item in data:
+            if isinstance(item, list):
+                lines.append("\t".join(_format_cell(v) for v in item if _scalar(v)))
+            else:
+                lines.extend(tsv_lines(item))
+        return lines
+    if isinstance(data, dict):
+        return ["\t".join(_format_cell(v) for v in data.values() if _scalar(v))]
+    return [_format_cell(data)]

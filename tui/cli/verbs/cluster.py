@@ -1,0 +1,146 @@
+"""`bai cluster create|show|list|resize|delete` (az batchai cluster ...)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from tui.cli.output import cluster_row
+from tui.cli.verbs._common import (
+    add_name,
+    add_resource_group,
+    add_workspace,
+    cluster_ref,
+    leaf,
+    non_negative,
+    noun,
+    run_with_backend,
+    show,
+)
+from tui.core.errors import BaiError
+
+
+def register(subparsers: Any) -> None:
+    verbs = noun(subparsers, "cluster", "clusters: the nodes jobs run on")
+
+    parser = leaf(verbs, "create", "create a cluster", _create)
+    _add_ref(parser)
+    parser.add_argument("-s", "--vm-size", required=True, help="VM size, e.g. Standard_NC6 (a label locally)")
+    parser.add_argument("-t", "--target", type=non_negative, required=True, help="number of nodes")
+    parser.add_argument(
+        "--vm-priority", choices=("dedicated", "lowpriority"), default="dedicated", help="VM priority"
+    )
+    parser.add_argument("-u", "--user-name", help="admin user on the nodes (default: your user name)")
+    parser.add_argument("-k", "--ssh-key", help="SSH public key, or the path of a .pub file")
+    parser.add_argument(
+        "--generate-ssh-keys",
+        action="store_true",
+        help="create ~/.ssh/id_rsa(.pub) if missing and use it (Azure backend; the local one needs no keys)",
+    )
+
+    for verb, handler, text in (
+        ("show", _show, "show a cluster and its node states"),
+        ("delete", _delete, "delete a cluster"),
+    ):
+        parser = leaf(verbs, verb, text, handler, output=verb == "show")
+        _add_ref(parser)
+        if verb == "delete":
+            parser.add_argument("-y", "--yes", action="store_true", help="accepted for az compatibility")
+
+    parser = leaf(verbs, "list", "list the clusters of a workspace", _list)
+    add_resource_group(parser)
+    add_workspace(parser)
+
+    parser = leaf(verbs, "resize", "change a cluster's number of nodes (0 stops them all)", _resize)
+    _add_ref(parser)
+    parser.add_argument("-t", "--target", type=non_negative, required=True, help="new number of nodes")
+
+
+def _add_ref(parser: argparse.ArgumentParser) -> None:
+    add_resource_group(parser)
+    add_workspace(parser)
+    add_name(parser, "-c", "--cluster", metavar="CLUSTER", help_text="cluster name")
+
+
+def _ssh_public_key(args: argparse.Namespace) -> str | None:
+    """az's order: --ssh-key (value or file), else ~/.ssh/id_rsa.pub, generated with --generate-ssh-keys."""
+    if args.ssh_key:
+        candidate = Path(args.ssh_key).expanduser()
+        if candidate.is_file():
+            return candidate.read_text(encoding="utf-8").strip()
+        if args.ssh_key.startswith(("ssh-", "ecdsa-")):
+            return args.ssh_key.strip()
+        raise BaiError(f"--ssh-key {args.ssh_key!r} is neither a public key nor a readable .pub file")
+    default = Path.home() / ".ssh" / "id_rsa.pub"
+    if default.is_file():
+        return default.read_text(encoding="utf-8").strip()
+    if not args.generate_ssh_keys:
+        raise BaiError(
+            f"no SSH public key: {default} does not exist; add --generate-ssh-keys or give --ssh-key"
+        )
+    import shutil
+    import subprocess
+
+    keygen = shutil.which("ssh-keygen")
+    if keygen is None:
+        raise BaiError("--generate-ssh-keys needs ssh-keygen (OpenSSH): install it, or give --ssh-key")
+    default.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    result = subprocess.run(
+        [keygen, "-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", str(default.with_suffix(""))],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise BaiError(f"ssh-keygen failed ({result.stderr.strip()}): give --ssh-key instead")
+    return default.read_text(encoding="utf-8").strip()
+
+
+def _create(args: argparse.Namespace) -> int:
+    from tui.backends import backend_name
+
+    # The local backend runs jobs as you on this machine: it needs no admin user or key.
+    remote = backend_name(args.backend) != "local"
+    user = args.user_name
+    key = _ssh_public_key(args) if remote else None
+    if remote and user is None:
+        import getpass
+
+        user = getpass.getuser()
+    cluster = run_with_backend(
+        args,
+        lambda backend: backend.clusters.create(
+            cluster_ref(args),
+            vm_size=args.vm_size,
+            target_node_count=args.target,
+            vm_priority=args.vm_priority,
+            admin_user_name=user,
+            ssh_public_key=key,
+        ),
+        busy=True,
+    )
+    return show(args, cluster, cluster_row)
+
+
+def _show(args: argparse.Namespace) -> int:
+    return show(
+        args, run_with_backend(args, lambda backend: backend.clusters.get(cluster_ref(args))), cluster_row
+    )
+
+
+def _list(args: argparse.Namespace) -> int:
+    clusters = run_with_backend(
+        args, lambda backend: backend.clusters.list(args.resource_group, args.workspace)
+    )
+    return show(args, clusters, cluster_row)
+
+
+def _resize(args: argparse.Namespace) -> int:
+    cluster = run_with_backend(args, lambda backend: backend.clusters.resize(cluster_ref(args), args.target))
+    return show(args, cluster, cluster_row)
+
+
+def _delete(args: argparse.Namespace) -> int:
+    run_with_backend(args, lambda backend: backend.clusters.delete(cluster_ref(args)), busy=True)
+    return 0

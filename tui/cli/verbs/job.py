@@ -1,0 +1,236 @@
+"""`bai job ...`: submit, watch and collect jobs (az batchai job ...).
+
+Only `create` and `validate` read job.json, so only they import the Azure SDK (about 0.3 s); the other verbs
+stay fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from tui.cli.output import UsageError, job_file_row, job_row
+from tui.cli.verbs._common import (
+    add_backend_argument,
+    add_experiment,
+    add_name,
+    add_resource_group,
+    add_workspace,
+    job_ref,
+    leaf,
+    noun,
+    run_with_backend,
+    show,
+    warn,
+)
+from tui.core.errors import BaiError, JobSpecError, UnsupportedError
+
+
+def register(subparsers: Any) -> None:
+    verbs = noun(subparsers, "job", "jobs: submit from job.json, watch, stream output, collect files")
+
+    parser = leaf(verbs, "create", "submit a job described by a job.json file", _create)
+    _add_ref(parser)
+    parser.add_argument("-c", "--cluster", required=True, help="cluster to run on (in the same workspace)")
+    parser.add_argument(
+        "-f", "--config-file", required=True, type=Path, help="job.json (Batch AI 2018-05-01)"
+    )
+    parser.add_argument(
+        "--storage-account-name",
+        help="fills <AZURE_BATCHAI_STORAGE_ACCOUNT> in job.json (default: $AZURE_BATCHAI_STORAGE_ACCOUNT)",
+    )
+    parser.add_argument(
+        "--run-job-preparation",
+        action="store_true",
+        help="local backend: run jobPreparation.commandLine on this machine (skipped by default: it may "
+        "apt/pip install); Azure always runs it",
+    )
+
+    for verb, handler, text in (
+        ("show", _show, "show a job"),
+        ("wait", _wait, "wait until a job succeeds or fails; print it; exit 1 if it failed"),
+        ("terminate", _terminate, "stop a running or queued job"),
+        ("delete", _delete, "delete a job"),
+    ):
+        parser = leaf(verbs, verb, text, handler, output=verb != "delete")
+        _add_ref(parser)
+        if verb == "wait":
+            parser.add_argument(
+                "--interval", type=float, default=2.0, help="seconds between polls (default 2)"
+            )
+            parser.add_argument("--timeout", type=float, help="give up after this many seconds (exit 1)")
+        if verb == "delete":
+            parser.add_argument("-y", "--yes", action="store_true", help="accepted for az compatibility")
+
+    parser = leaf(verbs, "list", "list the jobs of an experiment", _list)
+    add_resource_group(parser)
+    add_workspace(parser)
+    add_experiment(parser)
+
+    parser = verbs.add_parser(
+        "validate",
+        help="check a job.json without submitting it",
+        description="check a job.json: prints OK or every problem, each naming its field",
+    )
+    add_backend_argument(parser)
+    parser.add_argument("-f", "--config-file", required=True, type=Path, help="job.json")
+    parser.add_argument(
+        "--storage-account-name", help="also check that the storage placeholder can be filled"
+    )
+    parser.set_defaults(handler=_validate)
+
+    files = noun(verbs, "file", "a job's output files")
+    parser = leaf(files, "list", "list a job's output files (stdout.txt, stderr.txt, ...)", _file_list)
+    _add_file_ref(parser)
+    parser.add_argument("-p", "--path", default=".", help="folder inside the output directory (default: .)")
+
+    parser = leaf(
+        files,
+        "stream",
+        "write a job's output file to stdout as it grows, until the job ends",
+        _file_stream,
+        output=False,
+    )
+    _add_file_ref(parser)
+    parser.add_argument("-f", "--file-name", required=True, help="e.g. stdout.txt")
+    parser.add_argument("-p", "--path", default=".", help="folder inside the output directory (default: .)")
+    parser.add_argument("--no-follow", action="store_true", help="print what is there now and stop")
+
+
+def _add_ref(parser: argparse.ArgumentParser) -> None:
+    add_resource_group(parser)
+    add_workspace(parser)
+    add_experiment(parser)
+    add_name(parser, "-j", "--job-name", metavar="JOB", help_text="job name")
+
+
+def _add_file_ref(parser: argparse.ArgumentParser) -> None:
+    add_resource_group(parser)
+    add_workspace(parser)
+    add_experiment(parser)
+    parser.add_argument(
+        "-j",
+        "--job-name",
+        "--job",
+        "-n",
+        "--name",
+        dest="name",
+        required=True,
+        metavar="JOB",
+        help="job name",
+    )
+    parser.add_argument(
+        "-d", "--output-directory-id", default="stdouterr", help="output directory id (default: stdouterr)"
+    )
+
+
+def _read_spec(path: Path, storage_account_name: str | None, *, fill: bool) -> Any:
+    """job.json -> JobCreateParameters with every field error reported at once, the placeholder filled; fields
+    that are ignored are reported as warnings."""
+    from tui.core.jobspec import apply_storage_account, load_job_spec
+
+    notes: list[str] = []
+    try:
+        spec = load_job_spec(path, notes=notes)
+        if fill or storage_account_name:
+            apply_storage_account(
+                spec, storage_account_name or os.environ.get("AZURE_BATCHAI_STORAGE_ACCOUNT") or None
+            )
+    except JobSpecError as error:
+        error.source = path.name  # type: ignore[attr-defined]
+        raise
+    for note in notes:  # fields az dropped silently (earlier API versions): said once, not refused
+        warn(f"{path.name}: {note}")
+    return spec
+
+
+def _create(args: argparse.Namespace) -> int:
+    from tui.backends.base import JobSubmitOptions
+
+    spec = _read_spec(args.config_file, args.storage_account_name, fill=True)
+    options = JobSubmitOptions(
+        storage_account_name=args.storage_account_name or os.environ.get("AZURE_BATCHAI_STORAGE_ACCOUNT"),
+        run_job_preparation=args.run_job_preparation,
+    )
+    try:
+        job = run_with_backend(
+            args, lambda b: b.jobs.create(job_ref(args), args.cluster, spec, options), busy=True
+        )
+    except JobSpecError as error:  # the backend's own checks (e.g. a toolkit it cannot run) name job.json too
+        error.source = args.config_file.name  # type: ignore[attr-defined]
+        raise
+    except UnsupportedError as error:
+        text = str(error)
+        if text.startswith("properties"):  # about a field of the file: say which file
+            raise UnsupportedError(f"{args.config_file.name}: {text}") from None
+        raise
+    for message in job.warnings:
+        warn(message)
+    return show(args, job, job_row)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    _read_spec(args.config_file, args.storage_account_name, fill=False)
+    sys.stdout.write("OK\n")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    return show(args, run_with_backend(args, lambda b: b.jobs.get(job_ref(args))), job_row)
+
+
+def _list(args: argparse.Namespace) -> int:
+    jobs = run_with_backend(args, lambda b: b.jobs.list(args.resource_group, args.workspace, args.experiment))
+    return show(args, jobs, job_row)
+
+
+def _wait(args: argparse.Namespace) -> int:
+    from tui.core.model import ExecutionState
+
+    if args.interval <= 0:
+        raise UsageError("argument --interval: give a number of seconds above 0")
+    job = run_with_backend(args, lambda b: b.jobs.wait(job_ref(args), args.interval, args.timeout), busy=True)
+    show(args, job, job_row)
+    if job.execution_state == ExecutionState.FAILED:
+        detail = "; ".join(error.message for error in job.errors) or "see its stderr.txt"
+        code = "" if job.exit_code is None else f" with exit code {job.exit_code}"
+        raise BaiError(
+            f"job {job.name!r} failed{code}: {detail} (bai job file stream ... -j {job.name} -f stderr.txt)"
+        )
+    return 0
+
+
+def _terminate(args: argparse.Namespace) -> int:
+    return show(args, run_with_backend(args, lambda b: b.jobs.terminate(job_ref(args)), busy=True), job_row)
+
+
+def _delete(args: argparse.Namespace) -> int:
+    run_with_backend(args, lambda b: b.jobs.delete(job_ref(args)), busy=True)
+    return 0
+
+
+def _file_list(args: argparse.Namespace) -> int:
+    files = run_with_backend(
+        args, lambda b: b.jobs.list_output_files(job_ref(args), args.output_directory_id, args.path)
+    )
+    return show(args, files, job_file_row)
+
+
+def _file_stream(args: argparse.Namespace) -> int:
+    """The file's raw bytes, written as they arrive (no decoding: progress bars keep their \\r and \\b)."""
+    path = args.path.strip("/")
+    name = args.file_name if path in ("", ".") else f"{path}/{args.file_name}"
+    out = sys.stdout.buffer
+
+    async def stream(backend: Any) -> None:
+        async for chunk in backend.jobs.stream_file(
+            job_ref(args), name, args.output_directory_id, offset=0, follow=not args.no_follow
+        ):
+            out.write(chunk)
+            out.flush()
+
+    run_with_backend(args, stream)
+    return 0

@@ -1,0 +1,281 @@
+"""`bai storage account|share|directory|file ...`: the storage the jobs mount (az storage ...).
+
+Locally a share is a folder under $BAI_HOME; on Azure it is an Azure Files share. Paths inside a share use
+forward slashes, as az's did.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from tui.backends.base import ProgressCallback
+from tui.cli.output import UsageError, share_row, storage_account_row, storage_file_row
+from tui.cli.verbs._common import add_name, add_resource_group, leaf, noun, run_with_backend, show
+from tui.core.errors import BaiError, NotFoundError
+
+
+def register(subparsers: Any) -> None:
+    storage = noun(subparsers, "storage", "storage accounts, file shares, directories and files")
+
+    accounts = noun(storage, "account", "storage accounts")
+    parser = leaf(accounts, "create", "create a storage account", _account_create)
+    add_resource_group(parser)
+    add_name(parser, metavar="ACCOUNT", help_text="account name: 3-24 lowercase letters and digits")
+    parser.add_argument("-l", "--location", required=True, help="location, e.g. eastus")
+    parser.add_argument("--sku", default="Standard_LRS", help="SKU (default Standard_LRS)")
+    parser = leaf(accounts, "show", "show a storage account", _account_show)
+    add_name(parser, metavar="ACCOUNT", help_text="account name")
+    add_resource_group(parser, required=False)
+    parser = leaf(accounts, "list", "list storage accounts", _account_list)
+    add_resource_group(parser, required=False)
+    parser = leaf(
+        accounts, "delete", "delete a storage account and its shares", _account_delete, output=False
+    )
+    add_name(parser, metavar="ACCOUNT", help_text="account name")
+    add_resource_group(parser, required=False)
+    parser.add_argument("-y", "--yes", action="store_true", help="accepted for az compatibility")
+
+    shares = noun(storage, "share", "file shares")
+    parser = leaf(shares, "create", "create a file share", _share_create)
+    add_name(parser, metavar="SHARE", help_text="share name")
+    _add_account(parser)
+    parser.add_argument("--quota", type=int, help="size limit in GB")
+    parser = leaf(shares, "list", "list the shares of an account", _share_list)
+    _add_account(parser)
+    parser = leaf(shares, "delete", "delete a file share and its files", _share_delete, output=False)
+    add_name(parser, metavar="SHARE", help_text="share name")
+    _add_account(parser)
+
+    directories = noun(storage, "directory", "directories in a file share")
+    parser = leaf(directories, "create", "create a directory (and its parents)", _directory_create)
+    add_name(parser, metavar="DIR", help_text="directory path in the share")
+    _add_share(parser)
+
+    files = noun(storage, "file", "files in a file share")
+    parser = leaf(files, "upload", "upload a file", _file_upload)
+    parser.add_argument("--source", required=True, help="local file to upload")
+    parser.add_argument(
+        "-p",
+        "--path",
+        default="",
+        help="directory in the share, or the file's path there (default: the root)",
+    )
+    _add_share(parser)
+
+    parser = leaf(files, "upload-batch", "upload a folder's files, keeping their layout", _file_upload_batch)
+    parser.add_argument("-s", "--source", required=True, help="local folder to upload")
+    parser.add_argument("-d", "--destination", required=True, help="SHARE or SHARE/DIR")
+    parser.add_argument(
+        "--destination-path", default="", help="directory in the share (added after SHARE/DIR)"
+    )
+    _add_account(parser)
+
+    parser = leaf(files, "download", "download a file", _file_download)
+    parser.add_argument("-p", "--path", required=True, help="the file's path in the share")
+    parser.add_argument("--dest", help="local file or folder (default: the file's name, here)")
+    _add_share(parser)
+
+    parser = leaf(files, "list", "list the files and directories in a directory", _file_list)
+    parser.add_argument("-p", "--path", default="", help="directory in the share (default: the root)")
+    _add_share(parser)
+
+    parser = leaf(files, "delete", "delete a file", _file_delete, output=False)
+    parser.add_argument("-p", "--path", required=True, help="the file's path in the share")
+    _add_share(parser)
+
+
+def _add_account(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--account-name", help="storage account (default: $AZURE_STORAGE_ACCOUNT)")
+
+
+def _add_share(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-s", "--share-name", required=True, metavar="SHARE", help="file share")
+    _add_account(parser)
+
+
+def _account(args: argparse.Namespace) -> str:
+    account = args.account_name or os.environ.get("AZURE_STORAGE_ACCOUNT")
+    if not account:
+        raise UsageError(
+            "the following arguments are required: --account-name (or set AZURE_STORAGE_ACCOUNT)"
+        )
+    return account
+
+
+def _share_path(path: str) -> str:
+    """A path inside a share: forward slashes, no leading slash, no '..'."""
+    parts = [part for part in path.replace("\\", "/").split("/") if part not in ("", ".")]
+    if ".." in parts:
+        raise UsageError(f"argument --path: {path!r} may not contain '..'")
+    return "/".join(parts)
+
+
+def progress_printer(label: str) -> ProgressCallback | None:
+    """A one-line progress display on stderr, only when stderr is a terminal (scripts get clean output)."""
+    if not sys.stderr.isatty():
+        return None
+
+    def report(done: int, total: int | None) -> None:
+        if total:
+            sys.stderr.write(f"\r{label}: {100 * done // total:3d}% ({_size(done)} of {_size(total)})\x1b[K")
+        else:
+            sys.stderr.write(f"\r{label}: {_size(done)}\x1b[K")
+        if total is not None and done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return report
+
+
+def _size(count: int) -> str:
+    value = float(count)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"
+
+
+# ------------------------------------------------------------------------------------------- accounts, shares
+
+
+def _account_create(args: argparse.Namespace) -> int:
+    account = run_with_backend(
+        args,
+        lambda b: b.storage.create_account(args.resource_group, args.name, args.location, args.sku),
+        busy=True,
+    )
+    return show(args, account, storage_account_row)
+
+
+def _account_show(args: argparse.Namespace) -> int:
+    return show(args, run_with_backend(args, lambda b: b.storage.get_account(args.name)), storage_account_row)
+
+
+def _account_list(args: argparse.Namespace) -> int:
+    accounts = run_with_backend(args, lambda b: b.storage.list_accounts(args.resource_group))
+    return show(args, accounts, storage_account_row)
+
+
+def _account_delete(args: argparse.Namespace) -> int:
+    run_with_backend(args, lambda b: b.storage.delete_account(args.name))
+    return 0
+
+
+def _share_create(args: argparse.Namespace) -> int:
+    account = _account(args)
+    share = run_with_backend(args, lambda b: b.storage.create_share(account, args.name, args.quota))
+    return show(args, share, share_row)
+
+
+def _share_list(args: argparse.Namespace) -> int:
+    account = _account(args)
+    return show(args, run_with_backend(args, lambda b: b.storage.list_shares(account)), share_row)
+
+
+def _share_delete(args: argparse.Namespace) -> int:
+    account = _account(args)
+    run_with_backend(args, lambda b: b.storage.delete_share(account, args.name))
+    return 0
+
+
+def _directory_create(args: argparse.Namespace) -> int:
+    account = _account(args)
+    path = _share_path(args.name)
+    if not path:
+        raise UsageError("argument -n/--name: give a directory path such as 'cifar'")
+    entry = run_with_backend(args, lambda b: b.storage.create_directory(account, args.share_name, path))
+    return show(args, entry, storage_file_row)
+
+
+# ------------------------------------------------------------------------------------------- files
+
+
+def _file_upload(args: argparse.Namespace) -> int:
+    account = _account(args)
+    source = Path(args.source).expanduser()
+    if not source.is_file():
+        raise UsageError(f"argument --source: {args.source!r} is not a file")
+    path = _share_path(args.path)
+
+    async def upload(backend: Any) -> Any:
+        # az: --path names a directory (the file keeps its name) or the file's own path in the share.
+        # Decided from the parent's listing (a missing parent gives the backend's "create it with ..." error).
+        directory, name = path, source.name
+        if path:
+            parent, _, leaf = path.rpartition("/")
+            try:
+                entries = await backend.storage.list_files(account, args.share_name, parent)
+            except NotFoundError as error:
+                if f"directory {parent!r}" not in str(error) or "create it with" in str(error):
+                    raise  # the share or account is missing, or the backend already said what to do
+                raise NotFoundError(
+                    f"{error}: create it with `bai storage directory create -n {parent} --share-name "
+                    f"{args.share_name} --account-name {account}`"
+                ) from None
+            if not any(entry.name == leaf and entry.is_directory for entry in entries):
+                directory, name = parent, leaf
+        return await backend.storage.upload_file(
+            account, args.share_name, directory, source, name=name, progress=progress_printer(source.name)
+        )
+
+    return show(args, run_with_backend(args, upload), storage_file_row)
+
+
+def _file_upload_batch(args: argparse.Namespace) -> int:
+    account = _account(args)
+    source = Path(args.source).expanduser()
+    if not source.is_dir():
+        raise UsageError(f"argument -s/--source: {args.source!r} is not a folder")
+    destination = _share_path(args.destination)
+    if not destination:
+        raise UsageError("argument -d/--destination: give SHARE or SHARE/DIR")
+    share, _, directory = destination.partition("/")
+    directory = "/".join(part for part in (directory, _share_path(args.destination_path)) if part)
+    entries = run_with_backend(
+        args,
+        lambda b: b.storage.upload_directory(
+            account, share, directory, source, progress=progress_printer(source.name)
+        ),
+    )
+    return show(args, entries, storage_file_row)
+
+
+def _file_download(args: argparse.Namespace) -> int:
+    account = _account(args)
+    path = _share_path(args.path)
+    if not path:
+        raise UsageError("argument -p/--path: give the file's path in the share")
+    name = PurePosixPath(path).name
+    destination = Path(args.dest).expanduser() if args.dest else Path(name)
+    if destination.is_dir():
+        destination = destination / name
+    if not destination.parent.is_dir():
+        raise BaiError(
+            f"--dest {str(destination)!r}: folder {str(destination.parent)!r} does not exist; create it"
+        )
+    result = run_with_backend(
+        args,
+        lambda b: b.storage.download_file(
+            account, args.share_name, path, destination, progress_printer(name)
+        ),
+    )
+    return show(args, {"name": name, "path": path, "destination": str(result)})
+
+
+def _file_list(args: argparse.Namespace) -> int:
+    account = _account(args)
+    path = _share_path(args.path)
+    entries = run_with_backend(args, lambda b: b.storage.list_files(account, args.share_name, path))
+    return show(args, entries, storage_file_row)
+
+
+def _file_delete(args: argparse.Namespace) -> int:
+    account = _account(args)
+    path = _share_path(args.path)
+    run_with_backend(args, lambda b: b.storage.delete_file(account, args.share_name, path))
+    return 0

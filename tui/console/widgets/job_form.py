@@ -1,0 +1,462 @@
+"""The job form: job.json's fields as inputs, the rest of the 2018-05-01 schema behind an "advanced" fold.
+
+Errors come from the jobspec module (the SDK's own model plus the checks the SDK does not make) and are put
+next to the field they name. The SDK is imported only when the form first validates (in a thread), so the
+console starts without it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid, Vertical, VerticalScroll
+from textual.css.query import NoMatches
+from textual.message import Message
+from textual.timer import Timer
+from textual.widgets import Collapsible, Input, Label, Select, Static, TextArea
+
+from tui.console.widgets.job_form_model import TOOLKIT_FIELDS, JobFields, field_of_error, join_job, split_job
+from tui.core.errors import FieldError
+
+_NAME = re.compile(r"^[-\w]{1,64}$")
+_GROUP = re.compile(r"^[-\w.()]{1,90}$")
+_ACCOUNT = re.compile(r"^[a-z0-9]{3,24}$")
+
+# (field name, label, kind); kind is "input", "area" or "select".
+TARGET_FIELDS = (
+    ("target.resource_group", "Resource group"),
+    ("target.workspace", "Workspace"),
+    ("target.experiment", "Experiment"),
+    ("target.cluster", "Cluster"),
+    ("target.name", "Job name"),
+    ("target.storage_account", "Storage account"),
+)
+MAIN_FIELDS = (
+    ("node_count", "Node count", "input"),
+    ("toolkit", "Toolkit", "select"),
+    ("script", "Script / command", "input"),
+    ("arguments", "Arguments", "input"),
+    ("process_count", "Process count", "input"),
+    ("std_out_err_path_prefix", "stdout/err prefix", "input"),
+    ("shares", "File shares\n(mount = url)", "area"),
+    ("job_preparation", "Job preparation", "input"),
+    ("image", "Container image", "input"),
+    ("environment", "Environment\n(NAME=value)", "area"),
+)
+ADVANCED_FIELDS = (
+    ("scheduling_priority", "Priority", "input"),
+    ("max_wall_clock_time", "Max wall clock", "input"),
+    ("advanced", "Other properties\n(JSON)", "area"),
+)
+
+# Every field's label, in the order the form shows them.
+FIELD_LABELS: dict[str, str] = {
+    **dict(TARGET_FIELDS),
+    **{name: label for name, label, _kind in (*MAIN_FIELDS, *ADVANCED_FIELDS)},
+}
+
+
+def _dom_id(name: str) -> str:
+    return name.replace(".", "-").replace("_", "-")
+
+
+@dataclass
+class JobTarget:
+    resource_group: str
+    workspace: str
+    experiment: str
+    cluster: str
+    name: str
+    storage_account: str | None
+
+
+class ToolkitSelect(Select[str]):
+    """Textual's Select, tolerating the console closing while it mounts.
+
+    Its own mount handler sets the value, whose watcher looks up the label inside it; when the app is torn
+    down at that moment (a quick quit on a busy machine) the label is already gone and Textual raises
+    NoMatches, which would end the console with a traceback. A detached or closing select has nothing to show.
+    """
+
+    def _watch_value(self, value: Any) -> None:
+        try:
+            super()._watch_value(value)
+        except NoMatches:
+            if self.is_attached and not self.app._closing and self.query("#label"):
+                raise
+
+
+class JobForm(Vertical):
+    """Edit a job.json; posts `JobForm.Submit` with the document and target once both check out."""
+
+    DEFAULT_CSS = """
+    JobForm { height: 1fr; }
+    JobForm #form-title { height: 1; text-style: bold; padding: 0 1; }
+    JobForm #form-status { height: auto; padding: 0 1; }
+    JobForm VerticalScroll { height: 1fr; }
+    JobForm Grid { grid-size: 2; grid-columns: 18 1fr; grid-rows: auto; height: auto; grid-gutter: 0 1; }
+    JobForm Label { width: 100%; color: $text-muted; }
+    JobForm .error { color: $error; column-span: 2; height: auto; padding-left: 19; }
+    JobForm .error.-empty { display: none; }
+    JobForm TextArea { height: 3; }
+    JobForm #f-advanced { height: 8; }
+    JobForm Select { height: auto; }
+    JobForm Collapsible { padding: 0; }
+    """
+
+    # In a field every letter is text, so the console's one-letter keys (s submits) cannot act there:
+    # Escape hands the keyboard back to the tree, and the footer says so.
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.focus_tree", "Leave field (then s submits)", id="job_form.leave"),
+    ]
+
+    class Ready(Message):
+        """Posted once mounted (the app mounts the form lazily, after the first paint)."""
+
+        def __init__(self, form: JobForm) -> None:
+            super().__init__()
+            self.form = form
+
+    class Submit(Message):
+        def __init__(self, document: dict[str, Any], target: JobTarget) -> None:
+            super().__init__()
+            self.document = document
+            self.target = target
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.path: Path | None = None
+        self.fields = JobFields()
+        self._validate_timer: Timer | None = None
+        self._filling = False
+        self.errors: dict[str, list[str]] = {}
+        self.is_ready = False
+        self._edits = 0  # user edits so far: a refusal stays marked until the next one
+        self._refused: tuple[int, list[FieldError]] | None = None
+
+    # ------------------------------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield Static("New job (o opens a job.json)", id="form-title", markup=False)
+        yield Static("", id="form-status", markup=False)
+        with VerticalScroll():
+            with Grid():
+                for name, label in TARGET_FIELDS:
+                    yield from self._field(name, label, "input")
+                for name, label, kind in MAIN_FIELDS:
+                    yield from self._field(name, label, kind)
+            with Collapsible(title="advanced (rest of the 2018-05-01 schema)", id="advanced-fold"), Grid():
+                for name, label, kind in ADVANCED_FIELDS:
+                    yield from self._field(name, label, kind)
+
+    def _field(self, name: str, label: str, kind: str) -> ComposeResult:
+        dom = _dom_id(name)
+        yield Label(label, markup=False)
+        if kind == "select":
+            yield ToolkitSelect(
+                [(toolkit, toolkit) for toolkit in TOOLKIT_FIELDS],
+                value="horovod",
+                allow_blank=False,
+                id=f"f-{dom}",
+                compact=True,
+            )
+        elif kind == "area":
+            yield TextArea("", id=f"f-{dom}", compact=True, soft_wrap=False)
+        else:
+            yield Input("", id=f"f-{dom}", compact=True)
+        yield Static("", id=f"e-{dom}", classes="error -empty", markup=False)
+
+    def on_mount(self) -> None:
+        # Inner widgets (the Select's label) finish mounting a frame later: fill in the values then.
+        self.call_after_refresh(self._ready)
+
+    def _torn_down(self) -> bool:
+        """True once the console is closing this form: the app is closing, the form is detached, or its
+        fields are gone already (teardown removes children before their parent, and a late timer or check
+        may still arrive in between)."""
+        app = self.app
+        return app._closing or not app.is_running or not self.is_attached or not self.query("#f-toolkit")
+
+    def _ready(self) -> None:
+        if self._torn_down():
+            return  # the console is closing: nothing to fill
+        try:
+            self._fill(self.fields)
+        except NoMatches:
+            return  # torn down before its children were composed (the app is closing)
+        self.is_ready = True
+        self.post_message(self.Ready(self))
+
+    # ------------------------------------------------------------------------------------------ values
+
+    def _widget(self, name: str) -> Input | TextArea | Select:
+        return self.query_one(f"#f-{_dom_id(name)}")  # type: ignore[return-value]
+
+    def _value(self, name: str) -> str:
+        widget = self._widget(name)
+        if isinstance(widget, TextArea):
+            return widget.text
+        if isinstance(widget, Select):
+            return str(widget.value)
+        return widget.value
+
+    def set_value(self, name: str, value: str) -> None:
+        widget = self._widget(name)
+        if isinstance(widget, TextArea):
+            widget.load_text(value)
+        elif isinstance(widget, Select):
+            if widget.value != value:
+                widget.value = value
+        else:
+            widget.value = value
+
+    def _fill(self, fields: JobFields) -> None:
+        self._filling = True
+        try:
+            for name, _label, _kind in (*MAIN_FIELDS, *ADVANCED_FIELDS):
+                self.set_value(name, getattr(fields, name))
+        finally:
+            self._filling = False
+        self._update_toolkit_fields(fields.toolkit)
+
+    def _update_toolkit_fields(self, toolkit: str) -> None:
+        _script, args_key, count_key = TOOLKIT_FIELDS.get(toolkit, TOOLKIT_FIELDS["horovod"])
+        self._widget("arguments").disabled = args_key is None
+        self._widget("process_count").disabled = count_key is None
+
+    def current_fields(self) -> JobFields:
+        fields = JobFields(share_extras=self.fields.share_extras)
+        for name, _label, _kind in (*MAIN_FIELDS, *ADVANCED_FIELDS):
+            setattr(fields, name, self._value(name))
+        return fields
+
+    def target(self) -> tuple[JobTarget, list[FieldError]]:
+        values = {name: self._value(name).strip() for name, _label in TARGET_FIELDS}
+        errors = []
+        for name, label in TARGET_FIELDS:
+            if name == "target.storage_account":
+                continue
+            if not values[name]:
+                errors.append(FieldError(name, f"required: the {label.lower()} to submit to"))
+            elif name == "target.resource_group":
+                if not _GROUP.match(values[name]):
+                    errors.append(FieldError(name, "use 1-90 letters, digits, '-', '_', '.' or '()'"))
+            elif not _NAME.match(values[name]):
+                errors.append(FieldError(name, "use 1-64 letters, digits, '-' or '_'"))
+        account = values["target.storage_account"] or None
+        if account and not _ACCOUNT.match(account):
+            errors.append(FieldError("target.storage_account", "3-24 lowercase letters and digits"))
+        target = JobTarget(
+            values["target.resource_group"],
+            values["target.workspace"],
+            values["target.experiment"],
+            values["target.cluster"],
+            values["target.name"],
+            account,
+        )
+        return target, errors
+
+    def prefill_target(self, **values: str) -> None:
+        """Fill empty target fields from the tree's selection (never overwrite what the user typed)."""
+        for key, value in values.items():
+            name = f"target.{key}"
+            if value and not self._value(name).strip():
+                self.set_value(name, value)
+
+    # ------------------------------------------------------------------------------------------ files
+
+    def load_document(self, document: dict[str, Any], path: Path | None = None) -> None:
+        self.path = path
+        self.fields = split_job(document)
+        self._fill(self.fields)
+        title = f"job.json: {path}" if path else "New job"
+        self.query_one("#form-title", Static).update(title)
+        self.validate_soon(0.0)
+
+    def load_file(self, path: Path) -> None:
+        """Read job.json into the form; a file that is not JSON is reported, the form left as it was."""
+        try:
+            document = json.loads(Path(path).read_text(encoding="utf-8-sig"))
+        except FileNotFoundError:
+            raise FileNotFoundError(f"{path} does not exist: give the path of a job.json") from None
+        except json.JSONDecodeError as error:
+            raise ValueError(
+                f"{path} is not valid JSON (line {error.lineno} column {error.colno}: "
+                f"{error.msg}): fix it and open it again"
+            ) from None
+        if not isinstance(document, dict):
+            raise ValueError(f'{path} must hold a JSON object ({{"properties": ...}})')
+        self.load_document(document, Path(path))
+
+    def document(self) -> tuple[dict[str, Any], list[FieldError]]:
+        return join_job(self.current_fields())
+
+    def save(self, path: Path | None = None) -> Path:
+        """Write the edited job.json (to where it came from unless `path` is given)."""
+        target = Path(path) if path else self.path
+        if target is None:
+            raise ValueError("this job has no file yet: save it with a path")
+        document, errors = self.document()
+        if errors:
+            self.show_errors(errors)
+            raise ValueError(f"{len(errors)} field(s) cannot be written as JSON: fix the marked fields first")
+        if self.path and target == self.path and self.path.exists():
+            try:
+                original = json.loads(self.path.read_text(encoding="utf-8-sig"))
+                if isinstance(original, dict) and "$schema" in original:
+                    document["$schema"] = original["$schema"]
+            except (OSError, ValueError):
+                pass
+        target.write_text(json.dumps(document, indent=4) + "\n", encoding="utf-8")
+        self.path = target
+        self.query_one("#form-title", Static).update(f"job.json: {target}")
+        return target
+
+    # ------------------------------------------------------------------------------------------ checks
+
+    def show_errors(self, errors: list[FieldError]) -> None:
+        """Put each message under its field; open the advanced fold when one lands there.
+
+        The form never removes its own fields, so a missing one means the console is closing: teardown
+        removes them one by one, and a late check can land between two removals. It is dropped then.
+        """
+        if self._torn_down():
+            return  # a late validation while the console closes
+        try:
+            self._show_errors(errors)
+        except NoMatches:
+            return  # half torn down: nothing left to show the messages in
+
+    def _show_errors(self, errors: list[FieldError]) -> None:
+        toolkit = self._value("toolkit")
+        grouped: dict[str, list[str]] = {}
+        for error in errors:
+            field = field_of_error(error, toolkit)
+            with_path = field in ("shares", "environment", "advanced", "toolkit")
+            grouped.setdefault(field, []).append(
+                f"{error.path}: {error.message}" if with_path else error.message
+            )
+        self.errors = grouped
+        for name in FIELD_LABELS:
+            messages = grouped.get(name, [])
+            label = self.query_one(f"#e-{_dom_id(name)}", Static)
+            label.update("\n".join(f"✘ {message}" for message in messages))
+            label.set_class(not messages, "-empty")
+        if any(name in grouped for name, _l, _k in ADVANCED_FIELDS):
+            self.query_one("#advanced-fold", Collapsible).collapsed = False
+        status = self.query_one("#form-status", Static)
+        first = self.first_error_field()
+        if first is None:
+            status.update("✔ ready to submit" if not errors else f"✘ {len(errors)} problem(s)")
+        else:
+            # The marked field may be below the fold on a small terminal: say which one it is.
+            label = FIELD_LABELS.get(first, first).split("\n")[0]
+            status.update(f"✘ {len(errors)} problem(s); first: {label}: {grouped[first][0]}")
+
+    def show_refused(self, errors: list[FieldError]) -> None:
+        """Mark the service's reasons for refusing a submit; they stay until the user edits the form.
+
+        The form's own check runs a moment after each edit and knows nothing of them (an unfilled storage
+        account, say): without this it wiped them out as soon as it finished.
+        """
+        self._refused = (self._edits, list(errors))
+        self.show_errors(errors)
+        self.reveal_first_error()
+
+    def _show_checked(self, errors: list[FieldError]) -> None:
+        if self._refused is not None and self._refused[0] == self._edits:
+            errors = merge_errors(errors, self._refused[1])
+        self.show_errors(errors)
+
+    def first_error_field(self) -> str | None:
+        """The first field, in the form's order, that has a problem."""
+        return next((name for name in FIELD_LABELS if name in self.errors), None)
+
+    def reveal_first_error(self) -> None:
+        """Focus the first marked field (scrolling it into view), so the user can fix it at once."""
+        first = self.first_error_field()
+        if first is None:
+            return
+        if any(first == name for name, _l, _k in ADVANCED_FIELDS):
+            self.query_one("#advanced-fold", Collapsible).collapsed = False
+        widget = self._widget(first)
+        widget.focus()
+        self.call_after_refresh(widget.scroll_visible, animate=False)
+
+    def validate_soon(self, delay: float = 0.4) -> None:
+        if self._validate_timer is not None:
+            self._validate_timer.stop()
+        self._validate_timer = self.set_timer(delay, self.validate_now)
+
+    def validate_now(self) -> None:
+        if self._torn_down():
+            return
+        try:
+            document, errors = self.document()
+            _target, target_errors = self.target()
+        except NoMatches:
+            return  # a field is gone: the console is closing (see show_errors)
+        self._validate(document, errors + target_errors)
+
+    @work(thread=True, exclusive=True, group="job-form-validate")
+    def _validate(self, document: dict[str, Any], errors: list[FieldError]) -> list[FieldError]:
+        all_errors = merge_errors(errors, check_document(document))
+        self.app.call_from_thread(self._show_checked, all_errors)
+        return all_errors
+
+    def check(self) -> tuple[dict[str, Any], JobTarget, list[FieldError]]:
+        """Synchronous full check, for Submit: the document, the target and every error."""
+        document, errors = self.document()
+        target, target_errors = self.target()
+        errors = merge_errors(errors + target_errors, check_document(document))
+        self.show_errors(errors)
+        return document, target, errors
+
+    def request_submit(self) -> bool:
+        document, target, errors = self.check()
+        if errors:
+            self.reveal_first_error()
+            return False
+        self.post_message(self.Submit(document, target))
+        return True
+
+    @on(Input.Changed)
+    @on(TextArea.Changed)
+    def _changed(self, event: Message) -> None:
+        if not self._filling:
+            self._edits += 1
+            self.validate_soon()
+
+    @on(Select.Changed)
+    def _toolkit_changed(self, event: Select.Changed) -> None:
+        self._update_toolkit_fields(str(event.value))
+        if not self._filling:
+            self._edits += 1
+            self.validate_soon()
+
+
+def merge_errors(typed: list[FieldError], checked: list[FieldError]) -> list[FieldError]:
+    """The form's own errors (what was typed) win over the spec check's errors on the same field."""
+    seen = {error.path for error in typed}
+    return [*typed, *(error for error in checked if error.path not in seen)]
+
+
+def check_document(document: dict[str, Any]) -> list[FieldError]:
+    """The jobspec module's verdict on a document (imports the SDK the first time)."""
+    from tui.core.errors import BaiError, JobSpecError
+    from tui.core.jobspec import parse_job_spec
+
+    try:
+        parse_job_spec(document, validate=True)
+    except JobSpecError as error:
+        return list(error.errors)
+    except BaiError as error:
+        return [FieldError("properties", str(error))]
+    return []

@@ -1,0 +1,226 @@
+"""The cluster node-state table (what `az batchai cluster show -o table` printed), refreshed in place.
+
+A worker polls the backend every few seconds for the clusters of the workspace in view and updates only the
+cells that changed, so the cursor and scroll position survive each refresh. Clusters that keep idle nodes
+allocated are called out with the key that scales them to 0: the tutorial's last step, to stop paying.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from textual import work
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import DataTable, Static
+
+from tui.core.model import Cluster
+
+COLUMNS = (
+    ("name", "Name"),
+    ("vm_size", "VM size"),
+    ("priority", "Priority"),
+    ("state", "State"),
+    ("target", "Target"),
+    ("idle", "Idle"),
+    ("running", "Running"),
+    ("preparing", "Preparing"),
+    ("leaving", "Leaving"),
+    ("unusable", "Unusable"),
+)
+# Narrower than the full table (80x24 and 100x30 both are): the five counts come right after the name and
+# state under short labels, and target, VM size and priority follow (they also show under the table).
+COMPACT_COLUMNS = (
+    ("name", "Name"),
+    ("state", "State"),
+    ("idle", "Idle"),
+    ("running", "Run"),
+    ("preparing", "Prep"),
+    ("leaving", "Leave"),
+    ("unusable", "Unus"),
+    ("target", "Target"),
+    ("vm_size", "VM size"),
+    ("priority", "Priority"),
+)
+POLL_SECONDS = 3.0
+NO_WORKSPACE = "Clusters: select a workspace or cluster in the tree"
+CELL_PADDING = 1
+
+
+def table_width(columns: tuple[tuple[str, str], ...], rows: list[dict[str, str]]) -> int:
+    """Columns the table needs to show every column whole (DataTable pads each cell on both sides)."""
+    return sum(
+        max([len(label), *(len(row[key]) for row in rows)]) + 2 * CELL_PADDING for key, label in columns
+    )
+
+
+def cluster_cells(cluster: Cluster) -> dict[str, str]:
+    counts = cluster.node_state_counts
+    state = getattr(cluster.allocation_state, "value", str(cluster.allocation_state))
+    return {
+        "name": cluster.name,
+        "vm_size": cluster.vm_size,
+        "priority": cluster.vm_priority,
+        "state": state,
+        "target": str(cluster.target_node_count),
+        "idle": str(counts.idle_node_count),
+        "running": str(counts.running_node_count),
+        "preparing": str(counts.preparing_node_count),
+        "leaving": str(counts.leaving_node_count),
+        "unusable": str(counts.unusable_node_count),
+    }
+
+
+def idle_hint(clusters: list[Cluster]) -> str:
+    """The call-out for clusters paying for idle nodes; "" when there are none."""
+    idle = [
+        c
+        for c in clusters
+        if c.node_state_counts.idle_node_count and not c.node_state_counts.running_node_count
+    ]
+    if not idle:
+        return ""
+    names = ", ".join(f"{c.name} ({c.node_state_counts.idle_node_count} idle)" for c in idle)
+    return (
+        f"⚠ idle nodes still allocated: {names}. "
+        "Select the cluster and press 0 to scale to 0 and stop paying."
+    )
+
+
+class NodeTable(Vertical):
+    """Clusters of one workspace with their node-state counts; `show_workspace` picks which."""
+
+    DEFAULT_CSS = """
+    NodeTable { height: auto; }
+    NodeTable #nodes-title { height: 1; text-style: bold; padding: 0 1; background: $panel; }
+    NodeTable DataTable { height: auto; max-height: 1fr; }
+    NodeTable #nodes-hint { color: $warning; height: auto; padding: 0 1; }
+    """
+
+    def __init__(self, backend: object, *, id: str | None = None, poll_seconds: float = POLL_SECONDS) -> None:
+        super().__init__(id=id)
+        self.backend = backend
+        self.poll_seconds = poll_seconds
+        self.workspace: tuple[str, str] | None = None
+        self.selected: str | None = None
+        self.clusters: dict[str, Cluster] = {}
+        self.polls = 0
+        self.columns = COLUMNS
+
+    def compose(self) -> ComposeResult:
+        yield Static(NO_WORKSPACE, id="nodes-title", markup=False)
+        table: DataTable = DataTable(
+            id="nodes-table", cursor_type="row", zebra_stripes=True, cell_padding=CELL_PADDING
+        )
+        for key, label in self.columns:
+            table.add_column(label, key=key)
+        yield table
+        yield Static("", id="nodes-hint", markup=False)
+
+    @property
+    def table(self) -> DataTable:
+        return self.query_one("#nodes-table", DataTable)
+
+    def show_workspace(self, resource_group: str, workspace: str, cluster: str | None = None) -> None:
+        """Follow this workspace's clusters (cursor on `cluster`); restarts the poller on a new workspace."""
+        self.selected = cluster
+        key = (resource_group, workspace)
+        if key != self.workspace:
+            self.workspace = key
+            self.clusters = {}
+            self.table.clear()
+            self.query_one("#nodes-title", Static).update(f"Clusters of {workspace} ({resource_group})")
+            self._poll()
+        else:
+            self._move_cursor()
+
+    def forget(self) -> None:
+        """Show no workspace: an empty table and the prompt to pick one."""
+        self.workspace = None
+        self.selected = None
+        self.clusters = {}
+        self.table.clear()
+        self.query_one("#nodes-title", Static).update(NO_WORKSPACE)
+        self.query_one("#nodes-hint", Static).update("")
+
+    def refresh_now(self) -> None:
+        if self.workspace is not None:
+            self._poll()
+
+    @work(exclusive=True, group="node-poll", exit_on_error=False)
+    async def _poll(self) -> None:
+        from tui.core.errors import BaiError, NotFoundError
+
+        while self.workspace is not None:
+            group, workspace = self.workspace
+            try:
+                clusters = await self.backend.clusters.list(group, workspace)  # type: ignore[attr-defined]
+            except NotFoundError:
+                # The workspace (or its group) was deleted: its clusters went with it, stop asking.
+                if (group, workspace) == self.workspace:
+                    self.forget()
+                break
+            except BaiError as error:
+                self.query_one("#nodes-hint", Static).update(f"✘ {error}")
+            except Exception as error:
+                self.query_one("#nodes-hint", Static).update(
+                    f"✘ could not read the clusters ({type(error).__name__}: {error}); press r to retry"
+                )
+            else:
+                if (group, workspace) == self.workspace:
+                    self.apply(clusters)
+            self.polls += 1
+            await asyncio.sleep(self.poll_seconds)
+
+    def apply(self, clusters: list[Cluster]) -> None:
+        """Update the table in place: changed cells only, new rows added, vanished rows removed."""
+        table = self.table
+        fresh = {cluster.name: cluster for cluster in sorted(clusters, key=lambda c: c.name)}
+        for name in list(self.clusters):
+            if name not in fresh:
+                table.remove_row(name)
+                del self.clusters[name]
+        for name, cluster in fresh.items():
+            cells = cluster_cells(cluster)
+            if name in self.clusters:
+                old = cluster_cells(self.clusters[name])
+                for key, value in cells.items():
+                    if old[key] != value:
+                        table.update_cell(name, key, value)
+            else:
+                table.add_row(*(cells[key] for key, _label in self.columns), key=name)
+            self.clusters[name] = cluster
+        hint = idle_hint(list(fresh.values()))
+        if not fresh:
+            hint = "No clusters here yet: press c to create one."
+        self.query_one("#nodes-hint", Static).update(hint)
+        self._fit_columns()
+        self._move_cursor()
+
+    def on_resize(self) -> None:
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        """Use the short layout when the full one would push the node counts off the right edge."""
+        rows = [cluster_cells(cluster) for cluster in self.clusters.values()]
+        room = self.size.width - 2  # a vertical scrollbar may take two columns
+        wanted = COLUMNS if table_width(COLUMNS, rows) <= room else COMPACT_COLUMNS
+        if wanted == self.columns or not self.size.width:
+            return
+        self.columns = wanted
+        table = self.table
+        table.clear(columns=True)
+        for key, label in wanted:
+            table.add_column(label, key=key)
+        for name, cells in zip(self.clusters, rows, strict=True):
+            table.add_row(*(cells[key] for key, _label in wanted), key=name)
+        self._move_cursor()
+
+    def _move_cursor(self) -> None:
+        if self.selected and self.selected in self.clusters:
+            index = self.table.get_row_index(self.selected)
+            if self.table.cursor_row != index:
+                self.table.move_cursor(row=index)
+
+    def cell(self, cluster: str, column: str) -> str:
+        return str(self.table.get_cell(cluster, column))

@@ -1,0 +1,162 @@
+"""One row per worker: epoch x/y, a step bar, ETA, loss, accuracy, steps/s, and the slowest worker marked.
+
+Rendered as plain text plus colour, so a 16-colour terminal (or none) reads the same facts; the bar uses
+block characters and the slowest worker says so in words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from textual.content import Content
+from textual.widget import Widget
+
+from tui.core.logstream import RankProgress
+
+SLOW_MARK = "◀ slowest"
+
+
+def format_eta(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def _metric(metrics: Mapping[str, float], *names: str) -> float | None:
+    for name in names:
+        if name in metrics:
+            return metrics[name]
+    return None
+
+
+def slowest_rank(ranks: Mapping[str, RankProgress]) -> str | None:
+    """The worker furthest behind (epoch, then step), or among workers level with each other the one more
+    than 10% slower in steps/s; None with fewer than two workers, or when all have finished together."""
+    workers = {name: rank for name, rank in ranks.items() if rank.epoch is not None}
+    if len(workers) < 2:
+        return None
+
+    def position(rank: RankProgress) -> tuple[int, int]:
+        return (rank.epoch or 0, rank.step or 0)
+
+    behind = min(workers, key=lambda name: (position(workers[name]), _rank_sort_key(name)))
+    if position(workers[behind]) < max(position(rank) for rank in workers.values()):
+        return behind
+    finished = all(
+        rank.epochs and rank.epoch == rank.epochs and rank.steps and rank.step == rank.steps
+        for rank in workers.values()
+    )
+    speeds = {name: rank.steps_per_second for name, rank in workers.items() if rank.steps_per_second}
+    if finished or len(speeds) < 2:
+        return None
+    slow = min(speeds, key=lambda name: speeds[name])
+    return slow if speeds[slow] < 0.9 * max(speeds.values()) else None
+
+
+def _rank_sort_key(name: str) -> tuple[int, str]:
+    return (0, f"{int(name):08d}") if name.isdigit() else (1, name)
+
+
+def row_fields(name: str, rank: RankProgress) -> dict[str, str]:
+    """One worker's facts as the texts its row shows."""
+    loss_value = _metric(rank.metrics, "loss")
+    acc_value = _metric(rank.metrics, "accuracy", "acc")
+    return {
+        "label": f"w{name}" if name.isdigit() else name,
+        "epoch": f"ep {rank.epoch or 0}/{rank.epochs or '?'}",
+        "steps": f"{rank.step or 0}/{rank.steps or '?'}",
+        "eta": f"ETA {format_eta(rank.eta_seconds)}",
+        "speed": f"{rank.steps_per_second:.1f} st/s" if rank.steps_per_second else "– st/s",
+        "loss": f"loss {loss_value:.3f}" if loss_value is not None else "loss –",
+        "acc": f"acc {acc_value:.3f}" if acc_value is not None else "acc –",
+    }
+
+
+COLUMNS = ("label", "epoch", "bar", "steps", "eta", "speed", "loss", "acc")
+DROP_ORDER = ("steps", "speed", "eta")  # the first to go when rows are too narrow (the bar shows steps)
+MIN_BAR, MAX_BAR = 6, 30
+
+
+def layout_rows(
+    ranks: Mapping[str, RankProgress], width: int, slowest: str | None
+) -> list[list[tuple[str, str] | str]]:
+    """Every worker's row as aligned columns fitted to `width` cells; the same columns in every row."""
+    names = sorted(ranks, key=_rank_sort_key)
+    fields = {name: row_fields(name, ranks[name]) for name in names}
+    widths = {key: max(len(fields[name][key]) for name in names) for key in COLUMNS if key != "bar"}
+    mark = SLOW_MARK if slowest else ""
+    shown = [key for key in COLUMNS if key != "bar"]
+    drops = list(DROP_ORDER)
+    while True:
+        used = sum(widths[key] + 1 for key in shown) + 3 + (len(mark) + 1 if mark else 0)  # "[", "] "
+        bar_width = width - used
+        if bar_width >= MIN_BAR or not drops:
+            break
+        shown.remove(drops.pop(0))
+    if bar_width < MIN_BAR and mark:
+        mark = "◀"
+        bar_width += len(SLOW_MARK) - 1
+    bar_width = max(3, min(MAX_BAR, bar_width))
+    styles = {"label": "bold", "loss": "$warning", "acc": "$success"}
+    rows = []
+    for name in names:
+        rank = ranks[name]
+        fraction = min(1.0, (rank.step or 0) / rank.steps) if rank.steps else 0.0
+        filled = round(fraction * bar_width)
+        parts: list[tuple[str, str] | str] = []
+        for key in COLUMNS:
+            if key == "bar":
+                parts.append(("[" + "█" * filled + "░" * (bar_width - filled) + "]", "$primary"))
+                parts.append(" ")
+                continue
+            if key not in shown:
+                continue
+            text = fields[name][key]
+            text = text.rjust(widths[key]) if key in ("steps", "speed") else text.ljust(widths[key])
+            parts.append((text, styles[key]) if key in styles else text)
+            parts.append(" ")
+        if mark and name == slowest:
+            parts.append((mark, "bold $error"))
+        rows.append(parts)
+    return rows
+
+
+class ProgressRows(Widget):
+    """Renders the parser's per-rank state; `update_ranks` is cheap to call often (it only marks dirty)."""
+
+    DEFAULT_CSS = """
+    ProgressRows { height: auto; max-height: 9; min-height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.ranks: dict[str, RankProgress] = {}
+        self.note = "no training progress yet"
+
+    def update_ranks(self, ranks: Mapping[str, RankProgress], note: str = "") -> None:
+        fresh = {name: rank for name, rank in ranks.items() if rank.epoch is not None or rank.steps}
+        rows_changed = len(fresh) != len(self.ranks)
+        self.ranks = fresh
+        self.note = note or "no training progress yet"
+        self.refresh(layout=rows_changed)  # a new height only when a worker appears
+
+    def get_content_height(self, container, viewport, width: int) -> int:  # type: ignore[no-untyped-def]
+        return max(1, len(self.ranks))
+
+    def render(self) -> Content:
+        if not self.ranks:
+            return Content(self.note)
+        width = max(20, self.size.width)
+        parts: list[tuple[str, str] | str] = []
+        for index, row in enumerate(layout_rows(self.ranks, width, slowest_rank(self.ranks))):
+            if index:
+                parts.append("\n")
+            parts += row
+        return Content.assemble(*parts)
+
+    def row_texts(self) -> list[str]:
+        """The rows as plain text (what a user reads; used by tests and screen readers alike)."""
+        return str(self.render()).splitlines()
