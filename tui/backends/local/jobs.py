@@ -113,7 +113,7 @@ class LocalJobs:
         return await self._ctx.call(self._create, ref, cluster, spec, options or JobSubmitOptions())
 
     def _create(self, ref: JobRef, cluster: str, spec: JobCreateParameters, options: JobSubmitOptions) -> Job:
-        from tui import jobspec
+        from tui.core import jobspec
 
         names.check_resource("job", ref.name)
         spec = copy.deepcopy(spec)

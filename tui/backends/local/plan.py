@@ -128,7 +128,7 @@ class _Expander:
 
 def build_plan(layout: Layout, request: PlanInput, accounts_with_shares: dict[str, set[str]]) -> LaunchPlan:
     """The job's launch plan, or JobSpecError/UnsupportedError naming every field that cannot work here."""
-    from tui import jobspec
+    from tui.core import jobspec
 
     spec: JobCreateParameters = request.spec
     errors: list[FieldError] = []
@@ -253,7 +253,7 @@ def build_plan(layout: Layout, request: PlanInput, accounts_with_shares: dict[st
 def _mounts(
     spec: Any, accounts_with_shares: dict[str, set[str]], layout: Layout, errors: list[FieldError]
 ) -> list[Mount]:
-    from tui import jobspec
+    from tui.core import jobspec
 
     volumes = spec.mount_volumes
     if volumes is None:
