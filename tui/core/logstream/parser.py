@@ -1,0 +1,696 @@
+"""The incremental parser: bytes in, per-rank state and events out (see the package docstring)."""
+
+from __future__ import annotations
+
+import gc
+import heapq
+import math
+import re
+from collections import deque
+from collections.abc import Iterable
+from itertools import repeat
+
+from tui.core.logstream.bars import (
+    _BAR,
+    _BAR_START,
+    _EPOCH,
+    _EXIT_CODE,
+    _MPI_SIGNAL,
+    _PROCESS_EXIT,
+    _PROCESS_NAME,
+    _SAYS_SOMETHING,
+    _SUMMARY,
+    _TEST,
+    _Bar,
+    _Summary,
+)
+from tui.core.logstream.events import (
+    UNRANKED,
+    EpochEnded,
+    EpochStarted,
+    LineAdded,
+    LogEvent,
+    RankFailed,
+    RankFailure,
+    RankProgress,
+    StepProgress,
+    TestFinished,
+    TestResult,
+)
+from tui.core.logstream.terminal import (
+    _ANSI,
+    _CONTROL,
+    _CONTROL_CHARS,
+    _ESCAPE_STARTS,
+    MAX_SEGMENT_BYTES,
+    _apply_backspaces,
+    _cap_segments,
+    _has_long_segment,
+    _overlay_all,
+    _segment_text,
+    _unescape,
+)
+
+# Limits that keep memory bounded whatever is fed.
+MAX_TOTAL_CHARS = 16 * 1024 * 1024  # characters of finished lines kept over all ranks
+MAX_RANKS = 256  # distinct rank labels; further ones are read as unprefixed text
+MAX_HISTORY = 10_000  # end-of-epoch entries kept per rank
+_FEED_SLICE = 256 * 1024  # large chunks are processed in slices of this size
+
+# A launcher's tag, seen as the part of a segment before ">:": horovodrun's "[R]<stdout", mpirun's
+# "[J,R]<stdout", SageMaker's "[J,mpirank:R,host]<stdout". Any text may precede it: horovodrun's timestamp,
+# or the prefix of a logger that relays the output line by line (Airflow's "[date] {bash.py:173} INFO - ").
+_TAG = re.compile(
+    rb".{0,120}?\[(?:(\d{1,9}),)?(?:mpirank:)?(\d{1,9})(?:,[^\[\]<>\s]{1,64})?\]<(stdout|stderr)\Z",
+    re.S,
+)
+_MAX_HEAD = 200  # longest text before ">:" that is tried as a tag
+
+
+class _RankState:
+    """Per-rank parser state the public `RankProgress` does not show."""
+
+    __slots__ = (
+        "dupe_finals",
+        "end_keys",
+        "end_steps",
+        "ended",
+        "epoch_bars",
+        "epoch_dupes",
+        "in_epoch",
+        "last_end_sps",
+        "lazy",
+        "lines",
+        "progress",
+        "streams",
+    )
+
+    def __init__(self, progress: RankProgress, max_lines: int) -> None:
+        self.progress = progress
+        self.lines: deque[tuple[int, str]] = deque(maxlen=max_lines)
+        self.streams: list[_Stream] = []
+        self.lazy: _Bar | None = None  # the applied progress update whose details are not read yet
+        self.in_epoch = False
+        self.epoch_bars = False  # a progress update was seen since the epoch started or ended
+        self.epoch_dupes = 0  # repeated `Epoch N/M` lines for the current epoch (interleaved workers)
+        self.ended: int | None = None  # the epoch that ended last, while no new one started
+        self.end_steps: int | None = None
+        self.end_keys: frozenset[str] = frozenset()
+        self.dupe_finals = 0  # final lines still expected from the other interleaved workers
+        self.last_end_sps: float | None = None
+
+
+class _Stream:
+    """One output stream (a rank's stdout or stderr, or the unprefixed stream).
+
+    The `\r` segments written since the line began are kept raw as they come (`segs`, with their
+    order in the whole input in `seqs`); their text, the overlay and the last progress update among
+    them are worked out when needed (mostly by C loops: `map`, `max`), so the Python work per segment
+    is a split, a lookup and two appends.
+    """
+
+    __slots__ = ("mpi", "open", "process_name", "rank", "scanned", "segs", "seqs", "state")
+
+    def __init__(self, state: _RankState, mpi: bool) -> None:
+        self.state = state
+        self.rank = state.progress.rank
+        self.mpi = mpi  # mpirun tags only line starts: untagged \r segments after one belong here
+        self.open = b""  # the line being written, overwrites up to `segs` applied
+        self.segs: list[bytes] = []  # \r segments written over `open` since
+        self.seqs: list[int] = []
+        self.scanned = 0  # segs[:scanned] were searched for progress updates already
+        self.process_name: str | None = None  # "Process name: X" waiting for its "Exit code: N"
+
+    def settle(self, last: bytes = b"") -> bytes:
+        """Apply the kept overwrites (and `last`, a text) to the line; returns it. Only after a scan."""
+        segs = self.segs
+        if segs:
+            # Trailing \b only move the cursor before the \r: they go with it.
+            texts = list(map(bytes.rstrip, segs, repeat(b"\r\x08")))
+            if b"\x08" in b"".join(texts):
+                texts = [_apply_backspaces(t) if b"\x08" in t else t for t in texts]
+            if last:
+                texts.append(last)
+            self.open = _overlay_all(self.open, texts)
+            segs.clear()
+            self.seqs.clear()
+        elif last:
+            opened = self.open
+            self.open = last if not opened else _overlay_all(opened, [last])
+        self.scanned = 0
+        return self.open
+
+
+class LogStream:
+    """Feed it the bytes of a training log in any chunking; read `ranks`, `test`, `failed`, `lines()`.
+
+    `default_rank` labels unprefixed output: "-" (no rank) by default, or a rank number when reading
+    a per-rank file. `feed` and `close` return the events since the last call; state is exact after
+    every call whatever the chunking, events are coalesced (one `StepProgress` per rank per call).
+    """
+
+    def __init__(self, max_lines_per_rank: int = 5000, default_rank: str = UNRANKED) -> None:
+        self.max_lines_per_rank = max(1, int(max_lines_per_rank))
+        self.default_rank = default_rank
+        self.ranks: dict[str, RankProgress] = {}
+        self.test: TestResult | None = None
+        self.failed: list[RankFailure] = []
+        self._states: dict[str, _RankState] = {}
+        self._streams: dict[tuple[str, str], _Stream] = {}
+        self._heads: dict[bytes, _Stream | None] = {}
+        self._default: _Stream | None = None
+        self._tail = bytearray()  # an incomplete segment (at most MAX_SEGMENT_BYTES)
+        self._discarding = False  # the incomplete segment is over the cap: drop bytes to its end
+        self._held = b""  # a chunk's end that may begin an escape ("#01" of "#015", see _unescape)
+        self._cont: _Stream | None = None  # stream an untagged segment continues (mpirun)
+        self._seq = 0
+        self._chars = 0
+        self._test_rank: str | None = None
+        self._events: list[LogEvent] = []
+        self._progressed: dict[str, None] = {}
+        self._lazy: list[_RankState] = []
+
+    # --- public API ------------------------------------------------------------------------
+
+    def feed(self, chunk: bytes) -> list[LogEvent]:
+        """Parse more bytes; returns the events they caused. Never raises."""
+        # The parser makes no reference cycles, so the collector would only rescan its short-lived
+        # objects (events, matches, line tuples): pausing it for the call saves about a tenth of the time.
+        collecting = gc.isenabled()
+        if collecting:
+            gc.disable()
+        try:
+            data = bytes(chunk)
+            for start in range(0, len(data), _FEED_SLICE):
+                self._feed(data[start : start + _FEED_SLICE] if len(data) > _FEED_SLICE else data)
+        except Exception as exc:  # never raise into the console; keep the input as text
+            self._internal_error(exc)
+        finally:
+            if collecting:
+                gc.enable()
+        return self._take_events()
+
+    def close(self) -> list[LogEvent]:
+        """End of input: a last line without a newline, and lines still being written, are finished."""
+        try:
+            if self._held:
+                held, self._held = self._held, b""
+                self._feed_bytes(held)
+            if self._tail:
+                tail = bytes(self._tail)
+                self._tail.clear()
+                self._discarding = False
+                self._process(tail + b"\r")
+            for stream in list(self._streams.values()):
+                if stream.open:
+                    self._finish_open_line(stream)
+            self._cont = None
+        except Exception as exc:
+            self._internal_error(exc)
+        return self._take_events()
+
+    def lines(self, rank: str | None = None) -> list[str]:
+        """Finished lines as a terminal shows them: one rank's, or (None) all ranks' in order.
+
+        With `None`, lines of a rank are shown as "[R] text" (horovodrun's prefix, shortened);
+        rank-less lines as they are.
+        """
+        if rank is not None:
+            state = self._states.get(rank)
+            return [text for _, text in state.lines] if state else []
+        return [text if r == UNRANKED else f"[{r}] {text}" for r, text in self.records()]
+
+    def records(self) -> list[tuple[str, str]]:
+        """All finished lines in order, as (rank, text)."""
+        tagged = [_tagged(rank, st.lines) for rank, st in self._states.items()]
+        return [(rank, text) for _, rank, text in heapq.merge(*tagged)]
+
+    def partial_lines(self) -> dict[str, str]:
+        """Per rank, the line being written now (a progress bar mid-epoch), if any."""
+        out: dict[str, str] = {}
+        for (rank, name), stream in self._streams.items():
+            if stream.open and (rank not in out or name == "stdout"):
+                out[rank] = stream.open.decode("utf-8", "replace").rstrip()
+        return out
+
+    def summary(self) -> dict:
+        """The JSON shape of `bai logs summarize -o json` (NaN and infinity become null)."""
+        ranks = {}
+        for rank in sorted(self.ranks, key=_rank_order):
+            p = self.ranks[rank]
+            ranks[rank] = {
+                "epoch": p.epoch,
+                "epochs": p.epochs,
+                "step": p.step,
+                "steps": p.steps,
+                "metrics": {k: _finite(v) for k, v in p.metrics.items()},
+                "history": [{k: _finite(v) for k, v in h.items()} for h in p.history],
+            }
+        test = None
+        if self.test is not None:
+            test = {"loss": _finite(self.test.loss), "accuracy": _finite(self.test.accuracy)}
+        failed = [{"rank": f.rank, "exit_code": f.exit_code} for f in self.failed]
+        return {"ranks": ranks, "test": test, "failed": failed}
+
+    # --- byte level --------------------------------------------------------------------------
+
+    def _feed(self, data: bytes) -> None:
+        if self._held:
+            data = self._held + data
+            self._held = b""
+        if b"#" in data and b"#0" in data:  # a memchr first: a two-byte search costs a loop per byte
+            data = _unescape(data)
+        cut = data.rfind(b"#", max(0, len(data) - 3))
+        if cut >= 0 and data[cut:] in _ESCAPE_STARTS:  # the chunk may end inside "#015": wait for the rest
+            self._held = data[cut:]
+            data = data[:cut]
+        self._feed_bytes(data)
+
+    def _feed_bytes(self, data: bytes) -> None:
+        if self._discarding:
+            cr, lf = data.find(b"\r"), data.find(b"\n")
+            cut = lf if cr < 0 else cr if lf < 0 else min(cr, lf)
+            if cut < 0:
+                return
+            self._discarding = False
+            self._tail += data[cut : cut + 1]
+            data = data[cut + 1 :]
+            block = bytes(self._tail)
+            self._tail.clear()
+            self._process(block)
+        last = max(data.rfind(b"\r"), data.rfind(b"\n"))
+        if last < 0:
+            self._tail += data
+        else:
+            if self._tail:
+                self._tail += data[: last + 1]
+                block = bytes(self._tail)
+                self._tail.clear()
+            else:
+                block = data[: last + 1] if last + 1 < len(data) else data
+            self._tail += data[last + 1 :]
+            self._process(block)
+        if len(self._tail) > MAX_SEGMENT_BYTES:
+            del self._tail[MAX_SEGMENT_BYTES:]
+            self._discarding = True
+
+    def _process(self, block: bytes) -> None:
+        """Handle complete segments (block ends with \r or \n)."""
+        if len(block) > MAX_SEGMENT_BYTES and _has_long_segment(block):
+            block = _cap_segments(block)
+        if b"\x1b" in block:
+            block = _ANSI.sub(b"", block)
+        # Most output has none of these: a memchr per character is a fifth of a translate's cost.
+        cleaned = block.translate(None, _CONTROL) if any(map(block.__contains__, _CONTROL_CHARS)) else block
+        heads = self._heads
+        cont = self._cont
+        seq = self._seq
+        events = self._events
+        for seg in cleaned.splitlines(True):
+            head, sep, body = seg.partition(b">:")
+            stream = heads.get(head)  # a known prefix (without ">:", head is the whole segment)
+            if stream is None:
+                if sep and len(head) <= _MAX_HEAD and head not in heads:
+                    stream = self._resolve_head(head)
+                if stream is None:
+                    body = seg
+                    if cont is not None and (cont.mpi or seg == b"\n"):
+                        stream = cont  # mpirun tags line starts only; "\r\n" split by a chunk edge
+                    else:
+                        stream = self._default or self._default_stream()
+            if body[-1] == 13:  # \r: the line goes on, overwritten from column 0
+                # Kept raw: its text is worked out only if it is looked at (see _Stream).
+                seq += 1
+                stream.segs.append(body)
+                stream.seqs.append(seq)
+                cont = stream
+                continue
+            self._seq = seq
+            if body[-2:-1] == b"\r":  # "\r\n": the \r segment, then an empty \n one
+                self._seq += 1
+                stream.segs.append(body[:-1])
+                stream.seqs.append(self._seq)
+                text = b""
+            else:
+                text = body[:-1]
+                if b"\x08" in text:
+                    text = _apply_backspaces(text)
+            # A \n ended the stream's line. First the rank's pending progress, in order.
+            state = stream.state
+            streams = state.streams
+            bar = None  # the line as a progress bar, when it is read before the flush
+            ends = False  # it ends the epoch: the flush would set nothing that ending it does not
+            for other in streams:
+                if len(other.segs) > other.scanned:
+                    if text and text[0] in _BAR_START and (len(streams) == 1 or self._alone(stream, streams)):
+                        match = _BAR.match(text)
+                        if match is not None:
+                            bar = _Bar(match, completed=True)
+                            ends = self._ends_epoch(state, bar)
+                    if not ends:
+                        self._flush(streams)
+                    break
+            # The line a terminal shows: the overwrites kept, then this segment (inlined: hot).
+            opened = stream.open
+            if not stream.segs and text and (not opened or (len(text) >= len(opened) and text.isascii())):
+                line = text
+            else:
+                line = stream.settle(text)
+            stream.open = b""
+            decoded = line.decode("utf-8", "replace").rstrip()
+            self._seq += 1
+            lines = state.lines
+            if len(lines) == lines.maxlen:
+                self._chars -= len(lines[0][1])
+            lines.append((self._seq, decoded))
+            self._chars += len(decoded)
+            if self._chars > MAX_TOTAL_CHARS:
+                self._evict()
+            events.append(LineAdded(stream.rank, decoded))
+            # What it says: "X\r\n" says what was written before the \r.
+            said = text or line
+            if bar is not None:  # read already: what _read_line would do with it
+                if ends:
+                    self._end_epoch(state, bar, bar.details())
+                else:
+                    self._on_bar(state, bar)
+            elif said and said[0] in _SAYS_SOMETHING:
+                self._read_line(stream, said)
+            seq = self._seq
+            cont = None
+        self._cont = cont
+        self._seq = seq
+        self._flush(self._streams.values())
+        for stream in self._streams.values():
+            if stream.segs:
+                stream.settle()
+        for state in self._lazy:
+            self._materialize(state)
+        self._lazy.clear()
+
+    def _default_stream(self) -> _Stream:
+        if self._default is None:
+            self._default = self._stream(self.default_rank, "", mpi=False)
+        return self._default
+
+    def _resolve_head(self, head: bytes) -> _Stream | None:
+        match = _TAG.match(head)
+        stream = None
+        if match is not None:
+            rank = str(int(match.group(2)))
+            if rank in self._states or len(self._states) < MAX_RANKS:
+                stream = self._stream(rank, match.group(3).decode(), mpi=match.group(1) is not None)
+        if len(self._heads) > 4096:  # timestamps make every second's head new
+            self._heads.clear()
+        self._heads[head] = stream
+        return stream
+
+    def _stream(self, rank: str, name: str, mpi: bool) -> _Stream:
+        key = (rank, name)
+        stream = self._streams.get(key)
+        if stream is None:
+            state = self._states.get(rank)
+            if state is None:
+                progress = RankProgress(rank=rank)
+                state = _RankState(progress, self.max_lines_per_rank)
+                self._states[rank] = state
+                self.ranks[rank] = progress
+            stream = _Stream(state, mpi)
+            state.streams.append(stream)
+            self._streams[key] = stream
+        return stream
+
+    # --- line level --------------------------------------------------------------------------
+
+    def _flush(self, streams: Iterable[_Stream]) -> None:
+        """Apply the latest progress update written to these streams since the last flush.
+
+        Only the last update of a burst is parsed (everything it sets is "last wins"); updates of
+        several streams are applied in the order they were written. Before a rank's line only that
+        rank's streams are flushed: ranks are independent.
+        """
+        found: list[tuple[int, _Stream, re.Match[bytes]]] = []
+        for stream in streams:
+            segs = stream.segs
+            end = len(segs)
+            if end > stream.scanned:
+                match = _BAR.match
+                for i in range(end - 1, stream.scanned - 1, -1):
+                    text = _segment_text(segs[i])
+                    bar = match(text) if text else None
+                    if bar is not None:
+                        found.append((stream.seqs[i], stream, bar))
+                        break
+                stream.scanned = end
+        if len(found) > 1:
+            found.sort(key=lambda item: item[0])
+        for _, stream, bar in found:
+            self._on_bar(stream.state, _Bar(bar, completed=False))
+
+    @staticmethod
+    def _alone(stream: _Stream, streams: list[_Stream]) -> bool:
+        """Whether `stream` is the only one of its rank with progress updates not applied yet."""
+        return all(other is stream or len(other.segs) <= other.scanned for other in streams)
+
+    @staticmethod
+    def _ends_epoch(state: _RankState, bar: _Bar) -> bool:
+        """Whether `_on_bar` would end the rank's epoch with this final line (before anything else).
+
+        Then the progress updates written over the line before it need not be read: ending the epoch
+        sets everything they would set (step, steps, the lazy details, "a bar was seen").
+        """
+        if not bar.final or not state.in_epoch or state.progress.epoch is None:
+            return False
+        return not (state.dupe_finals > 0 and bar.steps == state.end_steps)  # another worker's copy
+
+    def _finish_open_line(self, stream: _Stream) -> None:
+        """At close: a line left without a newline. A bar in it was read as progress already."""
+        line = stream.open
+        stream.open = b""
+        self._store(stream.state, line)
+        if _BAR.match(line) is None:
+            self._read_line(stream, line)
+
+    def _store(self, state: _RankState, line: bytes) -> None:
+        text = line.decode("utf-8", "replace").rstrip()
+        self._seq += 1
+        lines = state.lines
+        if len(lines) == lines.maxlen:
+            self._chars -= len(lines[0][1])
+        lines.append((self._seq, text))
+        self._chars += len(text)
+        if self._chars > MAX_TOTAL_CHARS:
+            self._evict()
+        self._events.append(LineAdded(state.progress.rank, text))
+
+    def _evict(self) -> None:
+        while self._chars > MAX_TOTAL_CHARS:
+            oldest = min((st for st in self._states.values() if st.lines), key=lambda st: st.lines[0][0])
+            self._chars -= len(oldest.lines.popleft()[1])
+
+    def _read_line(self, stream: _Stream, text: bytes) -> None:
+        first = text.lstrip()[:1]
+        if not first:
+            return
+        if first.isdigit() or first == b"-":
+            bar = _BAR.match(text)
+            if bar is not None:
+                self._on_bar(stream.state, _Bar(bar, completed=True))
+                return
+            summary = _SUMMARY.match(text)
+            if summary is not None and stream.state.progress.epoch is not None:
+                self._on_bar(stream.state, _Summary(summary))
+            return
+        if first == b"E":
+            epoch = _EPOCH.match(text)
+            if epoch is not None:
+                self._on_epoch(stream.state, int(epoch.group(1)), int(epoch.group(2)))
+                return
+            code = _EXIT_CODE.match(text)
+            if code is not None and stream.process_name is not None:
+                self._on_failure(stream.process_name, int(code.group(1)), named=True)
+                stream.process_name = None
+            return
+        if first == b"T":
+            test = _TEST.match(text)
+            if test is not None:
+                value = float(test.group(2))
+                self._on_test(stream.rank, test.group(1), value / 100 if test.group(3) else value)
+            return
+        if first == b"P":
+            exited = _PROCESS_EXIT.match(text)
+            if exited is not None:
+                self._on_failure(exited.group(1).decode("utf-8", "replace"), int(exited.group(2)))
+                return
+            name = _PROCESS_NAME.match(text)
+            if name is not None:
+                label = name.group(1) or name.group(2) or name.group(3)
+                stream.process_name = label.decode("utf-8", "replace")
+            return
+        if b" noticed that process rank " in text:
+            signal = _MPI_SIGNAL.match(text)
+            if signal is not None:
+                # As a shell reports a process killed by signal S: 128 + S (137 for the OOM killer's 9).
+                self._on_failure(signal.group(1).decode(), 128 + int(signal.group(2)))
+
+    # --- state changes -------------------------------------------------------------------------
+
+    def _on_epoch(self, state: _RankState, epoch: int, epochs: int) -> None:
+        progress = state.progress
+        if progress.epoch == epoch and progress.epochs == epochs and state.in_epoch:
+            # The same `Epoch N/M` again within the epoch: another worker's copy in an interleaved
+            # stream (Horovod's allreduce keeps every worker at the same step), not a restart.
+            state.epoch_dupes += 1
+            if not state.epoch_bars:  # before the first step every worker has printed its copy
+                progress.workers = max(progress.workers, state.epoch_dupes + 1)
+            if state.epoch_dupes >= progress.workers - 1:
+                state.dupe_finals = 0  # every worker began this epoch: no copy of the last end is due
+            return
+        self._materialize(state)
+        state.epoch_dupes = 0
+        state.in_epoch = True
+        state.epoch_bars = False
+        progress.epoch = epoch
+        progress.epochs = epochs
+        progress.step = 0 if progress.steps is not None else None
+        progress.eta_seconds = None
+        self._events.append(EpochStarted(progress.rank, epoch, epochs))
+
+    def _on_bar(self, state: _RankState, bar: _Bar | _Summary) -> None:
+        progress = state.progress
+        if bar.final:
+            if state.dupe_finals > 0 and bar.steps == state.end_steps:
+                state.dupe_finals -= 1  # another interleaved worker's copy of the last end
+                return
+            if state.in_epoch and progress.epoch is not None:
+                self._end_epoch(state, bar, bar.details())
+                return
+            if (
+                state.ended is not None
+                and state.ended == progress.epoch
+                and bar.steps == state.end_steps
+                and not state.epoch_bars
+            ):
+                details = bar.details()
+                if state.end_keys < details[0].keys():
+                    self._end_epoch(state, bar, details, again=True)  # Keras 3: again, with val_*
+                    return
+        state.epoch_bars = True
+        if progress.epoch is not None and not state.in_epoch:
+            return  # evaluate()/predict() after fit(): not an epoch
+        progress.step = bar.step
+        progress.steps = bar.steps
+        if state.lazy is None:
+            self._lazy.append(state)
+        state.lazy = bar
+        self._progressed[progress.rank] = None
+
+    def _materialize(self, state: _RankState) -> None:
+        """Read the metrics, ETA and speed of the rank's latest update (see `_Bar`)."""
+        bar = state.lazy
+        if bar is None:
+            return
+        state.lazy = None
+        progress = state.progress
+        progress.metrics, progress.eta_seconds, sps = bar.details()
+        progress.steps_per_second = sps if sps is not None else state.last_end_sps
+
+    def _end_epoch(
+        self,
+        state: _RankState,
+        bar: _Bar | _Summary,
+        details: tuple[dict[str, float], float | None, float | None],
+        again: bool = False,
+    ) -> None:
+        progress = state.progress
+        epoch = progress.epoch
+        assert epoch is not None
+        metrics, _, sps = details
+        state.lazy = None
+        progress.step = bar.step
+        progress.steps = bar.steps
+        progress.eta_seconds = 0.0
+        progress.metrics = metrics
+        if sps is not None:
+            state.last_end_sps = sps
+        progress.steps_per_second = state.last_end_sps
+        entry: dict[str, float | int] = {"epoch": epoch, **metrics}
+        history = progress.history
+        if again and history and history[-1].get("epoch") == epoch:
+            history[-1] = entry
+        else:
+            history.append(entry)
+            if len(history) > MAX_HISTORY:
+                del history[0]
+            state.dupe_finals = progress.workers - 1
+        state.in_epoch = False
+        state.epoch_bars = False
+        state.ended = epoch
+        state.end_steps = bar.steps
+        state.end_keys = frozenset(metrics)
+        self._progressed.pop(progress.rank, None)
+        self._events.append(EpochEnded(progress.rank, epoch, dict(metrics)))
+
+    def _on_test(self, rank: str, what: bytes, value: float) -> None:
+        if self._test_rank is not None and rank != self._test_rank:
+            if _rank_order(rank) >= _rank_order(self._test_rank):
+                return  # rank 0 (or the lowest rank) speaks for the job
+            self.test = None
+        self._test_rank = rank
+        if self.test is None:
+            self.test = TestResult()
+        if what == b"loss":
+            self.test.loss = value
+        else:
+            self.test.accuracy = value
+        self._events.append(TestFinished(TestResult(self.test.loss, self.test.accuracy), rank))
+
+    def _on_failure(self, name: str, exit_code: int, named: bool = False) -> None:
+        rank = str(int(name)) if name.isdigit() else name
+        if any(f.rank == rank for f in self.failed) or len(self.failed) >= MAX_RANKS:
+            return
+        if named and not name.isdigit() and self.failed:
+            # Elastic horovodrun's "Process name: host[slot]" names the first failed process, which its
+            # "Process N exit with status code C." already reported by rank: not a second failure.
+            return
+        failure = RankFailure(rank, exit_code)
+        self.failed.append(failure)
+        self._events.append(RankFailed(failure))
+
+    # --- events ------------------------------------------------------------------------------
+
+    def _take_events(self) -> list[LogEvent]:
+        events = self._events
+        for rank in self._progressed:
+            progress = self.ranks[rank]
+            if progress.step is not None:
+                events.append(StepProgress(rank, progress.step, progress.steps))
+        self._progressed = {}
+        self._events = []
+        return events
+
+    def _internal_error(self, exc: Exception) -> None:
+        """A bug must not take the console down: drop what was pending and say so in the log."""
+        self._tail.clear()
+        self._discarding = False
+        self._held = b""
+        self._lazy.clear()
+        for stream in self._streams.values():
+            stream.segs.clear()
+            stream.seqs.clear()
+            stream.scanned = 0
+        for state in self._states.values():
+            state.lazy = None
+        self._store(self._default_stream().state, f"[bai: log parser error: {exc!r}]".encode())
+
+
+def _finite(value: float | int | None) -> float | int | None:
+    return value if value is None or math.isfinite(value) else None
+
+
+def _tagged(rank: str, lines: deque[tuple[int, str]]) -> list[tuple[int, str, str]]:
+    return [(seq, rank, text) for seq, text in lines]
+
+
+def _rank_order(rank: str) -> tuple[int, int | str]:
+    return (0, int(rank)) if rank.isdigit() else (1, rank)

@@ -1,0 +1,120 @@
+"""What a terminal does with bytes: ANSI codes and control characters dropped, `\\b` and `\\r` applied.
+
+All of it works on whole blocks or segments with C loops (`bytes.translate`, `bytes.replace`, compiled
+regexes, `map`), never per byte in Python.
+"""
+
+from __future__ import annotations
+
+import re
+
+MAX_SEGMENT_BYTES = 64 * 1024  # raw bytes of one segment (text between two \r/\n) that are kept
+
+# CSI (incomplete ones too, so a cut-off colour code never shows), OSC, and two-byte escapes.
+_ANSI = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]?|\x1b\][^\x07\x1b\r\n]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]?")
+# Control characters a terminal does not print; \t, \b, \n, \r are handled, ESC by _ANSI first.
+_CONTROL = bytes([*range(0, 8), 11, 12, *range(14, 32), 127])
+_CONTROL_CHARS = [bytes([char]) for char in _CONTROL]
+# rsyslog's escapes of control characters (what CloudWatch shows), and how a chunk can end inside one.
+_ESCAPES = ((b"#015", b"\r"), (b"#010", b"\x08"), (b"#011", b"\t"), (b"#033", b"\x1b"))
+_ESCAPE_STARTS = frozenset((b"#", b"#0", b"#01", b"#03"))
+
+
+def _apply_backspaces(text: bytes) -> bytes:
+    """Apply `\\b` the way a terminal does: it moves the cursor left, the next character overwrites.
+
+    Leading and trailing runs are no-ops (the segment starts at column 0; a `\\r` or `\\n` follows),
+    so the common Keras case costs one `strip`; only text with a `\\b` in its middle is emulated.
+    """
+    text = text.strip(b"\x08")
+    if b"\x08" not in text:
+        return text
+    chars = text.decode("utf-8", "replace")
+    cells: list[str] = []
+    col = 0
+    for ch in chars:
+        if ch == "\x08":
+            col = max(col - 1, 0)
+        else:
+            if col < len(cells):
+                cells[col] = ch
+            else:
+                cells.append(ch)
+            col += 1
+    return "".join(cells).encode("utf-8")
+
+
+def _overlay_all(line: bytes, segs: list[bytes]) -> bytes:
+    """What a terminal shows after each of `segs` is written over `line` from column 0.
+
+    Columns are characters. Tools that rewrite a line pad it to the old width (Keras does), so the
+    last segment usually covers everything before it and the answer is found by `len` alone.
+    """
+    k = len(segs) - 1
+    while k >= 0 and not segs[k]:
+        k -= 1  # an empty segment (a bare \r) changes nothing
+    if k < 0:
+        return line
+    last = segs[k]
+    if last.isascii():
+        longest = max(map(len, segs))
+        if len(last) >= longest and len(last) >= len(line):
+            return last
+        visible = len(last.rstrip())
+        if visible >= max(map(len, map(bytes.rstrip, segs))) and visible >= len(line.rstrip()):
+            return last
+    text = line.decode("utf-8", "replace")
+    for seg in segs:
+        if seg:
+            new = seg.decode("utf-8", "replace")
+            text = new if len(new) >= len(text) else new + text[len(new) :]
+    return text.encode("utf-8")
+
+
+def _segment_text(body: bytes) -> bytes:
+    """The text of a kept \r segment: what a terminal shows of it."""
+    text = body.rstrip(b"\r\x08")
+    return _apply_backspaces(text) if b"\x08" in text else text
+
+
+def _unescape(data: bytes) -> bytes:
+    """Control characters that a log collector wrote as rsyslog's octal escapes, back as themselves.
+
+    SageMaker's CloudWatch logs show Keras's \r and \b as "#015" and "#010" (its ESC as "#033"). A
+    literal "#015" in text reads as \r too: such text is rare in training output, a bar made unreadable
+    is not. The escapes become characters that cannot start another one, so the order does not matter.
+    """
+    for escape, char in _ESCAPES:
+        data = data.replace(escape, char)
+    return data
+
+
+def _has_long_segment(block: bytes) -> bool:
+    """Whether a segment of `block` (the text between two \r/\n) is over MAX_SEGMENT_BYTES.
+
+    Such a segment holds one of the points spaced MAX_SEGMENT_BYTES // 2 apart, so only the segments
+    around those points are measured: a few `find`s in C instead of splitting the whole block.
+    """
+    size = len(block)
+    for point in range(0, size, MAX_SEGMENT_BYTES // 2):
+        start = max(block.rfind(b"\n", 0, point), block.rfind(b"\r", 0, point)) + 1
+        ends = [end for end in (block.find(b"\n", point), block.find(b"\r", point)) if end >= 0]
+        if (min(ends) if ends else size) - start > MAX_SEGMENT_BYTES:
+            return True
+    return False
+
+
+def _cap_segments(block: bytes) -> bytes:
+    """Keep at most MAX_SEGMENT_BYTES of every segment (what the incremental path keeps too)."""
+    segments = block.splitlines(True)
+    if max(map(len, segments)) <= MAX_SEGMENT_BYTES + 1:
+        return block
+    kept = []
+    for seg in segments:
+        if len(seg) > MAX_SEGMENT_BYTES + 1:
+            end = seg[-2:] if seg.endswith(b"\r\n") else seg[-1:]
+            body = seg[: len(seg) - len(end)]
+            if len(body) > MAX_SEGMENT_BYTES:
+                seg = body[:MAX_SEGMENT_BYTES] + end
+        kept.append(seg)
+    return b"".join(kept)
