@@ -676,7 +676,7 @@ def _mounts(emu: AzureEmulator, properties: dict[str, Any]) -> tuple[dict[str, t
     shares = (properties.get("mountVolumes") or {}).get("azureFileShares") or []
     for index, mount in enumerate(shares):
         where = f"properties.mountVolumes.azureFileShares[{index}]"
-        match = _FILE_URL.match(mount.get("azureFileUrl") or "")
+        match = _FILE_URL.fullmatch(mount.get("azureFileUrl") or "")
         if not match:
             problems.append(
                 {

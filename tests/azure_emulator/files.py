@@ -87,7 +87,7 @@ _RANGE = re.compile(r"^bytes=(\d+)-(\d*)$")
 def _parse_range(value: str | None) -> tuple[int, int | None] | None:
     if not value:
         return None
-    match = _RANGE.match(value.strip())
+    match = _RANGE.fullmatch(value.strip())
     if not match:
         return None
     return int(match[1]), (int(match[2]) if match[2] else None)

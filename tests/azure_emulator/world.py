@@ -457,4 +457,4 @@ _NAME = re.compile(r"^[-\w_]{1,64}$")
 
 
 def valid_name(name: str) -> bool:
-    return bool(_NAME.match(name))
+    return bool(_NAME.fullmatch(name))

@@ -12,6 +12,7 @@ usage errors, 1 otherwise, never a traceback (set BAI_DEBUG=1 to see one).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import os
 import sys
@@ -34,8 +35,21 @@ class ArgumentParser(argparse.ArgumentParser):
     """argparse, but a usage error is one line naming the command and pointing at its --help."""
 
     def error(self, message: str) -> NoReturn:
-        sys.stderr.write(f"bai: error: {self.prog}: {message} (see '{self.prog} --help')\n")
+        sys.stderr.write(one_line(f"bai: error: {self.prog}: {message} (see '{self.prog} --help')") + "\n")
         sys.exit(2)
+
+
+_CONTROL = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)} | {
+    ord("\n"): "\\n",
+    ord("\r"): "\\r",
+    ord("\t"): "\\t",
+}
+
+
+def one_line(text: str) -> str:
+    """An error message as one line: newlines and other control characters from the input are quoted
+    (`\\n`), so a name or path with a line break or an escape sequence cannot forge terminal lines."""
+    return text.translate(_CONTROL)
 
 
 def build_parser(noun: str | None = None) -> argparse.ArgumentParser:
@@ -59,7 +73,7 @@ def build_parser(noun: str | None = None) -> argparse.ArgumentParser:
 
 
 def _fail(message: str, code: int = 1) -> int:
-    sys.stderr.write(f"bai: error: {message}\n")
+    sys.stderr.write(f"bai: error: {one_line(message)}\n")
     sys.stderr.flush()
     return code
 
@@ -70,8 +84,9 @@ def run_command(args_in: list[str]) -> int:
     args = parser.parse_args(args_in)
     handler = getattr(args, "handler", None)
     if handler is None:
-        # `bai cluster` alone: show what the group offers, as az did, and call it a usage error.
-        parser.parse_args([*[a for a in args_in if not a.startswith("-")], "--help"])
+        # `bai cluster` alone: show what the group offers, as az did, and call it a usage error (exit 2).
+        with contextlib.suppress(SystemExit):
+            parser.parse_args([*[a for a in args_in if not a.startswith("-")], "--help"])
         return 2
     return handler(args)
 
@@ -113,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
             text = str(field_error)
             if source and not text.startswith(source):
                 text = f"{source}: {text}"
-            sys.stderr.write(f"bai: error: {text}\n")
+            sys.stderr.write(f"bai: error: {one_line(text)}\n")
         return 1
     except BaiError as error:
         return _fail(str(error) or type(error).__name__, getattr(error, "exit_code", 1))

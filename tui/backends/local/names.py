@@ -16,7 +16,7 @@ _SHARE = re.compile(r"^[a-z0-9](?!.*--)[-a-z0-9]{1,61}[a-z0-9]$")
 
 
 def check_group(name: str) -> str:
-    if not _GROUP.match(name or "") or name.endswith("."):
+    if not _GROUP.fullmatch(name or "") or name.endswith("."):
         raise BaiError(
             f"resource group name {name!r} is not valid: use 1-90 letters, digits, '.', '_', '-', '(', ')', "
             "not ending in '.'"
@@ -26,7 +26,7 @@ def check_group(name: str) -> str:
 
 def check_resource(kind: str, name: str) -> str:
     """Workspace, experiment, cluster and job names (Batch AI: 1-64 letters, digits, '-', '_', '.')."""
-    if not _RESOURCE.match(name or ""):
+    if not _RESOURCE.fullmatch(name or ""):
         raise BaiError(
             f"{kind} name {name!r} is not valid: use 1-64 letters, digits, '-', '_' or '.', "
             "starting with a letter, digit or '_'"
@@ -35,7 +35,7 @@ def check_resource(kind: str, name: str) -> str:
 
 
 def check_account(name: str) -> str:
-    if not _ACCOUNT.match(name or ""):
+    if not _ACCOUNT.fullmatch(name or ""):
         raise BaiError(
             f"storage account name {name!r} is not valid: use 3-24 lowercase letters and digits only"
         )
@@ -43,7 +43,7 @@ def check_account(name: str) -> str:
 
 
 def check_share(name: str) -> str:
-    if not _SHARE.match(name or ""):
+    if not _SHARE.fullmatch(name or ""):
         raise BaiError(
             f"share name {name!r} is not valid: use 3-63 lowercase letters, digits and single hyphens, "
             "starting and ending with a letter or digit"

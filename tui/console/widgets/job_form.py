@@ -246,12 +246,12 @@ class JobForm(Vertical):
             if not values[name]:
                 errors.append(FieldError(name, f"required: the {label.lower()} to submit to"))
             elif name == "target.resource_group":
-                if not _GROUP.match(values[name]):
+                if not _GROUP.fullmatch(values[name]):
                     errors.append(FieldError(name, "use 1-90 letters, digits, '-', '_', '.' or '()'"))
-            elif not _NAME.match(values[name]):
+            elif not _NAME.fullmatch(values[name]):
                 errors.append(FieldError(name, "use 1-64 letters, digits, '-' or '_'"))
         account = values["target.storage_account"] or None
-        if account and not _ACCOUNT.match(account):
+        if account and not _ACCOUNT.fullmatch(account):
             errors.append(FieldError("target.storage_account", "3-24 lowercase letters and digits"))
         target = JobTarget(
             values["target.resource_group"],

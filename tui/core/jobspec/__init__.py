@@ -102,7 +102,7 @@ def parse_max_wall_clock_time(text: str) -> timedelta:
     value = text.strip() if isinstance(text, str) else text
     if not isinstance(value, str) or not value:
         raise ValueError("must be a duration such as 'P1D', 'PT2H' or '7.00:00:00'")
-    match = _ISO_DURATION.match(value.upper())
+    match = _ISO_DURATION.fullmatch(value.upper())
     if match:
         parts = {key: float(number) for key, number in match.groupdict().items() if number is not None}
         return timedelta(
@@ -112,7 +112,7 @@ def parse_max_wall_clock_time(text: str) -> timedelta:
             minutes=parts.get("minutes", 0),
             seconds=parts.get("seconds", 0),
         )
-    match = _TIMESPAN.match(value)
+    match = _TIMESPAN.fullmatch(value)
     if match:
         hours, minutes = int(match["hours"]), int(match["minutes"])
         seconds = float(match["seconds"] or 0)
@@ -333,7 +333,7 @@ def _check_value(
             return _BAD
         return value
     if type_name == "int":
-        if isinstance(value, str) and _WHOLE_NUMBER.match(value):
+        if isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value):
             return int(value)  # msrest (az) read "2" as 2, and the service got 2
         if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
             errors.append(
@@ -627,7 +627,7 @@ def _check_mount_volumes(spec: JobCreateParameters, errors: list[FieldError]) ->
         if (
             url is not None
             and url.strip()
-            and not (_AZURE_FILE_URL.match(url) or _LOOPBACK_FILE_URL.match(url))
+            and not (_AZURE_FILE_URL.fullmatch(url) or _LOOPBACK_FILE_URL.fullmatch(url))
         ):
             errors.append(
                 FieldError(
@@ -639,7 +639,7 @@ def _check_mount_volumes(spec: JobCreateParameters, errors: list[FieldError]) ->
             )
         elif url:
             share = _share_of_url(url)
-            if share and not _SHARE_NAME.match(share):
+            if share and not _SHARE_NAME.fullmatch(share):
                 errors.append(
                     FieldError(
                         f"{path}.azureFileUrl",
@@ -648,7 +648,7 @@ def _check_mount_volumes(spec: JobCreateParameters, errors: list[FieldError]) ->
                     )
                 )
         account = None if "accountName" in held else getattr(entry, "account_name", None)
-        if account and account != STORAGE_ACCOUNT_PLACEHOLDER and not _ACCOUNT_NAME.match(account):
+        if account and account != STORAGE_ACCOUNT_PLACEHOLDER and not _ACCOUNT_NAME.fullmatch(account):
             errors.append(
                 FieldError(
                     f"{path}.accountName",
@@ -668,7 +668,7 @@ def _relative_mount_problem(mount: str) -> str | None:
 
 
 def _share_of_url(url: str) -> str | None:
-    match = _AZURE_FILE_URL.match(url) or _LOOPBACK_FILE_URL.match(url)
+    match = _AZURE_FILE_URL.fullmatch(url) or _LOOPBACK_FILE_URL.fullmatch(url)
     return match["share"] if match else None
 
 
@@ -678,7 +678,7 @@ def _check_names(spec: JobCreateParameters, errors: list[FieldError]) -> None:
         for index, item in enumerate(items or []):
             path = f"properties.{key}[{index}]"
             if item.name is not None and item.name.strip():
-                if not _ENV_NAME.match(item.name):
+                if not _ENV_NAME.fullmatch(item.name):
                     errors.append(
                         FieldError(
                             f"{path}.name",
@@ -703,7 +703,7 @@ def _check_names(spec: JobCreateParameters, errors: list[FieldError]) -> None:
             path = f"properties.{key}[{index}].id"
             if item.id is None or not item.id.strip():
                 continue
-            if not _DIRECTORY_ID.match(item.id):
+            if not _DIRECTORY_ID.fullmatch(item.id):
                 errors.append(
                     FieldError(
                         path,
@@ -757,7 +757,7 @@ def apply_storage_account(spec: JobCreateParameters, account_name: str | None) -
     """
     if account_name is not None:
         account_name = account_name.strip()
-        if not _ACCOUNT_NAME.match(account_name):
+        if not _ACCOUNT_NAME.fullmatch(account_name):
             raise BaiError(
                 f"--storage-account-name {account_name!r} is not a storage account name: "
                 "3-24 lowercase letters and digits"
@@ -783,7 +783,7 @@ def apply_storage_account(spec: JobCreateParameters, account_name: str | None) -
             else:
                 errors.append(FieldError(f"{path}.accountName", need))
         if not share.account_name and share.azure_file_url:
-            match = _AZURE_FILE_URL.match(share.azure_file_url) or _LOOPBACK_FILE_URL.match(
+            match = _AZURE_FILE_URL.fullmatch(share.azure_file_url) or _LOOPBACK_FILE_URL.fullmatch(
                 share.azure_file_url
             )
             if match and match["account"] != STORAGE_ACCOUNT_PLACEHOLDER:
@@ -810,7 +810,7 @@ def _drop_key_placeholder(reference: Any) -> None:
 
 def share_of(azure_file_url: str) -> tuple[str | None, str | None]:
     """(account, share) named by an Azure Files URL (either accepted form); (None, None) if it is neither."""
-    match = _AZURE_FILE_URL.match(azure_file_url) or _LOOPBACK_FILE_URL.match(azure_file_url)
+    match = _AZURE_FILE_URL.fullmatch(azure_file_url) or _LOOPBACK_FILE_URL.fullmatch(azure_file_url)
     if not match:
         return None, None
     return match["account"], match["share"]
