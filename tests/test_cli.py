@@ -101,7 +101,7 @@ def test_missing_arguments_is_a_usage_error(bai: Bai) -> None:
     result = bai("cluster", "show", "-g", "rg", check=False)
     assert result.returncode == 2
     line = one_error_line(result)
-    assert "bai cluster show: the following arguments are required: -w/--workspace, -n/--name" in line
+    assert "bai: error: the following arguments are required: -w/--workspace, -n/--name" in line
     assert "see 'bai cluster show --help'" in line
 
 
@@ -114,7 +114,7 @@ def test_bad_values_name_the_argument(bai: Bai) -> None:
     assert "argument -o/--output: invalid choice: 'xml'" in one_error_line(result)
     result = bai("bogus", check=False)
     assert result.returncode == 2
-    assert "invalid choice: 'bogus'" in one_error_line(result)
+    assert "'bogus' is not a bai command group" in one_error_line(result)
 
 
 def test_unknown_backend_from_the_environment(bai: Bai) -> None:

@@ -62,3 +62,12 @@ def offset_progress(
         progress(base + current, total)
 
     return report
+
+
+def file_in_the_way(account: str, share: str, path: str) -> str:
+    """The error when a file sits where a directory is needed (az's `upload --path cifar` before
+    `directory create` makes a FILE named cifar): name the file and how to clear it, on both backends."""
+    return (
+        f"{path!r} is a file on share {share!r}, where a directory is needed: delete it with "
+        f"`bai storage file delete -p {path} -s {share} --account-name {account}` or choose another directory"
+    )

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import difflib
 import importlib
 import os
+import re
 import sys
 from typing import NoReturn
 
@@ -31,11 +33,34 @@ COMMAND_MODULES = (
 )
 
 
+_INVALID_CHOICE = re.compile(
+    r"argument (?P<argument>.+?): invalid choice: '(?P<given>.*?)' \(choose from (?P<choices>.*)\)"
+)
+
+
+def usage_message(prog: str, message: str) -> str:
+    """One usage error line's text after `bai: error: `: no second `bai`, a "did you mean" for a mistyped
+    group, command or choice (as az has), and the --help of the command that refused it."""
+    match = _INVALID_CHOICE.fullmatch(message)
+    if match:
+        given = match["given"]
+        choices = [choice.strip().strip("'") for choice in match["choices"].split(",")]
+        close = difflib.get_close_matches(given, choices, n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'?" if close else f"choose from {', '.join(choices)}"
+        if match["argument"] == "<group>":
+            message = f"'{given}' is not a bai command group; {hint}"
+        elif match["argument"] == "<command>":
+            message = f"'{given}' is not a '{prog}' command; {hint}"
+        else:
+            message = f"argument {match['argument']}: invalid choice: '{given}'; {hint}"
+    return f"{message} (see '{prog} --help')"
+
+
 class ArgumentParser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line naming the command and pointing at its --help."""
+    """argparse, but a usage error is one line saying what to do and pointing at the command's --help."""
 
     def error(self, message: str) -> NoReturn:
-        sys.stderr.write(one_line(f"bai: error: {self.prog}: {message} (see '{self.prog} --help')") + "\n")
+        sys.stderr.write(one_line(f"bai: error: {usage_message(self.prog, message)}") + "\n")
         sys.exit(2)
 
 
@@ -52,6 +77,31 @@ def one_line(text: str) -> str:
     return text.translate(_CONTROL)
 
 
+def version_text() -> str:
+    """`bai --version`: the package's version and what it runs on, as `az --version` lists its parts."""
+    import platform
+    from importlib import metadata
+
+    def version_of(distribution: str) -> str:
+        try:
+            return metadata.version(distribution)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    return (
+        f"bai {version_of('batchai-console')} (python {platform.python_version()}, "
+        f"textual {version_of('textual')})"
+    )
+
+
+class _VersionAction(argparse.Action):
+    """`--version`, its text worked out only when asked (reading package metadata costs startup time)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> NoReturn:
+        sys.stdout.write(version_text() + "\n")
+        sys.exit(0)
+
+
 def build_parser(noun: str | None = None) -> argparse.ArgumentParser:
     """The parser; with `noun`, only that noun's module is imported and registered."""
     parser = ArgumentParser(
@@ -59,6 +109,7 @@ def build_parser(noun: str | None = None) -> argparse.ArgumentParser:
         description="Control console for distributed Horovod training (local cluster or Azure Batch AI). "
         "With no verb, opens the console.",
     )
+    parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and exit")
     subparsers = parser.add_subparsers(dest="noun", metavar="<group>", parser_class=ArgumentParser)
     modules = [name for name in COMMAND_MODULES if name.rsplit(".", 1)[1] == noun] or list(COMMAND_MODULES)
     for module_name in modules:

@@ -17,7 +17,7 @@ from tui.backends.batchai import convert
 from tui.backends.batchai.clients import AzureClients
 from tui.backends.batchai.errors import azure_errors
 from tui.backends.batchai.redact import SECRETS
-from tui.backends.common import files_to_upload, offset_progress
+from tui.backends.common import file_in_the_way, files_to_upload, offset_progress
 from tui.core.errors import BaiError, ConflictError, NotFoundError
 from tui.core.model import FileEntry, FileShare, StorageAccount
 
@@ -160,8 +160,7 @@ class AzureStorageService:
             except ResourceExistsError:
                 if await self._is_file(share_client, sub):
                     raise ConflictError(
-                        f"{sub!r} is a file on share {share_client.share_name!r}: "
-                        "choose another directory name"
+                        file_in_the_way(share_client.account_name, share_client.share_name, sub)
                     ) from None
 
     @staticmethod

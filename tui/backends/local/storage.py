@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tui.backends.base import ProgressCallback
-from tui.backends.common import files_to_upload, offset_progress
+from tui.backends.common import file_in_the_way, files_to_upload, offset_progress
 from tui.backends.local import db, names
 from tui.backends.local.context import LocalContext
 from tui.backends.local.groups import require_group
@@ -196,6 +196,14 @@ class LocalStorage:
         parts = names.share_path_parts(path)
         return self._share_dir(account, share).joinpath(*parts), "/".join(parts)
 
+    def _refuse_a_file_in_the_way(self, account: str, share: str, relative: str) -> None:
+        """Raise ConflictError naming the first part of the directory path `relative` that is a file."""
+        root = self._share_dir(account, share)
+        parts = relative.split("/") if relative else []
+        for depth in range(1, len(parts) + 1):
+            if root.joinpath(*parts[:depth]).is_file():
+                raise ConflictError(file_in_the_way(account, share, "/".join(parts[:depth])))
+
     async def create_directory(self, account: str, share: str, path: str) -> FileEntry:
         return await self._ctx.call(self._create_directory, account, share, path)
 
@@ -203,6 +211,7 @@ class LocalStorage:
         folder, relative = self._resolve(account, share, path)
         if not relative:
             raise BaiError("a directory name is required: give the directory's path inside the share")
+        self._refuse_a_file_in_the_way(account, share, relative.rpartition("/")[0])
         if not folder.parent.is_dir():
             parent = relative.rsplit("/", 1)[0]
             raise NotFoundError(
@@ -243,6 +252,7 @@ class LocalStorage:
         if not source.is_file():
             raise NotFoundError(f"source file {str(source)!r} not found: give an existing local file")
         folder, relative = self._resolve(account, share, directory)
+        self._refuse_a_file_in_the_way(account, share, relative)
         if not folder.is_dir():
             raise NotFoundError(
                 f"directory {relative!r} not found on share {share!r}: create it with "
@@ -275,6 +285,10 @@ class LocalStorage:
             raise NotFoundError(f"source folder {str(source)!r} not found: give an existing local folder")
         root, relative = self._resolve(account, share, directory)
         files, total = files_to_upload(source)
+        for inner_folder in sorted({path.relative_to(source).parent.as_posix() for path in files}):
+            # Before copying anything: a file where a folder goes would stop the batch half done.
+            joined = "/".join(part for part in (relative, inner_folder) if part not in ("", "."))
+            self._refuse_a_file_in_the_way(account, share, joined)
         done = 0
         uploaded = []
         for path in files:
