@@ -110,6 +110,6 @@ async def test_the_tree_shows_a_job_state_this_version_does_not_know(
         )
         await go_to(pilot, app, "demo_job")
         await until(
-            pilot, lambda: "executionState: preempted" in str(app.pane_details.render()), 30, "details"
+            pilot, lambda: "executionState: preempted" in str(app.main.pane_details.render()), 30, "details"
         )
         await pilot.press("q")

@@ -15,7 +15,9 @@ import pytest
 
 from tests.tutorial_resources import ACCOUNT, CLUSTER, EXPERIMENT, GROUP, SHARE, WORKSPACE
 from tui.backends import open_backend
-from tui.console.app import ACTIONS, BaiApp, run_console
+from tui.console.actions import ACTIONS
+from tui.console.app import BaiApp
+from tui.console.launch import run_console
 from tui.console.widgets.dialogs import ConfirmDialog, FormDialog
 from tui.console.widgets.job_form import JobForm
 from tui.console.widgets.live_log import LiveLog
@@ -541,7 +543,7 @@ async def test_live_log_rows_chart_search_and_follow(backend, tmp_path: Path) ->
 
 
 async def test_every_action_has_a_key_an_id_and_a_palette_entry(backend) -> None:  # type: ignore[no-untyped-def]
-    from tui.console.widgets.commands import ConsoleCommands
+    from tui.console.palette import ConsoleCommands
 
     app = make_app(backend)
     async with app.run_test(size=SIZE) as pilot:
@@ -549,7 +551,7 @@ async def test_every_action_has_a_key_an_id_and_a_palette_entry(backend) -> None
         provider = ConsoleCommands(app.screen)
         titles = [hit.text async for hit in provider.discover()]
         assert titles == [spec.title for spec in ACTIONS]
-        ids = [binding.id for binding in app.BINDINGS]  # type: ignore[union-attr]
+        ids = [binding.id for binding in app.main.BINDINGS]  # type: ignore[union-attr]
         assert len(set(ids)) == len(ACTIONS) and all(i and i.startswith("bai.") for i in ids)
         for needed in (
             "Create workspace",
@@ -694,8 +696,8 @@ async def test_long_work_shows_progress_and_failures_become_notifications(backen
             task.progress(512, 2048)
             await release.wait()
 
-        app.run_task("Uploading data", slow)
-        bar = app.pane_task_bar
+        app.main.run_task("Uploading data", slow)
+        bar = app.main.pane_task_bar
         await until(pilot, lambda: bar.has_class("-busy"), what="the task bar")
         label = bar.query_one("#task-label")
         progress = bar.query_one("#task-progress")
@@ -712,7 +714,7 @@ async def test_long_work_shows_progress_and_failures_become_notifications(backen
         async def broken(task) -> None:  # type: ignore[no-untyped-def]
             raise RuntimeError("disk on fire")
 
-        app.run_task("Saving", broken)
+        app.main.run_task("Saving", broken)
         await until(pilot, lambda: any("disk on fire" in n for n in notices(app)))
         message, severity = app.sent[-1]  # type: ignore[attr-defined]
         assert severity == "error" and "Press r to refresh" in message and "Traceback" not in message
@@ -720,7 +722,7 @@ async def test_long_work_shows_progress_and_failures_become_notifications(backen
 
 
 def test_an_internal_error_is_one_line_and_a_private_file(home: Path) -> None:
-    from tui.console.app import crash_report
+    from tui.console.lifecycle import crash_report
 
     try:
         token = "s3cr3t-storage-key"  # noqa: F841  (a local a rich traceback would have shown)
@@ -737,7 +739,7 @@ def test_an_internal_error_is_one_line_and_a_private_file(home: Path) -> None:
 
 
 def test_keymap_comes_from_console_json(home: Path) -> None:
-    from tui.console.app import load_keymap
+    from tui.console.settings import load_keymap
 
     assert load_keymap() == {}
     home.mkdir(parents=True, exist_ok=True)

@@ -48,11 +48,11 @@ async def test_tab_keys_work_while_the_job_form_has_focus(backend) -> None:  # t
     async with app.run_test(size=SMALL) as pilot:
         await focus_a_form_field(pilot, app)
         for tab in ("log", "nodes"):
-            app.action_show_tab(tab)
+            app.main.action_show_tab(tab)
             # On a busy machine the switch may take a while; once there, it must stay (it bounced back).
-            await until(pilot, lambda tab=tab: app.pane_tabs.active == tab, what=f"the {tab} tab")
+            await until(pilot, lambda tab=tab: app.main.pane_tabs.active == tab, what=f"the {tab} tab")
             await pilot.pause(0.2)
-            assert app.pane_tabs.active == tab
+            assert app.main.pane_tabs.active == tab
 
 
 async def test_escape_leaves_a_job_form_field_so_letter_keys_act_again(backend, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -68,7 +68,7 @@ async def test_escape_leaves_a_job_form_field_so_letter_keys_act_again(backend, 
         await pilot.press("escape")
         assert not isinstance(app.focused, Input)
         await pilot.press("3")
-        assert app.pane_tabs.active == "log"
+        assert app.main.pane_tabs.active == "log"
         assert field.value == "j1"
 
 
@@ -90,11 +90,11 @@ async def test_submit_from_the_form_opens_the_live_log(backend, tmp_path: Path) 
         field.focus()
         field.value = "qa-submit"
         await pilot.pause(0.1)
-        app.action_submit()
-        await until(pilot, lambda: app.open_job_ref is not None, what="the job's log opened")
-        await until(pilot, lambda: app.pane_tabs.active == "log", what="the log tab")
+        app.main.action_submit()
+        await until(pilot, lambda: app.main.open_job_ref is not None, what="the job's log opened")
+        await until(pilot, lambda: app.main.pane_tabs.active == "log", what="the log tab")
         await pilot.pause(0.3)
-        assert app.pane_tabs.active == "log"  # and it stays there
+        assert app.main.pane_tabs.active == "log"  # and it stays there
 
 
 async def test_node_counts_fit_at_80_columns(backend) -> None:  # type: ignore[no-untyped-def]
@@ -319,7 +319,7 @@ async def test_deleting_the_group_clears_the_node_table_and_details(backend) -> 
         hint = str(app.nodes.query_one("#nodes-hint", Static).render())
         assert "✘" not in hint and "bai group create" not in hint, hint
         assert app.nodes.table.row_count == 0
-        assert GROUP not in str(app.pane_details.render())
+        assert GROUP not in str(app.main.pane_details.render())
 
 
 def _contrast_in_16_colours(style) -> float:  # type: ignore[no-untyped-def]
@@ -414,7 +414,7 @@ async def test_empty_tree_hints_show_their_key_at_80_columns(home: Path) -> None
             shown = app.tree.scrollable_content_region.width - 2  # guides and a margin
             assert "press g" in str(hint.label)[:shown], str(hint.label)
             await job_form(pilot, app)
-            assert "press g" in str(app.pane_details.render())  # and the whole sentence beside it
+            assert "press g" in str(app.main.pane_details.render())  # and the whole sentence beside it
     finally:
         await backend.close()
 
@@ -447,9 +447,9 @@ async def test_a_late_focus_note_from_the_form_does_not_bring_its_tab_back(backe
     app = make_app(backend)
     async with app.run_test(size=SMALL) as pilot:
         await focus_a_form_field(pilot, app)
-        app.action_show_tab("log")
+        app.main.action_show_tab("log")
         job_pane = app.query_one("#job", TabPane)
         job_pane.post_message(TabPane.Focused(job_pane))  # the late note, as a busy machine delivers it
         await pilot.pause(0.3)
-        assert app.pane_tabs.active == "log"
+        assert app.main.pane_tabs.active == "log"
         assert app.focused is app.tree

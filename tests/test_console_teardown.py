@@ -64,7 +64,7 @@ async def test_quitting_while_the_job_form_mounts_is_a_clean_exit(backend, turns
     async with app.run_test(size=SIZE) as pilot:
         form: JobForm = await job_form(pilot, app)
         await form.remove()
-        app.pane_job_slot.mount(JobForm(id="job-form"))
+        app.main.pane_job_slot.mount(JobForm(id="job-form"))
         for _ in range(turns):
             await asyncio.sleep(0)
     assert app.return_code in (None, 0)
@@ -77,8 +77,8 @@ async def test_a_ready_note_from_a_form_removed_since_is_ignored(backend) -> Non
     async with app.run_test(size=SIZE) as pilot:
         form: JobForm = await job_form(pilot, app)
         await form.remove()
-        app.with_form(lambda f: f.prefill_target(resource_group="demo"))
-        app.post_message(JobForm.Ready(form))
+        app.main.with_form(lambda f: f.prefill_target(resource_group="demo"))
+        app.main.post_message(JobForm.Ready(form))
         await pilot.pause(0.2)
         assert app.return_code is None  # still running, nothing reported
     assert app.return_code in (None, 0)

@@ -164,7 +164,7 @@ def console_or_command(args_in: list[str]) -> tuple[bool, list[str]]:
 def main(argv: list[str] | None = None) -> int:
     console, args_in = console_or_command(sys.argv[1:] if argv is None else argv)
     if console:
-        from tui.console.app import run_console
+        from tui.console.launch import run_console
 
         return run_console(args_in)
     from tui.core.errors import BaiError, JobSpecError

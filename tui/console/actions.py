@@ -1,0 +1,281 @@
+"""The console's one table of actions: key, binding id, palette title and help, and help group for each.
+
+The main screen's key bindings, the command palette's entries and the grouped key list are all generated
+from `ACTIONS`, so none of them can drift from the others. Each binding has an id (`bai.<name>`) a user can
+remap in console.json's `"keymap"` (`{"bai.refresh": "f5"}`). An action runs on the main screen unless its
+name says otherwise (`app.quit`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.binding import Binding
+
+# The help groups, in the order a key list shows them.
+GROUPS = ("Resources", "Storage", "Jobs", "Log", "View", "Console")
+KEY_NAMES = {"slash": "/", "question_mark": "?"}
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One console action: its key, its binding id (for keymaps), its palette title and help, its group."""
+
+    name: str
+    key: str
+    action: str
+    title: str
+    help: str
+    group: str
+    show: bool = True
+    footer: str = ""  # a shorter word for the footer, which must fit 80 columns with ? and q
+
+    @property
+    def footer_label(self) -> str:
+        return self.footer or self.title.split(" /")[0]
+
+    @property
+    def binding_id(self) -> str:
+        return f"bai.{self.name}"
+
+    @property
+    def key_label(self) -> str:
+        """The default key as a user types it (`/`, not `slash`)."""
+        return KEY_NAMES.get(self.key, self.key)
+
+
+ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec(
+        "refresh",
+        "r",
+        "refresh",
+        "Refresh",
+        "Reload the tree (keeping the selection) and the node table",
+        "View",
+    ),
+    ActionSpec(
+        "new_group", "g", "create_group", "Create resource group", "az group create", "Resources", show=False
+    ),
+    ActionSpec(
+        "new_workspace",
+        "w",
+        "create_workspace",
+        "Create workspace",
+        "az batchai workspace create",
+        "Resources",
+        show=False,
+    ),
+    ActionSpec(
+        "new_experiment",
+        "e",
+        "create_experiment",
+        "Create experiment",
+        "az batchai experiment create",
+        "Resources",
+        show=False,
+    ),
+    ActionSpec(
+        "new_cluster",
+        "c",
+        "create_cluster",
+        "Create cluster",
+        "az batchai cluster create",
+        "Resources",
+        show=False,
+    ),
+    ActionSpec(
+        "new_storage",
+        "a",
+        "create_storage_account",
+        "Create storage account",
+        "az storage account create",
+        "Storage",
+        show=False,
+    ),
+    ActionSpec(
+        "new_share",
+        "h",
+        "create_share",
+        "Create file share",
+        "az storage share create",
+        "Storage",
+        show=False,
+    ),
+    ActionSpec(
+        "new_folder",
+        "n",
+        "create_folder",
+        "Create folder on share",
+        "az storage directory create",
+        "Storage",
+        show=False,
+    ),
+    ActionSpec(
+        "upload",
+        "u",
+        "upload",
+        "Upload to share",
+        "az storage file upload (a file or a folder)",
+        "Storage",
+        footer="Upload",
+    ),
+    ActionSpec(
+        "download",
+        "f",
+        "download",
+        "Download a file",
+        "az storage file download / az batchai job file download",
+        "Storage",
+        show=False,
+    ),
+    ActionSpec(
+        "resize",
+        "z",
+        "resize",
+        "Resize cluster",
+        "az batchai cluster resize --target N",
+        "Resources",
+        show=False,
+    ),
+    ActionSpec(
+        "scale_zero",
+        "0",
+        "scale_to_zero",
+        "Scale cluster to 0",
+        "az batchai cluster resize --target 0: stop paying for idle nodes",
+        "Resources",
+        footer="Scale to 0",
+    ),
+    ActionSpec(
+        "open_job",
+        "o",
+        "open_job_file",
+        "Open job.json",
+        "Load a job.json into the job form",
+        "Jobs",
+        show=False,
+    ),
+    ActionSpec(
+        "save_job",
+        "v",
+        "save_job_file",
+        "Save job.json",
+        "Write the edited job form back to job.json",
+        "Jobs",
+        show=False,
+    ),
+    ActionSpec(
+        "submit",
+        "s",
+        "submit",
+        "Submit job",
+        "az batchai job create with the job form",
+        "Jobs",
+        footer="Submit",
+    ),
+    ActionSpec(
+        "terminate", "t", "terminate", "Terminate job", "az batchai job terminate", "Jobs", show=False
+    ),
+    ActionSpec(
+        "delete",
+        "d",
+        "delete",
+        "Delete selected",
+        "Delete the selected resource (asks first)",
+        "Resources",
+        footer="Delete",
+    ),
+    ActionSpec(
+        "follow",
+        "p",
+        "toggle_follow",
+        "Follow / pause log",
+        "Stop or resume scrolling the live log",
+        "Log",
+        show=False,
+    ),
+    ActionSpec("search", "slash", "search_log", "Search log", "Find text in the live log", "Log", show=False),
+    ActionSpec(
+        "stderr",
+        "x",
+        "toggle_stderr",
+        "Show stderr.txt / stdout.txt",
+        "Switch the log's file",
+        "Log",
+        show=False,
+    ),
+    ActionSpec(
+        "backend",
+        "b",
+        "switch_backend",
+        "Switch backend",
+        "Show the other backend (local / batchai)",
+        "Console",
+        show=False,
+    ),
+    ActionSpec(
+        "theme",
+        "m",
+        "app.next_theme",
+        "Next theme",
+        "Cycle dark / light / high-contrast (remembered)",
+        "Console",
+        show=False,
+    ),
+    ActionSpec(
+        "tab_nodes",
+        "1",
+        "show_tab('nodes')",
+        "Show node table",
+        "The cluster node-state table",
+        "View",
+        show=False,
+    ),
+    ActionSpec("tab_job", "2", "show_tab('job')", "Show job form", "The job.json form", "View", show=False),
+    ActionSpec(
+        "tab_log", "3", "show_tab('log')", "Show live log", "The selected job's live log", "View", show=False
+    ),
+    ActionSpec(
+        "help",
+        "question_mark",
+        "toggle_help",
+        "Show keys",
+        "Show or hide every key of the focused pane",
+        "Console",
+        footer="Keys",
+    ),
+    ActionSpec("quit", "q", "app.quit", "Quit", "Leave the console (jobs keep running)", "Console"),
+)
+
+
+def bindings() -> list[Binding]:
+    """The main screen's key bindings, one per action, each with its remappable id."""
+    return [
+        Binding(spec.key, spec.action, spec.footer_label, show=spec.show, id=spec.binding_id)
+        for spec in ACTIONS
+    ]
+
+
+def key_for(binding_id: str, keymap: dict[str, str]) -> str:
+    """The key now bound to `binding_id`: the user's remap when there is one, else the table's key."""
+    if binding_id in keymap:
+        return keymap[binding_id]
+    spec = next((spec for spec in ACTIONS if spec.binding_id == binding_id), None)
+    return spec.key_label if spec else ""
+
+
+def palette_entries(keymap: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(title, action, help) for each action, the help ending with the key that runs it."""
+    out = []
+    for spec in ACTIONS:
+        key = key_for(spec.binding_id, keymap)
+        out.append((spec.title, spec.action, f"{spec.help}  [key: {key}]" if key else spec.help))
+    return out
+
+
+def help_groups(keymap: dict[str, str]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Every action's (key, title), grouped as `GROUPS` orders them: the console's whole key list."""
+    return [
+        (group, [(key_for(spec.binding_id, keymap), spec.title) for spec in ACTIONS if spec.group == group])
+        for group in GROUPS
+    ]

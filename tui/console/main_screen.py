@@ -1,0 +1,481 @@
+"""The console's main screen: the resource tree on the left; nodes, job form and live log in tabs.
+
+It holds the panes, turns the tree's selection into what the other panes show, and runs the actions of
+`tui.console.actions` (its key bindings are generated from that table; the resource actions come from
+`ResourceActions`). Every backend call runs in a worker that turns a `BaiError` into a notification saying
+what to do, so no traceback ever reaches the screen.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+
+from tui.console import actions, poller
+from tui.console.resource_actions import ResourceActions
+from tui.console.widgets.dialogs import ConfirmDialog, FormDialog, FormField, required
+from tui.console.widgets.job_form import JobForm
+from tui.console.widgets.live_log import LiveLog
+from tui.console.widgets.node_table import NodeTable
+from tui.console.widgets.resource_tree import Item, ResourceTree, path_of
+from tui.console.widgets.task_bar import Task, TaskBar
+from tui.core.errors import BaiError, JobSpecError
+
+if TYPE_CHECKING:
+    from tui.console.app import BaiApp
+
+JOB_POLL_SECONDS = 3.0
+FORM_DELAY_SECONDS = 0.3
+
+
+class MainScreen(ResourceActions, Screen[None]):
+    """The panes and the actions on them; the app's first screen (dialogs open over it)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = actions.bindings()  # type: ignore[assignment]
+
+    def __init__(
+        self,
+        *,
+        job_path: Path | None = None,
+        poll_seconds: float = JOB_POLL_SECONDS,
+        node_poll_seconds: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.job_path = job_path
+        self.poll_seconds = poll_seconds
+        self.node_poll_seconds = node_poll_seconds
+        self.open_job_ref: Any = None
+        self._form_waiting: list[Callable[[JobForm], None]] = []
+
+    @property
+    def console(self) -> BaiApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def backend(self) -> Any:
+        return self.console.backend
+
+    # ------------------------------------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        # Kept as attributes: the panes are found without a query, whichever screen is on top.
+        self.pane_tree = ResourceTree(self.backend, id="tree")
+        self.pane_nodes = NodeTable(
+            self.backend,
+            id="node-table",
+            **({"poll_seconds": self.node_poll_seconds} if self.node_poll_seconds else {}),
+        )
+        self.pane_details = Static("", id="details", markup=False)
+        self.pane_job_slot = Vertical(id="job-slot")  # the form is mounted just after the first paint
+        self.pane_live_log = LiveLog(id="live-log")
+        self.pane_tabs = ConsoleTabs(id="tabs", initial="nodes")
+        self.pane_task_bar = TaskBar(id="task-bar")
+        yield Header(show_clock=False, icon="≡")
+        with Horizontal(id="body"):
+            with Vertical(id="tree-pane"):
+                yield self.pane_tree
+            with self.pane_tabs:
+                with TabPane("Nodes 1", id="nodes"):
+                    yield self.pane_nodes
+                    yield self.pane_details
+                with TabPane("Job 2", id="job"):
+                    yield self.pane_job_slot
+                with TabPane("Log 3", id="log"):
+                    yield self.pane_live_log
+        yield self.pane_task_bar
+        yield Footer(compact=True)  # one space less per key: ? and q still show at 80 columns
+
+    def on_mount(self) -> None:
+        self.pane_tree.focus()
+        self.set_interval(self.poll_seconds, self.poll_jobs)
+        self.set_timer(FORM_DELAY_SECONDS, self._mount_form)
+        if self.job_path is not None:
+            self.load_job_file(self.job_path)
+
+    def _mount_form(self) -> None:
+        """Mount the job form (the biggest pane) once the first screen and its footer are drawn."""
+        slot = self.pane_job_slot
+        if self.app._closing or not slot.is_attached:
+            return
+        if not slot.children:
+            slot.mount(JobForm(id="job-form"))
+            # Everything built at start lives as long as the app: keep it out of the cyclic GC's full
+            # collections, which otherwise walk it all (tens of ms, felt as a stalled key press).
+            self.call_after_refresh(gc.freeze)
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        if event.pane.id == "job":
+            self._mount_form()
+
+    def with_form(self, use: Callable[[JobForm], None]) -> None:
+        """Run `use` on the job form now, or once it is mounted (that happens just after the first paint)."""
+        forms = self.pane_job_slot.query(JobForm)
+        if forms and forms.first()._torn_down():
+            return  # the console is closing: nothing to fill in
+        if forms and forms.first().is_ready:
+            use(forms.first())
+        else:
+            self._form_waiting.append(use)
+
+    @on(JobForm.Ready)
+    def _form_ready(self, event: JobForm.Ready) -> None:
+        if event.form._torn_down():
+            return  # a form removed since it said so: what waits, waits for the next one
+        waiting, self._form_waiting = self._form_waiting, []
+        for use in waiting:
+            use(event.form)
+
+    # ------------------------------------------------------------------------------------------ helpers
+
+    @property
+    def tree(self) -> ResourceTree:
+        return self.pane_tree
+
+    @property
+    def live_log(self) -> LiveLog:
+        return self.pane_live_log
+
+    @property
+    def nodes(self) -> NodeTable:
+        return self.pane_nodes
+
+    def selected(self) -> Item | None:
+        node = self.tree.cursor_node
+        item = node.data if node is not None else None
+        return item if item is not None and item.kind not in ("root", "empty") else None
+
+    def show_details(self, item: Item) -> None:
+        self.pane_details.update(describe_item(item))
+
+    def run_task(self, label: str, work_fn: Callable[[Task], Awaitable[Any]]) -> None:
+        """Run backend work in a worker with a progress line; errors become notifications, not tracebacks."""
+        self._run_task(label, work_fn)
+
+    @work(group="tasks", exit_on_error=False)
+    async def _run_task(self, label: str, work_fn: Callable[[Task], Awaitable[Any]]) -> None:
+        bar = self.pane_task_bar
+        task = bar.start(label)
+        try:
+            await work_fn(task)
+        except JobSpecError as error:
+            errors = error.errors
+            self.with_form(lambda form: form.show_refused(errors))
+            self.notify(
+                f"{label}: the job spec has {len(error.errors)} problem(s), marked in the job form. "
+                "Fix them and press s again.",
+                title="Not submitted",
+                severity="error",
+                timeout=8,
+            )
+        except BaiError as error:
+            self.notify(str(error), title=f"{label} failed", severity="error", timeout=8)
+        except Exception as error:  # never let a traceback reach the screen
+            self.notify(
+                f"{type(error).__name__}: {error}. Press r to refresh, then try again.",
+                title=f"{label} failed unexpectedly",
+                severity="error",
+                timeout=10,
+            )
+        finally:
+            bar.finish(task)
+
+    def ask(
+        self, title: str, fields: list[FormField], then: Callable[[dict[str, str]], None], submit: str = "OK"
+    ) -> None:
+        def done(values: dict[str, str] | None) -> None:
+            if values is not None:
+                then(values)
+
+        self.app.push_screen(FormDialog(title, fields, submit), done)
+
+    def confirm(self, question: str, then: Callable[[], None], yes: str = "Yes") -> None:
+        def done(answer: bool | None) -> None:
+            if answer:
+                then()
+
+        self.app.push_screen(ConfirmDialog(question, yes), done)
+
+    def need(self, item: Item | None, kinds: tuple[str, ...], what: str) -> Item | None:
+        """`item` when it is of one of `kinds`; else None, after telling the user to select `what`."""
+        if item is None or item.kind not in kinds:
+            self.notify(
+                f"Select {what} in the tree first (arrow keys, then the key again).",
+                severity="warning",
+                timeout=5,
+            )
+            return None
+        return item
+
+    def after_change(self, select: Item | None = None) -> None:
+        """Show the backend's new state, opening the tree down to `select` (a new resource) when given."""
+        self.tree.reload(path_of(select) if select is not None else None)
+        self.nodes.refresh_now()
+
+    # ------------------------------------------------------------------------------------------ tree events
+
+    @on(ResourceTree.NodeHighlighted)
+    def _highlighted(self, event: ResourceTree.NodeHighlighted[Item]) -> None:
+        item = event.node.data
+        if item is None or item.kind in ("root", "empty"):
+            # not the facts of something no longer selected (or deleted); a hint in full, uncut
+            self.pane_details.update(item.name if item is not None and item.kind == "empty" else "")
+            return
+        if item.group and item.workspace:
+            self.nodes.show_workspace(
+                item.group, item.workspace, item.name if item.kind == "cluster" else None
+            )
+        self.with_form(
+            lambda form: form.prefill_target(
+                resource_group=item.group,
+                workspace=item.workspace,
+                experiment=item.experiment,
+                cluster=item.name if item.kind == "cluster" else "",
+                storage_account=item.account,
+            )
+        )
+        self.show_details(item)
+
+    @on(ResourceTree.NodeSelected)
+    def _selected(self, event: ResourceTree.NodeSelected[Item]) -> None:
+        item = event.node.data
+        if item is not None and item.kind == "job":
+            self.open_log(item)
+
+    def open_log(self, item: Item) -> None:
+        ref = item.job_ref
+        self.open_job_ref = ref
+        jobs = self.backend.jobs
+
+        def source(name: str):  # type: ignore[no-untyped-def]
+            return jobs.stream_file(ref, name)
+
+        state = getattr(item.obj, "execution_state", "")
+        self.live_log.open_source(source, f"job {ref.name}", getattr(state, "value", str(state)))
+        self.show_tab("log")
+
+    # ------------------------------------------------------------------------------------------ polling
+
+    def poll_jobs(self) -> None:
+        self._refresh_job_states()
+
+    @work(exclusive=True, group="job-poll", exit_on_error=False)
+    async def _refresh_job_states(self) -> None:
+        await poller.refresh_job_states(self)
+
+    # ------------------------------------------------------------------------------------------ actions
+
+    def action_refresh(self) -> None:
+        self.after_change()
+        self.notify("Refreshing…", timeout=1)
+
+    def action_show_tab(self, tab: str) -> None:
+        self.show_tab(tab)
+
+    def show_tab(self, tab: str) -> None:
+        """Bring up a tab, first taking focus out of any other tab's widgets.
+
+        TabbedContent brings back the pane of whatever widget gets focus; a form field left focused in a
+        hidden tab is refocused as the tab hides, which flipped straight back to the job form.
+        """
+        focused = self.focused
+        if focused is not None and tab_of(focused) not in (None, tab):
+            self.set_focus(self.pane_tree)  # now, not on the next turn: see ConsoleTabs
+        self.pane_tabs.active = tab
+
+    def action_focus_tree(self) -> None:
+        """Give the keyboard back to the tree, where every one-letter key acts."""
+        self.pane_tree.focus()
+
+    def action_toggle_help(self) -> None:
+        if self.query("HelpPanel"):
+            self.app.action_hide_help_panel()
+        else:
+            self.app.action_show_help_panel()
+
+    def action_toggle_follow(self) -> None:
+        self.live_log.toggle_follow()
+
+    def action_search_log(self) -> None:
+        self.show_tab("log")
+        self.live_log.begin_search()
+
+    def action_toggle_stderr(self) -> None:
+        self.show_tab("log")
+        self.live_log.toggle_stderr()
+
+    def action_open_job_file(self) -> None:
+        def open_dialog(form: JobForm) -> None:
+            self.ask(
+                "Open job.json",
+                [
+                    FormField(
+                        "path", "Path", str(form.path or Path.cwd() / "job.json"), check=job_file_problem
+                    )
+                ],
+                lambda values: self.load_job_file(Path(values["path"]).expanduser()),
+                "Open",
+            )
+
+        self.with_form(open_dialog)
+
+    def load_job_file(self, path: Path) -> None:
+        def load(form: JobForm) -> None:
+            try:
+                form.load_file(path)
+            except (OSError, ValueError) as error:
+                self.notify(str(error), title="Cannot open job.json", severity="error", timeout=8)
+                return
+            self.show_tab("job")
+            self.notify(f"Loaded {path}", timeout=2)
+
+        self.with_form(load)
+
+    def action_save_job_file(self) -> None:
+        def save(form: JobForm) -> None:
+            if form.path is None:
+                self.ask(
+                    "Save job.json as",
+                    [FormField("path", "Path", str(Path.cwd() / "job.json"), check=required("path"))],
+                    lambda values: self._save_job(form, Path(values["path"]).expanduser()),
+                    "Save",
+                )
+            else:
+                self._save_job(form, None)
+
+        self.with_form(save)
+
+    def _save_job(self, form: JobForm, path: Path | None) -> None:
+        try:
+            written = form.save(path)
+        except (OSError, ValueError) as error:
+            self.notify(str(error), title="Not saved", severity="error", timeout=8)
+            return
+        self.notify(f"Saved {written}", timeout=3)
+
+    def action_submit(self) -> None:
+        self.show_tab("job")
+
+        def submit(form: JobForm) -> None:
+            if not form.request_submit():
+                self.notify(
+                    "The job form has problems, marked next to each field: fix them and press s again.",
+                    title="Not submitted",
+                    severity="error",
+                    timeout=6,
+                )
+
+        self.with_form(submit)
+
+    @on(JobForm.Submit)
+    def _submit(self, event: JobForm.Submit) -> None:
+        document, target = event.document, event.target
+
+        async def run(task: Task) -> None:
+            from tui.backends.base import JobSubmitOptions
+            from tui.core.jobspec import apply_storage_account, parse_job_spec
+            from tui.core.model import JobRef
+
+            ignored: list[str] = []  # job.json fields the service ignored, as `bai job create` warns of them
+            spec = parse_job_spec(document, notes=ignored)
+            apply_storage_account(spec, target.storage_account)
+            ref = JobRef(target.resource_group, target.workspace, target.experiment, target.name)
+            job = await self.backend.jobs.create(
+                ref, target.cluster, spec, JobSubmitOptions(storage_account_name=target.storage_account)
+            )
+            self.notify(f"Job {job.name} submitted ({job.execution_state.value})", title="Submitted")
+            for warning in [*ignored, *job.warnings]:
+                self.notify(warning, title=f"Job {job.name}: warning", severity="warning", timeout=12)
+            chain = path_of(Item.of_job(ref))
+            node = await self.tree.reveal(chain)
+            if node is not None and node.data is not None:
+                self.open_log(node.data)
+
+        self.run_task(f"Submitting job {target.name}", run)
+
+    def action_switch_backend(self) -> None:
+        from tui.backends import BACKENDS
+
+        console = self.console
+        other = BACKENDS[(BACKENDS.index(console.backend_name) + 1) % len(BACKENDS)]
+
+        async def run(task: Task) -> None:
+            from tui.backends import open_backend
+
+            backend = open_backend(other)
+            old = console.backend
+            console.backend, console.backend_name = backend, other
+            self.tree.backend = backend
+            self.nodes.backend = backend
+            self.nodes.workspace = None
+            console.sub_title = f"{other} backend"
+            self.tree.reload()
+            self.notify(f"Now showing the {other} backend")
+            await old.close()
+
+        self.run_task(f"Opening the {other} backend", run)
+
+
+def job_file_problem(value: str) -> str | None:
+    """What is wrong with a job.json path typed in the Open dialog (kept open to fix it), None if fine."""
+    if not value.strip():
+        return "enter the path of a job.json"
+    path = Path(value.strip()).expanduser()
+    if path.is_dir():
+        return f"{value} is a folder: give the path of a job.json in it"
+    if not path.is_file():
+        return f"{value} does not exist: give the path of a job.json"
+    return None
+
+
+class ConsoleTabs(TabbedContent):
+    """TabbedContent that brings a pane up for a focused widget only while the focus is still there.
+
+    Textual's TabbedContent switches to a pane when it hears that something in it got focus. That note
+    travels through two message queues; on a busy machine it could arrive after the user had already chosen
+    another tab (focus handed to the tree by then), and the console flipped straight back to the job form.
+    """
+
+    def _on_tab_pane_focused(self, event: TabPane.Focused) -> None:
+        focused = self.app.focused
+        if focused is None or tab_of(focused) != event.tab_pane.id:
+            event.prevent_default()  # Textual's own handler (called after this one) does not switch
+            event.stop()
+
+
+def tab_of(widget: Any) -> str | None:
+    """The id of the tab pane holding `widget`, None when it is outside the tabs."""
+    for node in (widget, *widget.ancestors):
+        if isinstance(node, TabPane):
+            return node.id
+    return None
+
+
+def describe_item(item: Item) -> str:
+    """A few facts about the selected resource, in az's words."""
+    obj = item.obj
+    if obj is None:
+        return f"{item.kind} {item.name}"
+    from tui.core.model import as_az_dict
+
+    try:
+        facts = as_az_dict(obj)
+    except TypeError:
+        return f"{item.kind} {item.name}"
+    lines = [f"{item.kind}: {item.name}"]
+    for key, value in facts.items():
+        if value in (None, "", [], {}) or key == "name":
+            continue
+        if isinstance(value, dict):
+            value = ", ".join(f"{k}={v}" for k, v in value.items())
+        lines.append(f"  {key}: {value}")
+    return "\n".join(lines[:14])

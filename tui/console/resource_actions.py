@@ -1,0 +1,402 @@
+"""The console's resource actions: create, resize, terminate, delete, upload and download, as az does them.
+
+Each asks for what it needs in a dialog (filled from the tree's selection), runs the backend call in a worker
+with a progress line (`run_task`), says what happened, and shows the tree's new state. They are a mixin of the
+main screen, which provides the selection, the dialogs and the worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from tui.console.widgets.dialogs import FormField, required, whole_number
+from tui.console.widgets.resource_tree import Item
+from tui.console.widgets.task_bar import Task
+
+DEFAULT_LOCATION = "eastus"
+
+
+class ResourceActions:
+    """The resource actions of `MainScreen` (see `tui.console.actions` for their keys)."""
+
+    if TYPE_CHECKING:
+        backend: Any
+
+        def selected(self) -> Item | None: ...
+        def run_task(self, label: str, work_fn: Callable[[Task], Awaitable[Any]]) -> None: ...
+        def ask(
+            self,
+            title: str,
+            fields: list[FormField],
+            then: Callable[[dict[str, str]], None],
+            submit: str = "OK",
+        ) -> None: ...
+        def confirm(self, question: str, then: Callable[[], None], yes: str = "Yes") -> None: ...
+        def need(self, item: Item | None, kinds: tuple[str, ...], what: str) -> Item | None: ...
+        def after_change(self, select: Item | None = None) -> None: ...
+        def notify(self, message: str, **kwargs: Any) -> None: ...
+
+    def create_with_form(
+        self,
+        title: str,
+        fields: list[FormField],
+        label: Callable[[dict[str, str]], str],
+        create: Callable[[dict[str, str]], Awaitable[tuple[str, Item]]],
+    ) -> None:
+        """Ask for a new resource's fields, create it in a worker, say so and open the tree down to it.
+
+        `create` makes the resource and returns the notice and the tree item to select; `label` names
+        the work for the progress line.
+        """
+
+        def submitted(values: dict[str, str]) -> None:
+            async def run(task: Task) -> None:
+                notice, item = await create(values)
+                self.notify(notice)
+                self.after_change(item)
+
+            self.run_task(label(values), run)
+
+        self.ask(title, fields, submitted, "Create")
+
+    def action_create_group(self) -> None:
+        async def create(values: dict[str, str]) -> tuple[str, Item]:
+            await self.backend.groups.create(values["name"], values["location"])
+            return f"Resource group {values['name']} created", Item.of_group(values["name"])
+
+        self.create_with_form(
+            "Create resource group (az group create)",
+            [
+                FormField("name", "Name", placeholder="batchai.horovod", check=required("group name")),
+                FormField("location", "Location", DEFAULT_LOCATION, check=required("location")),
+            ],
+            lambda values: f"Creating group {values['name']}",
+            create,
+        )
+
+    def action_create_workspace(self) -> None:
+        async def create(values: dict[str, str]) -> tuple[str, Item]:
+            await self.backend.workspaces.create(values["group"], values["name"], values["location"] or None)
+            return f"Workspace {values['name']} created", Item.of_workspace(values["group"], values["name"])
+
+        self.create_with_form(
+            "Create workspace (az batchai workspace create)",
+            [
+                group_field(self.selected()),
+                FormField(
+                    "name", "Workspace name", placeholder="batchaidev", check=required("workspace name")
+                ),
+                FormField("location", "Location (empty: the group's)", ""),
+            ],
+            lambda values: f"Creating workspace {values['name']}",
+            create,
+        )
+
+    def action_create_experiment(self) -> None:
+        async def create(values: dict[str, str]) -> tuple[str, Item]:
+            from tui.core.model import ExperimentRef
+
+            ref = ExperimentRef(values["group"], values["workspace"], values["name"])
+            await self.backend.experiments.create(ref)
+            item = Item.of_experiment(ref.resource_group, ref.workspace, ref.name)
+            return f"Experiment {values['name']} created", item
+
+        item = self.selected()
+        self.create_with_form(
+            "Create experiment (az batchai experiment create)",
+            [
+                group_field(item),
+                workspace_field(item),
+                FormField("name", "Experiment name", placeholder="cifar", check=required("experiment name")),
+            ],
+            lambda values: f"Creating experiment {values['name']}",
+            create,
+        )
+
+    def action_create_cluster(self) -> None:
+        async def create(values: dict[str, str]) -> tuple[str, Item]:
+            from tui.core.model import ClusterRef
+
+            ref = ClusterRef(values["group"], values["workspace"], values["name"])
+            await self.backend.clusters.create(
+                ref, values["vm_size"], int(values["target"]), values["priority"] or "dedicated"
+            )
+            item = Item.of_cluster(ref.resource_group, ref.workspace, ref.name)
+            return f"Cluster {values['name']} created; nodes are being allocated", item
+
+        def priority(value: str) -> str | None:
+            return None if value.strip() in ("dedicated", "lowpriority", "") else "dedicated or lowpriority"
+
+        item = self.selected()
+        self.create_with_form(
+            "Create cluster (az batchai cluster create)",
+            [
+                group_field(item),
+                workspace_field(item),
+                FormField("name", "Cluster name", placeholder="nc6cluster", check=required("cluster name")),
+                FormField("vm_size", "VM size", "Standard_NC6", check=required("VM size")),
+                FormField("priority", "VM priority", "dedicated", check=priority),
+                FormField("target", "Target nodes", "2", check=whole_number("target", 0)),
+            ],
+            lambda values: f"Creating cluster {values['name']}",
+            create,
+        )
+
+    def action_create_storage_account(self) -> None:
+        async def create(values: dict[str, str]) -> tuple[str, Item]:
+            await self.backend.storage.create_account(values["group"], values["name"], values["location"])
+            item = Item.of_account(values["group"], values["name"])
+            return f"Storage account {values['name']} created", item
+
+        self.create_with_form(
+            "Create storage account (az storage account create)",
+            [
+                group_field(self.selected()),
+                FormField(
+                    "name", "Account name (3-24 lowercase letters, digits)", check=required("account name")
+                ),
+                FormField("location", "Location", DEFAULT_LOCATION, check=required("location")),
+            ],
+            lambda values: f"Creating storage account {values['name']}",
+            create,
+        )
+
+    def action_create_share(self) -> None:
+        item = self.selected()
+
+        async def create(values: dict[str, str]) -> tuple[str, Item]:
+            await self.backend.storage.create_share(values["account"], values["share"])
+            group = item.group if item else ""
+            return f"Share {values['share']} created", Item.of_share(
+                group, values["account"], values["share"]
+            )
+
+        self.create_with_form(
+            "Create file share (az storage share create)",
+            [
+                FormField(
+                    "account", "Storage account", item.account if item else "", check=required("account")
+                ),
+                FormField("share", "Share name", "myshare", check=required("share name")),
+            ],
+            lambda values: f"Creating share {values['share']}",
+            create,
+        )
+
+    def action_create_folder(self) -> None:
+        item = self.need(self.selected(), ("share", "folder"), "a share or folder")
+        if item is None:
+            return
+
+        def path_for(values: dict[str, str]) -> str:
+            return f"{item.path}/{values['name']}".strip("/")
+
+        async def create(values: dict[str, str]) -> tuple[str, Item]:
+            path = path_for(values)
+            await self.backend.storage.create_directory(item.account, item.share, path)
+            folder = Item.of_path("folder", item.group, item.account, item.share, path)
+            return f"Folder {path} created on {item.share}", folder
+
+        self.create_with_form(
+            f"Create folder in {item.share}/{item.path} (az storage directory create)",
+            [FormField("name", "Folder name", "cifar", check=required("folder name"))],
+            lambda values: f"Creating folder {path_for(values)}",
+            create,
+        )
+
+    def action_upload(self) -> None:
+        item = self.need(self.selected(), ("share", "folder", "file"), "a share or folder to upload into")
+        if item is None:
+            return
+        directory = item.path if item.kind != "file" else item.path.rpartition("/")[0]
+
+        def exists(value: str) -> str | None:
+            return None if Path(value).expanduser().exists() else f"{value} does not exist on this machine"
+
+        def upload(values: dict[str, str]) -> None:
+            source = Path(values["source"]).expanduser()
+            target = values["directory"].strip("/")
+
+            async def run(task: Task) -> None:
+                storage = self.backend.storage
+                await ensure_directory(storage, item.account, item.share, target)
+                if source.is_dir():
+                    entries = await storage.upload_directory(
+                        item.account, item.share, target, source, progress=task.progress
+                    )
+                    self.notify(f"Uploaded {len(entries)} file(s) to {item.share}/{target}")
+                else:
+                    await storage.upload_file(
+                        item.account, item.share, target, source, progress=task.progress
+                    )
+                    self.notify(f"Uploaded {source.name} to {item.share}/{target}")
+                self.after_change()
+
+            self.run_task(f"Uploading {source.name}", run)
+
+        self.ask(
+            f"Upload to share {item.share} (az storage file upload)",
+            [
+                FormField("source", "Local file or folder", check=exists),
+                FormField("directory", "Folder on the share ('' = root)", directory),
+            ],
+            upload,
+            "Upload",
+        )
+
+    def action_download(self) -> None:
+        item = self.need(self.selected(), ("file", "job"), "a file on a share, or a job")
+        if item is None:
+            return
+
+        def download(values: dict[str, str]) -> None:
+            destination = Path(values["destination"]).expanduser()
+
+            async def run(task: Task) -> None:
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                if item.kind == "file":
+                    await self.backend.storage.download_file(
+                        item.account, item.share, item.path, destination, progress=task.progress
+                    )
+                else:
+                    written = 0
+                    destination.parent.mkdir(parents=True, exist_ok=True)
+                    with destination.open("wb") as out:
+                        async for chunk in self.backend.jobs.stream_file(
+                            item.job_ref, values["name"], follow=False
+                        ):
+                            out.write(chunk)
+                            written += len(chunk)
+                            task.progress(written, None)
+                self.notify(f"Saved {destination}")
+
+            self.run_task(f"Downloading to {destination}", run)
+
+        fields = []
+        if item.kind == "job":
+            fields.append(FormField("name", "Output file", "stdout.txt", check=required("file name")))
+        default = Path.cwd() / (item.name if item.kind == "file" else f"{item.name}-stdout.txt")
+        fields.append(FormField("destination", "Save as (local path)", str(default), check=required("path")))
+        self.ask("Download (az storage file download / job file)", fields, download, "Download")
+
+    def action_resize(self) -> None:
+        item = self.need(self.selected(), ("cluster",), "a cluster")
+        if item is None:
+            return
+        current = str(getattr(item.obj, "target_node_count", ""))
+        self.ask(
+            f"Resize {item.name} (az batchai cluster resize)",
+            [
+                FormField("target", "Target node count", current, check=whole_number("target", 0)),
+            ],
+            lambda values: self._resize(item, int(values["target"])),
+            "Resize",
+        )
+
+    def action_scale_to_zero(self) -> None:
+        item = self.need(self.selected(), ("cluster",), "a cluster")
+        if item is None:
+            return
+        self.confirm(
+            f"Scale cluster {item.name} to 0 nodes? Jobs running on it are stopped.",
+            lambda: self._resize(item, 0),
+            "Scale to 0",
+        )
+
+    def _resize(self, item: Item, target: int) -> None:
+        async def run(task: Task) -> None:
+            await self.backend.clusters.resize(item.cluster_ref, target)
+            self.notify(f"Cluster {item.name} resizing to {target} node(s)")
+            self.after_change()
+
+        self.run_task(f"Resizing {item.name} to {target}", run)
+
+    def action_terminate(self) -> None:
+        item = self.need(self.selected(), ("job",), "a job")
+        if item is None:
+            return
+
+        def terminate() -> None:
+            async def run(task: Task) -> None:
+                job = await self.backend.jobs.terminate(item.job_ref)
+                self.notify(f"Job {item.name}: {job.execution_state.value}")
+                self.after_change()
+
+            self.run_task(f"Terminating {item.name}", run)
+
+        self.confirm(f"Terminate job {item.name}? Its workers are stopped now.", terminate, "Terminate")
+
+    def action_delete(self) -> None:
+        item = self.selected()
+        if item is None:
+            self.notify("Select what to delete in the tree first.", severity="warning")
+            return
+        backend = self.backend
+        deleters: dict[str, tuple[str, Callable[[], Awaitable[Any]]]] = {
+            "group": (
+                f"resource group {item.name} and everything in it",
+                lambda: backend.groups.delete(item.group),
+            ),
+            "workspace": (
+                f"workspace {item.name} with its experiments, jobs and clusters",
+                lambda: backend.workspaces.delete(item.group, item.workspace),
+            ),
+            "experiment": (
+                f"experiment {item.name} and its jobs",
+                lambda: backend.experiments.delete(item.experiment_ref),
+            ),
+            "cluster": (f"cluster {item.name}", lambda: backend.clusters.delete(item.cluster_ref)),
+            "job": (f"job {item.name} and its output", lambda: backend.jobs.delete(item.job_ref)),
+            "account": (
+                f"storage account {item.name} and all its shares",
+                lambda: backend.storage.delete_account(item.account),
+            ),
+            "share": (
+                f"share {item.name} and all its files",
+                lambda: backend.storage.delete_share(item.account, item.share),
+            ),
+            "file": (
+                f"file {item.path}",
+                lambda: backend.storage.delete_file(item.account, item.share, item.path),
+            ),
+            "folder": (
+                f"folder {item.path}",
+                lambda: backend.storage.delete_file(item.account, item.share, item.path),
+            ),
+        }
+        if item.kind not in deleters:
+            self.notify("This entry cannot be deleted.", severity="warning")
+            return
+        what, delete = deleters[item.kind]
+
+        def confirmed() -> None:
+            async def run(task: Task) -> None:
+                await delete()
+                self.notify(f"Deleted {what}")
+                self.after_change()
+
+            self.run_task(f"Deleting {item.kind} {item.name}", run)
+
+        self.confirm(f"Delete {what}? This cannot be undone.", confirmed, "Delete")
+
+
+def group_field(item: Item | None) -> FormField:
+    """The resource group a new resource goes in: the selection's, else typed."""
+    return FormField("group", "Resource group", item.group if item else "", check=required("resource group"))
+
+
+def workspace_field(item: Item | None) -> FormField:
+    return FormField("workspace", "Workspace", item.workspace if item else "", check=required("workspace"))
+
+
+async def ensure_directory(storage: Any, account: str, share: str, path: str) -> None:
+    """Create each missing folder of `path` on the share (az needs `directory create` first; we do it)."""
+    from tui.core.errors import ConflictError
+
+    parts = [part for part in path.split("/") if part]
+    for depth in range(1, len(parts) + 1):
+        with contextlib.suppress(ConflictError):  # already there
+            await storage.create_directory(account, share, "/".join(parts[:depth]))
