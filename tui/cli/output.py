@@ -181,6 +181,10 @@ def apply_query(data: Any, query: str | None) -> Any:
 
     try:
         return jmespath.search(query, data)
+    except RecursionError:
+        raise UsageError(
+            f"argument --query: the query is nested too deeply ({len(query)} characters); simplify it"
+        ) from None
     except JMESPathError as error:
         message = " ".join(str(error).split())
         raise UsageError(f"argument --query: invalid JMESPath query {query!r}: {message}") from None

@@ -135,6 +135,14 @@ class BatchAISettings:
         key = (env.get("AZURE_BATCHAI_STORAGE_KEY") or "").strip() or None
         if key and not account:
             raise BaiError("AZURE_BATCHAI_STORAGE_KEY is set without AZURE_BATCHAI_STORAGE_ACCOUNT: set both")
+        token = (env.get("BAI_ACCESS_TOKEN") or "").strip() or None
+        for name, secret in (("BAI_ACCESS_TOKEN", token), ("AZURE_BATCHAI_STORAGE_KEY", key)):
+            if secret and any(ord(char) < 0x20 or ord(char) == 0x7F for char in secret):
+                # It would go into an HTTP header: a line break there could inject one. The value is secret:
+                # the message never quotes it.
+                raise BaiError(
+                    f"{name} contains a line break or another control character: set it to the value alone"
+                )
         link_minutes = _int(env, "BAI_LINK_EXPIRY_MINUTES", 60, minimum=5)
         if link_minutes > 600:
             raise BaiError(f"BAI_LINK_EXPIRY_MINUTES={link_minutes} is above the service's limit of 600")
@@ -142,7 +150,7 @@ class BatchAISettings:
             subscription_id=subscription,
             arm_endpoint=arm,
             file_endpoint=file_template.rstrip("/"),
-            access_token=(env.get("BAI_ACCESS_TOKEN") or "").strip() or None,
+            access_token=token,
             storage_account=account,
             storage_key=key,
             poll_interval=_float(env, "BAI_POLL_INTERVAL", 5.0),

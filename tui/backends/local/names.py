@@ -9,6 +9,9 @@ import re
 
 from tui.core.errors import BaiError
 
+# Azure Files: a name is at most 255 characters and a path 2048; the local file system counts 255 bytes.
+MAX_NAME_BYTES = 255
+MAX_SHARE_PATH = 2048
 _RESOURCE = re.compile(r"^[A-Za-z0-9_][-A-Za-z0-9_.]{0,63}$")
 _GROUP = re.compile(r"^[-\w._()]{1,90}$")
 _ACCOUNT = re.compile(r"^[a-z0-9]{3,24}$")
@@ -54,9 +57,24 @@ def check_share(name: str) -> str:
 def share_path_parts(path: str) -> list[str]:
     """A path inside a share split into parts; refuses anything that would leave the share."""
     parts = [part for part in path.replace("\\", "/").split("/") if part not in ("", ".")]
+    if len(path) > MAX_SHARE_PATH:
+        raise BaiError(
+            f"path {_clip(path)!r} is {len(path)} characters long; Azure Files allows {MAX_SHARE_PATH}: "
+            "give a shorter path"
+        )
     for part in parts:
+        if len(part.encode()) > MAX_NAME_BYTES:
+            raise BaiError(
+                f"name {_clip(part)!r} in path is {len(part.encode())} bytes long; a file or folder name "
+                f"is at most {MAX_NAME_BYTES} bytes (255 characters in Azure Files): give a shorter name"
+            )
         if part == "..":
             raise BaiError(
                 f"path {path!r} leaves the share ('..' is not allowed): give a path inside the share"
             )
     return parts
+
+
+def _clip(text: str, keep: int = 40) -> str:
+    """A long name shortened for an error line: its start, '...', and its length is said beside it."""
+    return text if len(text) <= keep else text[:keep] + "..."

@@ -252,19 +252,59 @@ def _file_download(args: argparse.Namespace) -> int:
         raise UsageError("argument -p/--path: give the file's path in the share")
     name = PurePosixPath(path).name
     destination = Path(args.dest).expanduser() if args.dest else Path(name)
+    _check_name_length(destination)
     if destination.is_dir():
         destination = destination / name
     if not destination.parent.is_dir():
         raise BaiError(
             f"--dest {str(destination)!r}: folder {str(destination.parent)!r} does not exist; create it"
         )
-    result = run_with_backend(
-        args,
-        lambda b: b.storage.download_file(
-            account, args.share_name, path, destination, progress_printer(name)
-        ),
-    )
+    _check_writable(destination)
+    try:
+        result = run_with_backend(
+            args,
+            lambda b: b.storage.download_file(
+                account, args.share_name, path, destination, progress_printer(name)
+            ),
+        )
+    except OSError as error:  # the backends read the share themselves; what is left is writing here
+        raise BaiError(
+            f"--dest {str(destination)!r}: cannot write the file ({error.strerror or error}); "
+            "give a writable --dest"
+        ) from None
     return show(args, {"name": name, "path": path, "destination": str(result)})
+
+
+def _check_writable(destination: Path) -> None:
+    """Refuse a destination that cannot be written before anything is downloaded: a name longer than the
+    file system allows, or a folder that takes no new files (read-only, no permission, /proc)."""
+    _check_name_length(destination)
+    import tempfile
+
+    try:
+        with tempfile.NamedTemporaryFile(dir=destination.parent, prefix=".bai-probe-"):
+            pass
+    except OSError as error:
+        raise BaiError(
+            f"--dest {str(destination)!r}: cannot write in {str(destination.parent)!r} "
+            f"({error.strerror or error}); give a writable --dest"
+        ) from None
+
+
+def _check_name_length(destination: Path) -> None:
+    """Every name in --dest within the file system's limit (NAME_MAX, 255 bytes on Linux)."""
+    import os
+
+    try:
+        limit = os.pathconf(destination.anchor or ".", "PC_NAME_MAX")
+    except (OSError, ValueError):
+        limit = 255
+    for part in destination.parts:
+        if len(part.encode()) > limit:
+            raise BaiError(
+                f"--dest: a name in it is {len(part.encode())} bytes long; the file system allows {limit}: "
+                "give a shorter --dest"
+            )
 
 
 def _file_list(args: argparse.Namespace) -> int:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+import math
 import re
 from collections.abc import Iterable
 from datetime import timedelta
@@ -67,6 +68,11 @@ IGNORED_FIELDS: dict[str, str] = {
     "properties.customToolkitSettings.processCount": "a custom toolkit runs its commandLine once; start "
     "the processes in it (e.g. mpirun --hostfile $AZ_BATCHAI_MPI_HOST_FILE)",
 }
+# Integers in the REST API are int32; deeper JSON than this is no job.json (and would exhaust the parser's
+# recursion); durations beyond this many days cannot be added to a date (datetime's limit is year 9999).
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+MAX_JSON_DEPTH = 64
+MAX_DURATION_DAYS = 36500
 _PLACEHOLDER = re.compile(r"<[^<>/]+>")
 _WHOLE_NUMBER = re.compile(r"^\s*[+-]?\d+\s*$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -102,16 +108,23 @@ def parse_max_wall_clock_time(text: str) -> timedelta:
     value = text.strip() if isinstance(text, str) else text
     if not isinstance(value, str) or not value:
         raise ValueError("must be a duration such as 'P1D', 'PT2H' or '7.00:00:00'")
+    too_long = f"{value!r} is longer than the longest duration bai can keep ({MAX_DURATION_DAYS} days)"
     match = _ISO_DURATION.fullmatch(value.upper())
     if match:
         parts = {key: float(number) for key, number in match.groupdict().items() if number is not None}
-        return timedelta(
-            weeks=parts.get("weeks", 0),
-            days=parts.get("days", 0),
-            hours=parts.get("hours", 0),
-            minutes=parts.get("minutes", 0),
-            seconds=parts.get("seconds", 0),
-        )
+        try:
+            duration = timedelta(
+                weeks=parts.get("weeks", 0),
+                days=parts.get("days", 0),
+                hours=parts.get("hours", 0),
+                minutes=parts.get("minutes", 0),
+                seconds=parts.get("seconds", 0),
+            )
+        except OverflowError:
+            raise ValueError(too_long) from None
+        if duration.days > MAX_DURATION_DAYS:
+            raise ValueError(too_long)
+        return duration
     match = _TIMESPAN.fullmatch(value)
     if match:
         hours, minutes = int(match["hours"]), int(match["minutes"])
@@ -121,7 +134,10 @@ def parse_max_wall_clock_time(text: str) -> timedelta:
                 f"{value!r} is out of range: hours 0-23, minutes and seconds 0-59 (put whole days before the "
                 "dot, as in '2.12:00:00')"
             )
-        return timedelta(days=int(match["days"] or 0), hours=hours, minutes=minutes, seconds=seconds)
+        days = int(match["days"] or 0) if len(match["days"] or "") <= 12 else MAX_DURATION_DAYS + 1
+        if days > MAX_DURATION_DAYS:
+            raise ValueError(too_long)
+        return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
     if value.upper().startswith("P") and re.search(r"\d+(?:\.\d+)?Y|P[^T]*\d+(?:\.\d+)?M", value.upper()):
         raise ValueError(f"{value!r}: years and months have no fixed length; give days instead (e.g. 'P30D')")
     raise ValueError(
@@ -159,13 +175,54 @@ def load_job_spec(
         raise BaiError(
             f"cannot read job spec {str(path)!r} ({error}): give a readable UTF-8 JSON file"
         ) from None
+    data = _load_json(text, path.name)
+    return parse_job_spec(data, validate=validate, notes=notes)
+
+
+def _load_json(text: str, name: str) -> Any:
+    """The file's JSON, or one FieldError naming the file and the limit it broke (syntax, depth, number)."""
+    if _json_depth(text) > MAX_JSON_DEPTH:
+        raise JobSpecError(
+            [FieldError(name, f"JSON nested deeper than {MAX_JSON_DEPTH} levels; a job.json needs far fewer")]
+        )
     try:
-        data = json.loads(text)
+        return json.loads(text, parse_int=_json_int)
     except json.JSONDecodeError as error:
         raise JobSpecError(
-            [FieldError(f"{path.name}:{error.lineno}:{error.colno}", f"invalid JSON: {error.msg}")]
+            [FieldError(f"{name}:{error.lineno}:{error.colno}", f"invalid JSON: {error.msg}")]
         ) from None
-    return parse_job_spec(data, validate=validate, notes=notes)
+    except (ValueError, RecursionError) as error:  # a number too long to read, a structure too deep
+        raise JobSpecError([FieldError(name, f"cannot read the JSON: {_first_line(error)}")]) from None
+
+
+def _json_int(text: str) -> int | float:
+    """JSON integers; one longer than any field allows reads as infinity (refused by the field's check)
+    instead of meeting Python's 4300-digit conversion limit."""
+    if len(text.lstrip("-")) > 40:
+        return -math.inf if text.startswith("-") else math.inf
+    return int(text)
+
+
+def _json_depth(text: str) -> int:
+    """How deeply the JSON text nests arrays and objects (brackets outside strings), without recursion."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
 
 
 def parse_job_spec(
@@ -333,14 +390,24 @@ def _check_value(
             return _BAD
         return value
     if type_name == "int":
-        if isinstance(value, str) and _WHOLE_NUMBER.fullmatch(value):
-            return int(value)  # msrest (az) read "2" as 2, and the service got 2
-        if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        number: int | None = None
+        if isinstance(value, str) and len(value) <= 40 and _WHOLE_NUMBER.fullmatch(value):
+            number = int(value)  # msrest (az) read "2" as 2, and the service got 2
+        elif isinstance(value, int) and not isinstance(value, bool):
+            number = value
+        elif isinstance(value, float) and math.isfinite(value) and value == int(value):
+            number = int(value)
+        if number is None:
             errors.append(
                 FieldError(path, f"must be a whole number, got {_json_type(value)} {_short(value)}")
             )
             return _BAD
-        return int(value)
+        if not INT32_MIN <= number <= INT32_MAX:
+            # The REST API's integers are int32: the service refused larger ones; SQLite cannot store them.
+            limits = f"from {INT32_MIN} to {INT32_MAX}"
+            errors.append(FieldError(path, f"must be a whole number {limits}, got {_short(number)}"))
+            return _BAD
+        return number
     if type_name == "duration":
         try:
             durations[path] = parse_max_wall_clock_time(value)
