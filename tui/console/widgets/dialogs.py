@@ -2,12 +2,17 @@
 
 Both are keyboard-first (Enter accepts, Escape cancels, y/n answer a confirmation) so they work over SSH
 without a mouse, and a form never closes while a field is invalid: the message sits under that field.
+A form opens with the cursor in the field it is named after (the share's name in "Create file share"),
+whose suggested value is a real value, selected: Enter takes it, typing replaces it. Path fields
+complete from the file system on Tab.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import ClassVar
 
 from textual import on
@@ -15,6 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
+from textual.suggester import Suggester
 from textual.widgets import Button, Input, Label, Static
 
 # Returns an error message for a value, or None when it is fine.
@@ -39,15 +45,97 @@ def whole_number(what: str, minimum: int = 0) -> Check:
     return check
 
 
+def suggest_name(base: str, taken: Iterable[str]) -> str:
+    """`base` (the tutorial's name), or `base2`, `base3`... when a sibling already has it: a suggestion
+    the user can accept with Enter must not be refused as a duplicate."""
+    used = {name.lower() for name in taken}
+    if base.lower() not in used:
+        return base
+    number = 2
+    while f"{base}{number}".lower() in used:
+        number += 1
+    return f"{base}{number}"
+
+
+# A folder holding more entries than this is not read to the end for a completion (a Tab must stay quick).
+MAX_COMPLETION_ENTRIES = 5000
+
+
+def complete_path(value: str) -> str | None:
+    """The completion of a typed local path, as a shell's Tab gives it: the one entry it can be (a folder
+    ends in `/`), else the entries' longest common start; None when nothing longer fits. `~` stays as
+    typed; hidden entries are offered only once a `.` is typed."""
+    if not value:
+        return None
+    typed_folder, _, prefix = value.rpartition("/")
+    folder = Path(os.path.expanduser(typed_folder + "/" if typed_folder or value.startswith("/") else "."))
+    matches: list[tuple[str, bool]] = []
+    try:
+        with os.scandir(folder) as entries:
+            for count, entry in enumerate(entries):
+                if count >= MAX_COMPLETION_ENTRIES:
+                    break
+                if entry.name.startswith(prefix) and (
+                    prefix.startswith(".") or not entry.name.startswith(".")
+                ):
+                    try:
+                        matches.append((entry.name, entry.is_dir()))
+                    except OSError:
+                        continue
+    except OSError:
+        return None
+    if not matches:
+        return None
+    head = value[: len(value) - len(prefix)]
+    if len(matches) == 1:
+        name, is_dir = matches[0]
+        completed = head + name + ("/" if is_dir else "")
+    else:
+        # the common start of the names, character by character (a shell's Tab), not of path parts
+        completed = head + os.path.commonprefix([name for name, _ in matches])  # noqa: RUF071
+    return completed if len(completed) > len(value) else None
+
+
+class PathSuggester(Suggester):
+    """Textual's suggester over the local file system (never cached: files come and go)."""
+
+    def __init__(self) -> None:
+        super().__init__(use_cache=False, case_sensitive=True)
+
+    async def get_suggestion(self, value: str) -> str | None:
+        return complete_path(value)
+
+
+class PathInput(Input):
+    """An input for a local path: the completion shows greyed after the cursor and Tab takes it, as in a
+    shell; with nothing to complete, Tab moves to the next field as everywhere else."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "complete", "Complete path", show=False, id="path.complete"),
+    ]
+
+    def __init__(self, value: str = "", **kwargs: object) -> None:
+        super().__init__(value, suggester=PathSuggester(), **kwargs)  # type: ignore[arg-type]
+
+    def action_complete(self) -> None:
+        suggestion = self._suggestion
+        if suggestion and len(suggestion) > len(self.value) and self.cursor_at_end:
+            self.value = suggestion
+            self.cursor_position = len(self.value)
+        else:
+            self.screen.focus_next()
+
+
 @dataclass
 class FormField:
-    """One input of a `FormDialog`."""
+    """One input of a `FormDialog`; `path` fields complete from the local file system on Tab."""
 
     key: str
     label: str
     value: str = ""
     placeholder: str = ""
     check: Check | None = None
+    path: bool = False
 
 
 class ConfirmDialog(ModalScreen[bool]):
@@ -111,11 +199,24 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
     """
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel", id="form.cancel")]
 
-    def __init__(self, title: str, fields: list[FormField], submit_label: str = "OK") -> None:
+    def __init__(
+        self, title: str, fields: list[FormField], submit_label: str = "OK", focus: str | None = None
+    ) -> None:
         super().__init__()
         self.title_text = title
         self.fields = fields
         self.submit_label = submit_label
+        self.focus_key = focus or self._named_field()
+
+    def _named_field(self) -> str | None:
+        """The field the dialog is named after: the `name` field, else the first empty one, else the first.
+        Fields prefilled from the selection (the group, the workspace) come first, and starting there
+        made typing replace them instead of naming the new thing."""
+        keys = [spec.key for spec in self.fields]
+        if "name" in keys:
+            return "name"
+        empty = [spec.key for spec in self.fields if not spec.value]
+        return (empty or keys or [None])[0]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll():
@@ -123,19 +224,17 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
             for spec in self.fields:
                 yield Label(spec.label, classes="field-label", markup=False)
                 # one line each (no border), so the six-field cluster form fits an 80x24 terminal
-                yield Input(spec.value, placeholder=spec.placeholder, id=f"field-{spec.key}", compact=True)
+                kind = PathInput if spec.path else Input
+                yield kind(spec.value, placeholder=spec.placeholder, id=f"field-{spec.key}", compact=True)
                 yield Static("", id=f"error-{spec.key}", classes="field-error -empty", markup=False)
             with Horizontal():
                 yield Button(self.submit_label, variant="primary", id="ok")
                 yield Button("Cancel (Esc)", id="cancel")
 
     def on_mount(self) -> None:
-        # Start where the user has to type: fields prefilled from the selection (the group, the
-        # workspace) come first, and typing over one of them replaced it instead of naming the new thing.
-        empty = [spec for spec in self.fields if not spec.value]
-        first = (empty or self.fields)[:1]
-        if first:
-            self.query_one(f"#field-{first[0].key}", Input).focus()
+        # Start where the user has to type, its suggested value selected (Input selects on focus).
+        if self.focus_key is not None:
+            self.query_one(f"#field-{self.focus_key}", Input).focus()
 
     def _values(self) -> dict[str, str]:
         return {spec.key: self.query_one(f"#field-{spec.key}", Input).value for spec in self.fields}

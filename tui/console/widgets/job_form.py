@@ -18,8 +18,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Vertical, VerticalScroll
 from textual.css.query import NoMatches
+from textual.events import DescendantBlur, DescendantFocus
 from textual.message import Message
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Collapsible, Input, Label, Select, Static, TextArea
 
 from tui.console.widgets.job_form_model import TOOLKIT_FIELDS, JobFields, field_of_error, join_job, split_job
@@ -109,6 +111,8 @@ class JobForm(Vertical):
     JobForm #f-advanced { height: 8; }
     JobForm Select { height: auto; }
     JobForm Collapsible { padding: 0; }
+    JobForm Input:focus, JobForm TextArea:focus, JobForm Select:focus-within { background: $primary 30%; }
+    JobForm Label.-current { color: $text; background: $primary 30%; text-style: bold; }
     """
 
     # In a field every letter is text, so the console's one-letter keys (s submits) cannot act there:
@@ -158,7 +162,7 @@ class JobForm(Vertical):
 
     def _field(self, name: str, label: str, kind: str) -> ComposeResult:
         dom = _dom_id(name)
-        yield Label(label, markup=False)
+        yield Label(label, id=f"l-{dom}", markup=False)
         if kind == "select":
             yield ToolkitSelect(
                 [(toolkit, toolkit) for toolkit in TOOLKIT_FIELDS],
@@ -387,8 +391,17 @@ class JobForm(Vertical):
         if any(first == name for name, _l, _k in ADVANCED_FIELDS):
             self.query_one("#advanced-fold", Collapsible).collapsed = False
         widget = self._widget(first)
-        widget.focus()
-        self.call_after_refresh(widget.scroll_visible, animate=False)
+        widget.focus(scroll_visible=False)
+        # A fold opened just now is laid out over the next refreshes (its contents appear, then the grid
+        # grows): scrolling at once aimed at where the field was not yet. Scroll after the layout settles,
+        # and once more a moment later for a slow first layout of the fold.
+        self.call_after_refresh(self._scroll_into_view, widget)
+        self.set_timer(0.1, lambda: self._scroll_into_view(widget))
+
+    def _scroll_into_view(self, widget: Input | TextArea | Select) -> None:
+        if self._torn_down() or not widget.is_attached:
+            return
+        self.query_one(VerticalScroll).scroll_to_widget(widget, animate=False, top=False)
 
     def validate_soon(self, delay: float = 0.4) -> None:
         if self._validate_timer is not None:
@@ -426,6 +439,25 @@ class JobForm(Vertical):
             return False
         self.post_message(self.Submit(document, target))
         return True
+
+    def on_descendant_focus(self, event: DescendantFocus) -> None:
+        """Mark the label of the field with the cursor: compact fields have no border to show focus."""
+        self._mark_current(event.widget)
+
+    def on_descendant_blur(self, _event: DescendantBlur) -> None:
+        self.call_after_refresh(self._mark_current, self.app.focused)
+
+    def _mark_current(self, focused: Widget | None) -> None:
+        if self._torn_down():
+            return
+        field = focused
+        while field is not None and field is not self and not (field.id or "").startswith("f-"):
+            field = field.parent  # type: ignore[assignment]
+        current_id = field.id if field is not None and field is not self else None
+        for name in FIELD_LABELS:
+            dom = _dom_id(name)
+            for label in self.query(f"#l-{dom}"):
+                label.set_class(f"f-{dom}" == current_id, "-current")
 
     @on(Input.Changed)
     @on(TextArea.Changed)

@@ -1,0 +1,80 @@
+"""The job form on its own (issue 11, items 8 and 10): a refused submit scrolls the field with the problem
+into view, even inside the advanced fold at 80x24, and the form shows which field has the cursor."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from textual.app import App, ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Input, Label
+
+from tui.console.widgets.job_form import JobForm
+
+TUTORIAL_JOB = json.loads((Path(__file__).parent / "data/jobs/tutorial-job.json").read_text())
+
+
+class Host(App[None]):
+    def compose(self) -> ComposeResult:
+        yield JobForm(id="form")
+
+
+async def ready_form(pilot) -> JobForm:  # type: ignore[no-untyped-def]
+    form = pilot.app.query_one(JobForm)
+    for _ in range(200):
+        if form.is_ready:
+            return form
+        await pilot.pause(0.02)
+    raise AssertionError("the form never became ready")
+
+
+def on_screen(form: JobForm, name: str) -> bool:
+    """True when the field's row lies inside the form's scrolled view (what the user can see)."""
+    widget = form._widget(name)
+    scroll = form.query_one(VerticalScroll)
+    region = widget.region
+    return region.height > 0 and scroll.region.contains_region(region)
+
+
+async def test_a_refused_submit_scrolls_the_advanced_field_into_view() -> None:
+    app = Host()
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = await ready_form(pilot)
+        form.load_document(TUTORIAL_JOB)
+        for name, value in (("resource_group", "rg"), ("workspace", "ws"), ("experiment", "exp"),
+                            ("cluster", "c"), ("name", "job1")):  # fmt: skip
+            form.set_value(f"target.{name}", value)
+        await pilot.pause(0.6)  # the form's own check has run: nothing to show
+        fold = form.query_one("#advanced-fold")
+        assert fold.collapsed  # type: ignore[attr-defined]
+        # A bad value typed and submitted at once, before the form's check marks it: the fold opens on submit
+        form.set_value("max_wall_clock_time", "forever")
+        assert form.request_submit() is False
+        for _ in range(100):
+            if on_screen(form, "max_wall_clock_time"):
+                break
+            await pilot.pause(0.02)
+        assert app.focused is form._widget("max_wall_clock_time")
+        assert on_screen(form, "max_wall_clock_time"), (
+            form._widget("max_wall_clock_time").region,
+            form.query_one(VerticalScroll).region,
+        )
+
+
+async def test_the_field_with_the_cursor_is_marked() -> None:
+    app = Host()
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = await ready_form(pilot)
+        node_count = form._widget("node_count")
+        node_count.focus()
+        await pilot.pause()
+        marked = [label for label in form.query(Label) if label.has_class("-current")]
+        assert [str(label.content) for label in marked] == ["Node count"]
+        other = form._widget("script")
+        assert isinstance(other, Input)
+        assert node_count.styles.background != other.styles.background  # the field itself stands out
+        other.focus()
+        await pilot.pause()
+        marked = [str(label.content) for label in form.query(Label) if label.has_class("-current")]
+        assert marked == ["Script / command"]
