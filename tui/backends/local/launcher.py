@@ -13,12 +13,17 @@ import os
 import shlex
 from pathlib import Path
 
+from tui.backends.local import secrets
 from tui.backends.local.plan import LaunchPlan
 
 
-def write_launcher(plan: LaunchPlan) -> Path:
+def write_launcher(plan: LaunchPlan, secrets_file: Path | None = None) -> Path:
+    """The script each rank runs; with `secrets_file`, it first loads the job's secrets from that 0600 file
+    (see tui.backends.local.secrets: they never travel on a command line)."""
     path = Path(plan.job_dir) / "launcher.sh"
     header = "#!/usr/bin/env bash\n# Written by bai's local backend: runs one rank of the job.\n"
+    if secrets_file is not None:
+        header += secrets.source_line(secrets_file) + "\n"
     if plan.toolkit == "horovod":
         body = f"exec {shlex.quote(plan.python)} {shlex.quote(plan.script)} {plan.script_args}\n"
     else:

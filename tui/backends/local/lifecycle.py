@@ -15,7 +15,7 @@ import sqlite3
 from datetime import timedelta
 from pathlib import Path, PurePosixPath
 
-from tui.backends.local import db, nodes, procs, scheduler
+from tui.backends.local import db, nodes, procs, scheduler, secrets
 from tui.backends.local.context import LocalContext
 from tui.backends.local.home import Layout
 from tui.core.model import ExecutionState
@@ -53,8 +53,10 @@ def finish(
 
 
 def discard_secrets(layout: Layout, job_uuid: str) -> None:
-    """Secret values are kept only until the job's command starts; a job that ends before that drops them."""
+    """Secret values live only while the job does: the submitted file (until the command starts) and the
+    ranks' 0600 env file (until the job ends) both go when it ends."""
     (layout.job_dir(job_uuid) / SECRETS_FILE).unlink(missing_ok=True)
+    secrets.remove(layout.job_dir(job_uuid) / secrets.ENV_FILE)
 
 
 def reconcile(layout: Layout) -> None:

@@ -22,7 +22,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from tui.backends.local import db, failure, launcher, lifecycle, nodes, procs, scheduler
+from tui.backends.local import db, failure, launcher, lifecycle, nodes, procs, scheduler, secrets
 from tui.backends.local.home import Layout
 from tui.backends.local.jobs import SECRETS_FILE, terminate_grace_seconds
 from tui.backends.local.plan import LaunchPlan
@@ -62,6 +62,7 @@ class Supervisor:
         self.signalled: int | None = None
         self._last_control = 0.0
         self.secret_values: list[str] = []
+        self.secret_env: dict[str, str] = {}
 
     # -------------------------------------------------------------------------------------------- recording
 
@@ -120,10 +121,10 @@ class Supervisor:
         env.update(self.plan.environment)
         secrets_path = Path(self.plan.job_dir) / SECRETS_FILE
         if secrets_path.exists():
-            secrets = json.loads(secrets_path.read_text())
-            env.update(secrets)
-            self.secret_values = [value for value in secrets.values() if value]
-            secrets_path.unlink()  # needed only to start the job: not kept once it runs
+            self.secret_env = json.loads(secrets_path.read_text())
+            env.update(self.secret_env)  # jobPreparation's bash gets them in its environment, not its argv
+            self.secret_values = [value for value in self.secret_env.values() if value]
+            secrets_path.unlink()  # the ranks read them from the launcher's 0600 env file from here on
         env[procs.JOB_MARKER] = self.job_uuid
         return env
 
@@ -233,7 +234,11 @@ class Supervisor:
         env = self.environment()
         try:
             self.job_preparation(env)
-            script = launcher.write_launcher(plan)
+            secrets_file = None
+            if self.secret_env:
+                secrets_file = secrets.write_env_file(Path(plan.job_dir) / secrets.ENV_FILE, self.secret_env)
+                env = secrets.without(env, self.secret_env)  # horovodrun copies its environment into argv
+            script = launcher.write_launcher(plan, secrets_file)
             with db.immediate(self.conn):
                 nodes.set_job_nodes(self.conn, self.job_id, NodeState.RUNNING)
                 self.conn.execute("UPDATE jobs SET start_time = ? WHERE id = ?", (db.now_text(), self.job_id))
