@@ -937,6 +937,9 @@ ROUTES: list[tuple[re.Pattern[str], Handler]] = [
     (re.compile(JOB + r"$", re.I), job_item),
 ]
 
+# Routes other modules serve through the same authentication (ml.py: Azure ML, Key Vault).
+EXTRA_ROUTES: list[tuple[re.Pattern[str], Handler]] = []
+
 
 async def handle(emu: AzureEmulator, request: web.Request) -> web.StreamResponse:
     """Authenticate, find the route, and answer (errors as ARM error documents)."""
@@ -951,7 +954,7 @@ async def handle(emu: AzureEmulator, request: web.Request) -> web.StreamResponse
                 else "Authentication failed. The 'Authorization' header is missing.",
             )
         path = request.path.rstrip("/")
-        for pattern, handler in ROUTES:
+        for pattern, handler in ROUTES + EXTRA_ROUTES:
             match = pattern.match(path)
             if match:
                 if match.groupdict().get("sub") not in (None, emu.subscription):

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs
 
 from aiohttp import web
 
-from . import arm, files
+from . import arm, files, ml
 from .world import Timings, World
 
 T = TypeVar("T")
@@ -68,6 +68,7 @@ class AzureEmulator:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
+        self.ml = ml.MLWorld(self)  # Azure Machine Learning: workspaces, computes, jobs, run history
 
     # ---- what clients need ----
 
@@ -89,6 +90,10 @@ class AzureEmulator:
             "BAI_STREAM_POLL_INTERVAL": "0.05",
             "BAI_LINK_REFRESH_MARGIN": "0.5",
         }
+
+    def ml_env(self) -> dict[str, str]:
+        """`env()` for the azureml backend."""
+        return {**self.env(), "BAI_BACKEND": "azureml"}
 
     # ---- steering from tests (any thread) ----
 
@@ -212,6 +217,9 @@ class AzureEmulator:
         return response
 
     async def _dispatch(self, request: web.Request) -> web.StreamResponse:
+        answered = await ml.dispatch(self, request)
+        if answered is not None:
+            return answered
         if request.path.lower().startswith("/subscriptions"):
             return await arm.handle(self, request)
         return await files.handle(self, request)
@@ -230,6 +238,7 @@ class AzureEmulator:
     async def _tick_forever(self) -> None:
         while True:
             self.world.tick()
+            self.ml.tick()
             await asyncio.sleep(self.world.timings.tick)
 
     def start(self) -> AzureEmulator:

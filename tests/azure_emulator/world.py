@@ -208,6 +208,8 @@ class World:
         self.jobs: dict[tuple[str, str, str, str], Job] = {}
         self.operations: dict[str, Operation] = {}
         self.paused_since: float | None = None  # running jobs make no progress while set (see pause)
+        # Called with a group's (lower-case) name as it is deleted, so other services' resources go too.
+        self.group_hooks: list[Callable[[str], None]] = []
 
     # ---- long-running operations ----
 
@@ -244,6 +246,8 @@ class World:
         for account in [a for a in self.accounts.values() if a.resource_group.lower() == key]:
             del self.accounts[account.name]
         self.groups.pop(key, None)
+        for hook in self.group_hooks:
+            hook(key)
 
     def delete_workspace(self, group: str, name: str) -> None:
         for cluster_key in [k for k in self.clusters if k[:2] == (group, name)]:

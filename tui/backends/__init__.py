@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from tui.backends.base import Backend
 
-BACKENDS = ("local", "batchai")
+BACKENDS = ("local", "batchai", "azureml")
 
 
 def backend_name(explicit: str | None = None) -> str:
@@ -30,6 +30,10 @@ def open_backend(explicit: str | None = None) -> Backend:
         from tui.backends.local import open_local_backend
 
         return open_local_backend()
+    if name == "azureml":
+        from tui.backends.azureml import open_azureml_backend
+
+        return open_azureml_backend()
     from tui.backends.batchai import open_batchai_backend
 
     return open_batchai_backend()

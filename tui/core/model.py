@@ -15,17 +15,19 @@ from typing import Any
 
 
 class ExecutionState(enum.StrEnum):
-    """A job's executionState, moving queued -> running -> (terminating ->) succeeded | failed."""
+    """A job's executionState, moving queued -> running -> (terminating ->) succeeded | failed | canceled
+    (canceled: the Azure ML backend's jobs, stopped by the user before they ended)."""
 
     QUEUED = "queued"
     RUNNING = "running"
     TERMINATING = "terminating"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    CANCELED = "canceled"
 
     @property
     def is_final(self) -> bool:
-        return self in (ExecutionState.SUCCEEDED, ExecutionState.FAILED)
+        return self in (ExecutionState.SUCCEEDED, ExecutionState.FAILED, ExecutionState.CANCELED)
 
 
 class AllocationState(enum.StrEnum):

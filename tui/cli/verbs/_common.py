@@ -21,11 +21,14 @@ T = TypeVar("T")
 
 
 def add_backend_argument(parser: argparse.ArgumentParser) -> None:
+    from tui.backends import BACKENDS
+
     parser.add_argument(
         "--backend",
-        choices=("local", "batchai"),
+        choices=BACKENDS,
         default=None,
-        help="where to run: the embedded local cluster or Azure Batch AI (default: $BAI_BACKEND, else local)",
+        help="where to run: the embedded local cluster, Azure Batch AI or Azure Machine Learning "
+        "(default: $BAI_BACKEND, else local)",
     )
 
 

@@ -17,6 +17,7 @@ from tui.cli.verbs._common import (
     noun,
     run_with_backend,
     show,
+    warn,
 )
 from tui.core.errors import BaiError
 
@@ -100,10 +101,13 @@ def _ssh_public_key(args: argparse.Namespace) -> str | None:
 def _create(args: argparse.Namespace) -> int:
     from tui.backends import backend_name
 
-    # The local backend runs jobs as you on this machine: it needs no admin user or key.
-    remote = backend_name(args.backend) != "local"
+    # The local backend runs jobs as you on this machine: it needs no admin user or key. Batch AI required
+    # one; Azure ML's nodes take one only when given (then SSH to them is opened).
+    chosen = backend_name(args.backend)
+    remote = chosen != "local"
     user = args.user_name
-    key = _ssh_public_key(args) if remote else None
+    wants_key = chosen != "azureml" or args.ssh_key or args.generate_ssh_keys
+    key = _ssh_public_key(args) if remote and wants_key else None
     if remote and user is None:
         import getpass
 
@@ -120,6 +124,8 @@ def _create(args: argparse.Namespace) -> int:
         ),
         busy=True,
     )
+    for message in getattr(cluster, "warnings", ()):
+        warn(message)
     return show(args, cluster, cluster_row)
 
 

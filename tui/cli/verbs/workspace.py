@@ -16,6 +16,11 @@ def register(subparsers: Any) -> None:
     add_resource_group(parser)
     add_name(parser, "-w", "--workspace", metavar="WS", help_text="workspace name")
     parser.add_argument("-l", "--location", help="location (default: the resource group's)")
+    parser.add_argument(
+        "--storage-account",
+        help="azureml: the existing storage account the workspace uses (default: "
+        "$AZURE_BATCHAI_STORAGE_ACCOUNT, else one bai creates, named from the workspace)",
+    )
 
     for verb, handler, text in (
         ("show", _show, "show a workspace"),
@@ -32,9 +37,17 @@ def register(subparsers: Any) -> None:
 
 
 def _create(args: argparse.Namespace) -> int:
+    extra = {}
+    if args.storage_account:
+        from tui.backends import backend_name
+        from tui.core.errors import BaiError
+
+        if backend_name(args.backend) != "azureml":
+            raise BaiError("--storage-account: only the azureml backend's workspaces have a storage account")
+        extra["storage_account"] = args.storage_account
     workspace = run_with_backend(
         args,
-        lambda backend: backend.workspaces.create(args.resource_group, args.name, args.location),
+        lambda backend: backend.workspaces.create(args.resource_group, args.name, args.location, **extra),
         busy=True,
     )
     return show(args, workspace, workspace_row)
