@@ -8,7 +8,8 @@ import math
 import re
 from collections import deque
 from collections.abc import Iterable
-from itertools import repeat
+from itertools import islice, repeat
+from operator import itemgetter
 
 from tui.core.logstream.bars import (
     _BAR,
@@ -47,7 +48,6 @@ from tui.core.logstream.terminal import (
     _cap_segments,
     _has_long_segment,
     _overlay_all,
-    _segment_text,
     _unescape,
 )
 
@@ -65,6 +65,17 @@ _TAG = re.compile(
     re.S,
 )
 _MAX_HEAD = 200  # longest text before ">:" that is tried as a tag
+_HEAD, _SEP, _BODY = itemgetter(0), itemgetter(1), itemgetter(2)  # of bytes.partition's answer
+_FIRST, _SECOND = itemgetter(0), itemgetter(1)
+# The start of a line that `_read_line` may act on (a superset): a bar or an epoch's end, "Epoch N/M",
+# "Exit code:", "Test ...", "Process ...", mpirun's "noticed that process rank" (after a first byte
+# that `_SAYS_SOMETHING` lets through).
+_MAY_SAY = re.compile(
+    rb"^[ \t]*+(?:[0-9-]|Epoch |Exit code|Test |Process )"
+    rb"|^[0-9 \t\-ETPmop][^\n]*? noticed that process rank ",
+    re.M,
+)
+_MAX_PATTERNED = 8  # streams tried with their own pattern on a run; with more, the general way is faster
 
 
 class _RankState:
@@ -103,42 +114,52 @@ class _RankState:
 class _Stream:
     """One output stream (a rank's stdout or stderr, or the unprefixed stream).
 
-    The `\r` segments written since the line began are kept raw as they come (`segs`, with their
-    order in the whole input in `seqs`); their text, the overlay and the last progress update among
-    them are worked out when needed (mostly by C loops: `map`, `max`), so the Python work per segment
-    is a split, a lookup and two appends.
+    Its `\r` segments are not kept: each run of them (what the stream wrote between two `\n` of the
+    input) is folded into `open` at once by C loops (`map`, `max`), and of the progress updates among
+    them only the last is kept (`bar`, with its place in the input in `bar_seq`) until the rank's state
+    needs it: before a line of the rank that says something, and at the end of each block.
     """
 
-    __slots__ = ("mpi", "open", "process_name", "rank", "scanned", "segs", "seqs", "state")
+    __slots__ = ("bar", "bar_seq", "marker", "mpi", "open", "process_name", "rank", "state")
 
     def __init__(self, state: _RankState, mpi: bool) -> None:
         self.state = state
         self.rank = state.progress.rank
         self.mpi = mpi  # mpirun tags only line starts: untagged \r segments after one belong here
-        self.open = b""  # the line being written, overwrites up to `segs` applied
-        self.segs: list[bytes] = []  # \r segments written over `open` since
-        self.seqs: list[int] = []
-        self.scanned = 0  # segs[:scanned] were searched for progress updates already
+        self.open = b""  # the line being written, every overwrite so far applied
+        self.bar: re.Match[bytes] | None = None  # the latest progress update not applied yet
+        self.bar_seq = 0
         self.process_name: str | None = None  # "Process name: X" waiting for its "Exit code: N"
+        self.marker = b""  # "\r" and the plain prefix its segments start with ("\r[1]<stdout>:"), if any
 
-    def settle(self, last: bytes = b"") -> bytes:
-        """Apply the kept overwrites (and `last`, a text) to the line; returns it. Only after a scan."""
-        segs = self.segs
-        if segs:
-            # Trailing \b only move the cursor before the \r: they go with it.
-            texts = list(map(bytes.rstrip, segs, repeat(b"\r\x08")))
-            if b"\x08" in b"".join(texts):
-                texts = [_apply_backspaces(t) if b"\x08" in t else t for t in texts]
-            if last:
-                texts.append(last)
-            self.open = _overlay_all(self.open, texts)
-            segs.clear()
-            self.seqs.clear()
-        elif last:
-            opened = self.open
-            self.open = last if not opened else _overlay_all(opened, [last])
-        self.scanned = 0
-        return self.open
+    def take(self, probe: bytes, marker: bytes, base: int) -> None:
+        """Read this stream's \r segments in `probe` (b"\r" and a run): each follows a `marker`.
+
+        Searched backwards, and only as far as needed: the last non-empty one is the open line, the
+        last progress update the rank's pending one. `base` + a segment's place orders the updates.
+        """
+        size = len(marker)
+        at = len(probe)
+        opened = False
+        while True:
+            at = probe.rfind(marker, 0, at)
+            if at < 0:
+                return
+            start = at + size
+            end = probe.find(b"\r", start)
+            text = probe[start:end] if end >= 0 else probe[start:]
+            if b"\x08" in text:
+                text = _apply_backspaces(text)
+            if text:
+                if not opened:
+                    self.open = text
+                    opened = True
+                if text[0] in _BAR_START:
+                    bar = _BAR.match(text)
+                    if bar is not None:
+                        self.bar = bar
+                        self.bar_seq = base + at
+                        return
 
 
 class LogStream:
@@ -169,6 +190,7 @@ class LogStream:
         self._events: list[LogEvent] = []
         self._progressed: dict[str, None] = {}
         self._lazy: list[_RankState] = []
+        self._patterned: list[_Stream] = []  # streams with a plain prefix ("[1]<stdout>"), in creation order
 
     # --- public API ------------------------------------------------------------------------
 
@@ -302,91 +324,246 @@ class LogStream:
             block = _ANSI.sub(b"", block)
         # Most output has none of these: a memchr per character is a fifth of a translate's cost.
         cleaned = block.translate(None, _CONTROL) if any(map(block.__contains__, _CONTROL_CHARS)) else block
-        heads = self._heads
         cont = self._cont
+        if cont is None and b"\r" not in cleaned and b">:" not in cleaned and b"\x08" not in cleaned:
+            default = self._default or self._default_stream()
+            if not default.open:
+                self._plain(cleaned, default)
+                self._end_block()
+                return
+        pieces = cleaned.split(b"\n")  # each but the last ended by a \n
+        rest = pieces.pop()  # \r segments after the last \n (the block ends with \r), or nothing
+        heads_get = self._heads.get
+        says = _SAYS_SOMETHING
+        append_event = self._events.append
+        make = tuple.__new__
         seq = self._seq
-        events = self._events
-        for seg in cleaned.splitlines(True):
-            head, sep, body = seg.partition(b">:")
-            stream = heads.get(head)  # a known prefix (without ">:", head is the whole segment)
+        for piece in pieces:
+            cut = piece.rfind(b"\r")
+            if cut >= 0:  # \r segments before this \n one: only their streams' last ones are read
+                self._seq = seq
+                cont = self._overwrites(piece[:cut], cont)
+                seq = self._seq
+                piece = piece[cut + 1 :]
+            # The \n segment (what `_line` does, inlined for the lines that say nothing: most of them).
+            head, sep, body = piece.partition(b">:")
+            stream = heads_get(head) if sep else None
+            if stream is None:
+                if sep and len(head) <= _MAX_HEAD and head not in self._heads:
+                    stream = self._resolve_head(head)
+                if stream is None:
+                    body = piece
+                    if cont is not None and (cont.mpi or not piece):
+                        stream = cont  # mpirun tags line starts only; "\r\n" split by a chunk edge
+                    else:
+                        stream = self._default or self._default_stream()
+            cont = None
+            if b"\x08" in body:
+                body = _apply_backspaces(body)
+            opened = stream.open
+            if opened:
+                if body and len(body) >= len(opened) and body.isascii():
+                    line = body
+                else:
+                    line = _overlay_all(opened, [body]) if body else opened
+                stream.open = b""
+            else:
+                line = body
+            said = body or line  # "X\r\n" says what was written before the \r
+            if said and said[0] in says:
+                self._seq = seq
+                self._said(stream, body, line, said)
+                seq = self._seq
+                continue
+            text = line.decode("utf-8", "replace").rstrip()
+            seq += 1
+            lines = stream.state.lines
+            if len(lines) == lines.maxlen:
+                self._chars -= len(lines[0][1])
+            lines.append((seq, text))
+            self._chars += len(text)
+            if self._chars > MAX_TOTAL_CHARS:
+                self._evict()
+            append_event(make(LineAdded, (stream.rank, text)))
+        self._seq = seq
+        if rest:
+            cont = self._overwrites(rest[:-1], cont)
+        self._cont = cont
+        self._end_block()
+
+    def _end_block(self) -> None:
+        """After a block: every rank's latest progress applied, and its details read."""
+        self._flush(self._streams.values())
+        for state in self._lazy:
+            self._materialize(state)
+        self._lazy.clear()
+
+    def _plain(self, block: bytes, stream: _Stream) -> None:
+        """A block of whole lines of one stream, without \r, \b or prefixes (a plain `print` log).
+
+        The lines that may say something are found by one regex search and read one by one; the
+        runs between them are decoded, stored and reported in bulk by C loops.
+        """
+        at = 0
+        for found in _MAY_SAY.finditer(block):
+            start = found.start()
+            if start > at:
+                self._store_run(stream.state, block[at : start - 1])
+            at = block.index(b"\n", start) + 1
+            self._line(block[start : at - 1], None)
+        if at < len(block):
+            self._store_run(stream.state, block[at:-1])
+
+    def _store_run(self, state: _RankState, run: bytes) -> None:
+        """Store the lines of `run` (joined by \n) as `_store` does one at a time."""
+        texts = list(map(str.rstrip, run.decode("utf-8", "replace").split("\n")))
+        count = len(texts)
+        lines = state.lines
+        drop = len(lines) + count - lines.maxlen  # type: ignore[operator]
+        if drop > 0:
+            old = min(drop, len(lines))
+            self._chars -= sum(map(len, map(_SECOND, islice(lines, old))))
+            if drop > old:
+                self._chars -= sum(map(len, texts[: drop - old]))
+        lines.extend(zip(range(self._seq + 1, self._seq + count + 1), texts, strict=True))
+        self._seq += count
+        self._chars += sum(map(len, texts))
+        if self._chars > MAX_TOTAL_CHARS:
+            self._evict()
+        rank = state.progress.rank
+        self._events.extend(map(tuple.__new__, repeat(LineAdded), zip(repeat(rank), texts, strict=False)))
+
+    def _overwrites(self, run: bytes, cont: _Stream | None) -> _Stream:
+        """The \r segments of one input line (`run`: them joined by \r); returns the last one's stream.
+
+        Each segment goes to the stream its prefix names; untagged ones continue an mpirun stream or
+        go to the unprefixed one. Of a stream's segments in the run only the last non-empty one (the
+        line a terminal shows, when each rewrite covers the one before, as progress bars do) and the
+        last progress update matter: they are found by searching backwards from the run's end, so the
+        segments before them are never looked at. When the streams' plain prefixes do not account for
+        every segment, the run is walked one segment at a time.
+        """
+        base = self._seq
+        self._seq += len(run) + 1
+        probe = b"\r" + run
+        if b">:" not in run:
+            stream = cont if cont is not None and cont.mpi else self._default or self._default_stream()
+            stream.take(probe, b"\r", base)
+            return stream
+        patterned = self._patterned
+        if 0 < len(patterned) <= _MAX_PATTERNED:
+            count = run.count(b"\r") + 1
+            present: list[_Stream] = []
+            total = 0
+            for stream in patterned:
+                found = probe.count(stream.marker)
+                if found:
+                    present.append(stream)
+                    total += found
+                    if total >= count:
+                        break
+            if total == count:
+                for stream in present:
+                    stream.take(probe, stream.marker, base)
+                last = probe.rfind(b"\r")
+                return next(stream for stream in present if probe.startswith(stream.marker, last))
+        return self._walk(run, cont, base)
+
+    def _walk(self, run: bytes, cont: _Stream | None, base: int) -> _Stream:
+        """`_overwrites` a segment at a time: prefixes not seen before, timestamps, mpirun's untagged ones."""
+        heads = self._heads
+        owners: list[_Stream] = []
+        texts: list[bytes] = []
+        for part in run.split(b"\r"):
+            head, sep, body = part.partition(b">:")
+            stream = heads.get(head) if sep else None
             if stream is None:
                 if sep and len(head) <= _MAX_HEAD and head not in heads:
                     stream = self._resolve_head(head)
                 if stream is None:
-                    body = seg
-                    if cont is not None and (cont.mpi or seg == b"\n"):
-                        stream = cont  # mpirun tags line starts only; "\r\n" split by a chunk edge
-                    else:
-                        stream = self._default or self._default_stream()
-            if body[-1] == 13:  # \r: the line goes on, overwritten from column 0
-                # Kept raw: its text is worked out only if it is looked at (see _Stream).
-                seq += 1
-                stream.segs.append(body)
-                stream.seqs.append(seq)
-                cont = stream
+                    body = part
+                    stream = cont if cont is not None and cont.mpi else self._default_stream()
+            owners.append(stream)
+            texts.append(body)
+            cont = stream
+        done: dict[_Stream, bool] = {}  # False: its open line is set; True: its last update found too
+        for i in range(len(owners) - 1, -1, -1):
+            stream = owners[i]
+            if done.get(stream):
                 continue
-            self._seq = seq
-            if body[-2:-1] == b"\r":  # "\r\n": the \r segment, then an empty \n one
-                self._seq += 1
-                stream.segs.append(body[:-1])
-                stream.seqs.append(self._seq)
-                text = b""
-            else:
-                text = body[:-1]
-                if b"\x08" in text:
-                    text = _apply_backspaces(text)
-            # A \n ended the stream's line. First the rank's pending progress, in order.
-            state = stream.state
-            streams = state.streams
-            bar = None  # the line as a progress bar, when it is read before the flush
-            ends = False  # it ends the epoch: the flush would set nothing that ending it does not
-            for other in streams:
-                if len(other.segs) > other.scanned:
-                    if text and text[0] in _BAR_START and (len(streams) == 1 or self._alone(stream, streams)):
-                        match = _BAR.match(text)
-                        if match is not None:
-                            bar = _Bar(match, completed=True)
-                            ends = self._ends_epoch(state, bar)
-                    if not ends:
-                        self._flush(streams)
-                    break
-            # The line a terminal shows: the overwrites kept, then this segment (inlined: hot).
-            opened = stream.open
-            if not stream.segs and text and (not opened or (len(text) >= len(opened) and text.isascii())):
-                line = text
-            else:
-                line = stream.settle(text)
-            stream.open = b""
-            decoded = line.decode("utf-8", "replace").rstrip()
-            self._seq += 1
-            lines = state.lines
-            if len(lines) == lines.maxlen:
-                self._chars -= len(lines[0][1])
-            lines.append((self._seq, decoded))
-            self._chars += len(decoded)
-            if self._chars > MAX_TOTAL_CHARS:
-                self._evict()
-            events.append(LineAdded(stream.rank, decoded))
-            # What it says: "X\r\n" says what was written before the \r.
-            said = text or line
-            if bar is not None:  # read already: what _read_line would do with it
-                if ends:
-                    self._end_epoch(state, bar, bar.details())
+            text = texts[i]
+            if b"\x08" in text:
+                text = _apply_backspaces(text)
+            if not text:
+                continue
+            if stream not in done:
+                stream.open = text
+                done[stream] = False
+            if text[0] in _BAR_START:
+                bar = _BAR.match(text)
+                if bar is not None:
+                    stream.bar = bar
+                    stream.bar_seq = base + i
+                    done[stream] = True
+        return owners[-1]
+
+    def _line(self, seg: bytes, cont: _Stream | None) -> None:
+        """A segment ended by \n (without it): the stream's line is finished, stored and read."""
+        head, sep, body = seg.partition(b">:")
+        stream = self._heads.get(head) if sep else None
+        if stream is None:
+            if sep and len(head) <= _MAX_HEAD and head not in self._heads:
+                stream = self._resolve_head(head)
+            if stream is None:
+                body = seg
+                if cont is not None and (cont.mpi or not seg):
+                    stream = cont  # mpirun tags line starts only; "\r\n" split by a chunk edge
                 else:
-                    self._on_bar(state, bar)
-            elif said and said[0] in _SAYS_SOMETHING:
-                self._read_line(stream, said)
-            seq = self._seq
-            cont = None
-        self._cont = cont
-        self._seq = seq
-        self._flush(self._streams.values())
-        for stream in self._streams.values():
-            if stream.segs:
-                stream.settle()
-        for state in self._lazy:
-            self._materialize(state)
-        self._lazy.clear()
+                    stream = self._default or self._default_stream()
+        text = _apply_backspaces(body) if b"\x08" in body else body
+        # The line a terminal shows: the overwrites folded in already, then this segment.
+        opened = stream.open
+        if text and (not opened or (len(text) >= len(opened) and text.isascii())):
+            line = text
+        elif opened:
+            line = _overlay_all(opened, [text]) if text else opened
+        else:
+            line = text
+        stream.open = b""
+        # What it says: "X\r\n" says what was written before the \r.
+        said = text or line
+        if not said or said[0] not in _SAYS_SOMETHING:
+            self._store(stream.state, line)
+        else:
+            self._said(stream, text, line, said)
+
+    def _said(self, stream: _Stream, text: bytes, line: bytes, said: bytes) -> None:
+        """A finished line that may say something (`said`): stored, then read."""
+        state = stream.state
+        # First the rank's pending progress, in order: the line may read it (an epoch's start or end).
+        streams = state.streams
+        bar = None  # the line as a progress bar, when it is read before the flush
+        ends = False  # it ends the epoch: the flush would set nothing that ending it does not
+        for other in streams:
+            if other.bar is not None:
+                if text and text[0] in _BAR_START and (len(streams) == 1 or self._alone(stream, streams)):
+                    match = _BAR.match(text)
+                    if match is not None:
+                        bar = _Bar(match, completed=True)
+                        ends = self._ends_epoch(state, bar)
+                if ends:
+                    stream.bar = None
+                else:
+                    self._flush(streams)
+                break
+        self._store(state, line)
+        if bar is not None:  # read already: what _read_line would do with it
+            if ends:
+                self._end_epoch(state, bar, bar.details())
+            else:
+                self._on_bar(state, bar)
+        else:
+            self._read_line(stream, said)
 
     def _default_stream(self) -> _Stream:
         if self._default is None:
@@ -400,6 +577,9 @@ class LogStream:
             rank = str(int(match.group(2)))
             if rank in self._states or len(self._states) < MAX_RANKS:
                 stream = self._stream(rank, match.group(3).decode(), mpi=match.group(1) is not None)
+        if stream is not None and not stream.marker and head[:1] == b"[" and head.count(b"[") == 1:
+            stream.marker = b"\r" + head + b">:"  # a plain prefix: the fast way can find its segments
+            self._patterned.append(stream)
         if len(self._heads) > 4096:  # timestamps make every second's head new
             self._heads.clear()
         self._heads[head] = stream
@@ -423,34 +603,24 @@ class LogStream:
     # --- line level --------------------------------------------------------------------------
 
     def _flush(self, streams: Iterable[_Stream]) -> None:
-        """Apply the latest progress update written to these streams since the last flush.
+        """Apply the latest progress update written to these streams and not applied yet.
 
-        Only the last update of a burst is parsed (everything it sets is "last wins"); updates of
-        several streams are applied in the order they were written. Before a rank's line only that
-        rank's streams are flushed: ranks are independent.
+        Only the last update of a burst is read (everything it sets is "last wins"); updates of
+        several streams are applied in the order they were written. Ranks are independent: before a
+        rank's line only that rank's streams are flushed, and only when the line may read them.
         """
-        found: list[tuple[int, _Stream, re.Match[bytes]]] = []
-        for stream in streams:
-            segs = stream.segs
-            end = len(segs)
-            if end > stream.scanned:
-                match = _BAR.match
-                for i in range(end - 1, stream.scanned - 1, -1):
-                    text = _segment_text(segs[i])
-                    bar = match(text) if text else None
-                    if bar is not None:
-                        found.append((stream.seqs[i], stream, bar))
-                        break
-                stream.scanned = end
+        found = [(stream.bar_seq, stream) for stream in streams if stream.bar is not None]
         if len(found) > 1:
-            found.sort(key=lambda item: item[0])
-        for _, stream, bar in found:
-            self._on_bar(stream.state, _Bar(bar, completed=False))
+            found.sort(key=_FIRST)
+        for _, stream in found:
+            bar = stream.bar
+            stream.bar = None
+            self._on_bar(stream.state, _Bar(bar, completed=False))  # type: ignore[arg-type]
 
     @staticmethod
     def _alone(stream: _Stream, streams: list[_Stream]) -> bool:
         """Whether `stream` is the only one of its rank with progress updates not applied yet."""
-        return all(other is stream or len(other.segs) <= other.scanned for other in streams)
+        return all(other is stream or other.bar is None for other in streams)
 
     @staticmethod
     def _ends_epoch(state: _RankState, bar: _Bar) -> bool:
@@ -481,7 +651,7 @@ class LogStream:
         self._chars += len(text)
         if self._chars > MAX_TOTAL_CHARS:
             self._evict()
-        self._events.append(LineAdded(state.progress.rank, text))
+        self._events.append(tuple.__new__(LineAdded, (state.progress.rank, text)))
 
     def _evict(self) -> None:
         while self._chars > MAX_TOTAL_CHARS:
@@ -676,9 +846,7 @@ class LogStream:
         self._held = b""
         self._lazy.clear()
         for stream in self._streams.values():
-            stream.segs.clear()
-            stream.seqs.clear()
-            stream.scanned = 0
+            stream.bar = None
         for state in self._states.values():
             state.lazy = None
         self._store(self._default_stream().state, f"[bai: log parser error: {exc!r}]".encode())

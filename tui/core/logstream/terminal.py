@@ -71,12 +71,6 @@ def _overlay_all(line: bytes, segs: list[bytes]) -> bytes:
     return text.encode("utf-8")
 
 
-def _segment_text(body: bytes) -> bytes:
-    """The text of a kept \r segment: what a terminal shows of it."""
-    text = body.rstrip(b"\r\x08")
-    return _apply_backspaces(text) if b"\x08" in text else text
-
-
 def _unescape(data: bytes) -> bytes:
     """Control characters that a log collector wrote as rsyslog's octal escapes, back as themselves.
 
