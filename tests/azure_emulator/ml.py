@@ -209,7 +209,7 @@ class MLWorld:
     # ---- jobs ----
 
     def rank_name(self, rank: int, count: int) -> str:
-        width = len(str(max(count - 1, 0))) if self.pad_rank_names else 1
+        width = max(2, len(str(count - 1))) if self.pad_rank_names else 1
         return f"user_logs/std_log_process_{rank:0{width}d}.txt"
 
     def _resolve(self, ws: MLWorkspace, job: MLJob, text: str) -> tuple[Any, str] | None:
