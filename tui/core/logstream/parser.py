@@ -67,13 +67,13 @@ _TAG = re.compile(
 _MAX_HEAD = 200  # longest text before ">:" that is tried as a tag
 _HEAD, _SEP, _BODY = itemgetter(0), itemgetter(1), itemgetter(2)  # of bytes.partition's answer
 _FIRST, _SECOND = itemgetter(0), itemgetter(1)
-# The start of a line that `_read_line` may act on (a superset): a bar or an epoch's end, "Epoch N/M",
-# "Exit code:", "Test ...", "Process ...", mpirun's "noticed that process rank" (after a first byte
-# that `_SAYS_SOMETHING` lets through).
+# A line start ("\n" before it) that `_read_line` may act on (a superset): a bar or an epoch's end, "Epoch
+# N/M", "Exit code:", "Test ...", "Process ...", mpirun's "noticed that process rank" (after a first byte that
+# `_SAYS_SOMETHING` lets through). Searched for in b"\n" + block: the leading literal lets the regex engine
+# skip from one \n to the next instead of trying every byte.
 _MAY_SAY = re.compile(
-    rb"^[ \t]*+(?:[0-9-]|Epoch |Exit code|Test |Process )"
-    rb"|^[0-9 \t\-ETPmop][^\n]*? noticed that process rank ",
-    re.M,
+    rb"\n(?=[ \t]*+(?:[0-9-]|Epoch |Exit code|Test |Process )"
+    rb"|[0-9 \t\-ETPmop][^\n]*? noticed that process rank )"
 )
 _MAX_PATTERNED = 8  # streams tried with their own pattern on a run; with more, the general way is faster
 
@@ -405,8 +405,8 @@ class LogStream:
         runs between them are decoded, stored and reported in bulk by C loops.
         """
         at = 0
-        for found in _MAY_SAY.finditer(block):
-            start = found.start()
+        for found in _MAY_SAY.finditer(b"\n" + block):
+            start = found.start()  # of the line in `block`
             if start > at:
                 self._store_run(stream.state, block[at : start - 1])
             at = block.index(b"\n", start) + 1
@@ -419,15 +419,14 @@ class LogStream:
         texts = list(map(str.rstrip, run.decode("utf-8", "replace").split("\n")))
         count = len(texts)
         lines = state.lines
-        drop = len(lines) + count - lines.maxlen  # type: ignore[operator]
-        if drop > 0:
-            old = min(drop, len(lines))
+        room = lines.maxlen or 0
+        kept = texts if count <= room else texts[count - room :]  # the rank's limit drops the others at once
+        old = min(len(lines), len(lines) + len(kept) - room)  # kept lines of the rank that make way
+        if old > 0:
             self._chars -= sum(map(len, map(_SECOND, islice(lines, old))))
-            if drop > old:
-                self._chars -= sum(map(len, texts[: drop - old]))
-        lines.extend(zip(range(self._seq + 1, self._seq + count + 1), texts, strict=True))
+        lines.extend(zip(range(self._seq + count - len(kept) + 1, self._seq + count + 1), kept, strict=True))
         self._seq += count
-        self._chars += sum(map(len, texts))
+        self._chars += sum(map(len, kept))
         if self._chars > MAX_TOTAL_CHARS:
             self._evict()
         rank = state.progress.rank
