@@ -209,7 +209,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "b",
         "switch_backend",
         "Switch backend",
-        "Show the other backend (local / batchai)",
+        "Show the next backend (local / batchai / azureml)",
         "Console",
         show=False,
     ),

@@ -28,6 +28,7 @@ JOB_STATE_LOOK: dict[ExecutionState, tuple[str, str]] = {
     ExecutionState.TERMINATING: ("◼", "magenta"),
     ExecutionState.SUCCEEDED: ("✔", "green"),
     ExecutionState.FAILED: ("✘", "red"),
+    ExecutionState.CANCELED: ("⊘", "bright_black"),
 }
 
 # The theme colour each state is drawn in: the theme's own choice reads on its background (fixed ANSI cyan
@@ -38,6 +39,7 @@ STATE_ROLE: dict[ExecutionState, str] = {
     ExecutionState.TERMINATING: "warning",
     ExecutionState.SUCCEEDED: "success",
     ExecutionState.FAILED: "error",
+    ExecutionState.CANCELED: "secondary",
 }
 Looks = dict[ExecutionState, tuple[str, Any]]
 # A state the service named that this version does not know (the word itself is still shown).
