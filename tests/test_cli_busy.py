@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 from test_cli import BAI, Bai, write_job
 
-from tui.cli.verbs import busy
+from tui.cli import busy
 
 REF = ("-g", "rg", "-w", "ws", "-e", "exp")
 ERASE = b"\r\x1b[K"
