@@ -21,13 +21,23 @@ Design rules, and why:
 
 * It is a pure function of the bytes fed, in any chunking (chunks may split a prefix, a UTF-8
   character, an ANSI sequence or a ``\\b`` run): bytes are only looked at once a segment is complete,
-  and everything a progress update sets is *last wins*, so parsing only the last progress update of
-  each burst (what makes it fast) gives the same state as parsing every one of them.
-* Work is per segment, never per byte in Python: segments are split, cleaned and searched by C code
-  (``bytes.splitlines``, ``bytes.translate``, compiled regexes on whole segments).
+  and everything a progress update sets is *last wins*, so reading only the last progress update of
+  each burst (what makes it fast) gives the same state as reading every one of them.
+* Work is per line, never per ``\\r`` rewrite or per byte in Python: a block (up to 1 MiB) is cleaned and
+  split on ``\\n`` by C code; of the ``\\r`` rewrites before a line's end only each stream's last text and
+  last progress update are read, found by searching backwards (``bytes.rfind``); a rank's pending update
+  is applied before a line of that rank that may read it (an epoch's start or end) and at the end of
+  each block; runs of plain lines are decoded and stored in bulk. A stream's open line is its last
+  non-empty rewrite: progress bars pad each rewrite over the one before, so that is what a terminal
+  shows; a tool that wrote a shorter text over a longer one would leave the longer one's tail on a
+  terminal, not here.
+* Modules: ``events`` (what it reports), ``terminal`` (ANSI codes, control characters, ``\\b``),
+  ``bars`` (progress bars and the lines that say something), ``parser`` (``LogStream``).
 * Memory is bounded whatever it is fed: a segment keeps at most ``MAX_SEGMENT_BYTES`` (the rest of an
   endless line is dropped), each rank keeps ``max_lines_per_rank`` lines, all ranks together at most
-  ``MAX_TOTAL_CHARS`` characters, at most ``MAX_RANKS`` ranks and ``MAX_HISTORY`` epochs per rank.
+  ``MAX_TOTAL_CHARS`` characters in ``MAX_TOTAL_LINES`` lines (the oldest go first), at most
+  ``MAX_RANKS`` ranks; rank 0 (the one charted) keeps ``MAX_HISTORY`` epochs, the other ranks share
+  ``MAX_HISTORY_TOTAL``.
 * It never raises on input: garbage is text, text that does not parse is just a line.
 """
 
@@ -44,14 +54,23 @@ from tui.core.logstream.events import (
     TestFinished,
     TestResult,
 )
-from tui.core.logstream.parser import MAX_HISTORY, MAX_RANKS, MAX_TOTAL_CHARS, LogStream
+from tui.core.logstream.parser import (
+    MAX_HISTORY,
+    MAX_HISTORY_TOTAL,
+    MAX_RANKS,
+    MAX_TOTAL_CHARS,
+    MAX_TOTAL_LINES,
+    LogStream,
+)
 from tui.core.logstream.terminal import MAX_SEGMENT_BYTES
 
 __all__ = [
     "MAX_HISTORY",
+    "MAX_HISTORY_TOTAL",
     "MAX_RANKS",
     "MAX_SEGMENT_BYTES",
     "MAX_TOTAL_CHARS",
+    "MAX_TOTAL_LINES",
     "UNRANKED",
     "EpochEnded",
     "EpochStarted",

@@ -8,6 +8,7 @@ import math
 import re
 from collections import deque
 from collections.abc import Iterable
+from heapq import heappop, heappush
 from itertools import islice, repeat
 from operator import itemgetter
 
@@ -54,8 +55,11 @@ from tui.core.logstream.terminal import (
 # Limits that keep memory bounded whatever is fed.
 MAX_TOTAL_CHARS = 16 * 1024 * 1024  # characters of finished lines kept over all ranks
 MAX_RANKS = 256  # distinct rank labels; further ones are read as unprefixed text
+MAX_TOTAL_LINES = 200_000  # finished lines kept over all ranks (each costs ~140 bytes besides its text)
 MAX_HISTORY = 10_000  # end-of-epoch entries kept per rank
-_FEED_SLICE = 256 * 1024  # large chunks are processed in slices of this size
+MAX_HISTORY_TOTAL = 50_000  # ... over all ranks but rank 0 (the one charted) and the rank-less stream
+_MIN_HISTORY = 16  # what a rank keeps however many there are
+_FEED_SLICE = 1 << 20  # large chunks are processed in blocks of this size
 
 # A launcher's tag, seen as the part of a segment before ">:": horovodrun's "[R]<stdout", mpirun's
 # "[J,R]<stdout", SageMaker's "[J,mpirank:R,host]<stdout". Any text may precede it: horovodrun's timestamp,
@@ -186,6 +190,8 @@ class LogStream:
         self._cont: _Stream | None = None  # stream an untagged segment continues (mpirun)
         self._seq = 0
         self._chars = 0
+        self._kept = 0  # lines kept over all ranks
+        self._oldest: list[tuple[int, _RankState]] = []  # see _evict
         self._test_rank: str | None = None
         self._events: list[LogEvent] = []
         self._progressed: dict[str, None] = {}
@@ -377,12 +383,17 @@ class LogStream:
                 continue
             text = line.decode("utf-8", "replace").rstrip()
             seq += 1
-            lines = stream.state.lines
+            state = stream.state
+            lines = state.lines
             if len(lines) == lines.maxlen:
                 self._chars -= len(lines[0][1])
+            else:
+                if not lines:
+                    heappush(self._oldest, (seq, state))
+                self._kept += 1
             lines.append((seq, text))
             self._chars += len(text)
-            if self._chars > MAX_TOTAL_CHARS:
+            if self._chars > MAX_TOTAL_CHARS or self._kept > MAX_TOTAL_LINES:
                 self._evict()
             append_event(make(LineAdded, (stream.rank, text)))
         self._seq = seq
@@ -418,17 +429,23 @@ class LogStream:
         """Store the lines of `run` (joined by \n) as `_store` does one at a time."""
         texts = list(map(str.rstrip, run.decode("utf-8", "replace").split("\n")))
         count = len(texts)
+        if self._kept + count > MAX_TOTAL_LINES or self._chars + sum(map(len, texts)) > MAX_TOTAL_CHARS:
+            for text in texts:  # near the limits: exactly as one line at a time
+                self._store_text(state, text)
+            return
         lines = state.lines
+        before = len(lines)
         room = lines.maxlen or 0
         kept = texts if count <= room else texts[count - room :]  # the rank's limit drops the others at once
-        old = min(len(lines), len(lines) + len(kept) - room)  # kept lines of the rank that make way
+        old = min(before, before + len(kept) - room)  # kept lines of the rank that make way
         if old > 0:
             self._chars -= sum(map(len, map(_SECOND, islice(lines, old))))
         lines.extend(zip(range(self._seq + count - len(kept) + 1, self._seq + count + 1), kept, strict=True))
         self._seq += count
         self._chars += sum(map(len, kept))
-        if self._chars > MAX_TOTAL_CHARS:
-            self._evict()
+        self._kept += len(lines) - before
+        if not before:
+            heappush(self._oldest, (lines[0][0], state))
         rank = state.progress.rank
         self._events.extend(map(tuple.__new__, repeat(LineAdded), zip(repeat(rank), texts, strict=False)))
 
@@ -641,21 +658,39 @@ class LogStream:
             self._read_line(stream, line)
 
     def _store(self, state: _RankState, line: bytes) -> None:
-        text = line.decode("utf-8", "replace").rstrip()
+        self._store_text(state, line.decode("utf-8", "replace").rstrip())
+
+    def _store_text(self, state: _RankState, text: str) -> None:
+        """Keep a finished line of a rank (within the limits) and report it."""
         self._seq += 1
         lines = state.lines
         if len(lines) == lines.maxlen:
             self._chars -= len(lines[0][1])
+        else:
+            if not lines:
+                heappush(self._oldest, (self._seq, state))
+            self._kept += 1
         lines.append((self._seq, text))
         self._chars += len(text)
-        if self._chars > MAX_TOTAL_CHARS:
+        if self._chars > MAX_TOTAL_CHARS or self._kept > MAX_TOTAL_LINES:
             self._evict()
         self._events.append(tuple.__new__(LineAdded, (state.progress.rank, text)))
 
     def _evict(self) -> None:
-        while self._chars > MAX_TOTAL_CHARS:
-            oldest = min((st for st in self._states.values() if st.lines), key=lambda st: st.lines[0][0])
-            self._chars -= len(oldest.lines.popleft()[1])
+        """Drop the oldest lines of all ranks together until the totals are within the limits.
+
+        `_oldest` holds one (sequence number, rank) per rank that keeps lines, at most that rank's oldest
+        line's: an entry a rank's own limit made stale is renewed when it comes up.
+        """
+        heap = self._oldest
+        while self._chars > MAX_TOTAL_CHARS or self._kept > MAX_TOTAL_LINES:
+            seq, state = heappop(heap)
+            lines = state.lines
+            if lines[0][0] == seq:
+                self._chars -= len(lines.popleft()[1])
+                self._kept -= 1
+            if lines:
+                heappush(heap, (lines[0][0], state))
 
     def _read_line(self, stream: _Stream, text: bytes) -> None:
         first = text.lstrip()[:1]
@@ -789,8 +824,13 @@ class LogStream:
             history[-1] = entry
         else:
             history.append(entry)
-            if len(history) > MAX_HISTORY:
-                del history[0]
+            # The chart's rank (0, or the rank-less stream) keeps MAX_HISTORY epochs; the others share
+            # MAX_HISTORY_TOTAL, so a run of many ranks stays bounded as a whole.
+            limit = MAX_HISTORY
+            if progress.rank not in (UNRANKED, "0"):
+                limit = min(MAX_HISTORY, max(_MIN_HISTORY, MAX_HISTORY_TOTAL // len(self._states)))
+            if len(history) > limit:
+                del history[: len(history) - limit]
             state.dupe_finals = progress.workers - 1
         state.in_epoch = False
         state.epoch_bars = False
