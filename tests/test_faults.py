@@ -18,7 +18,7 @@ from tui.backends.base import JobSubmitOptions
 from tui.backends.local import open_local_backend
 from tui.core.errors import NotFoundError
 from tui.core.jobspec import parse_job_spec
-from tui.core.model import ClusterRef, ExperimentRef, JobRef
+from tui.core.model import ClusterRef, ExecutionState, ExperimentRef, JobRef
 
 RG, WS, EXP, CLUSTER = "rg", "ws", "exp", "c"
 SHARE_URL = "https://<AZURE_BATCHAI_STORAGE_ACCOUNT>.file.core.windows.net/myshare"
@@ -140,3 +140,58 @@ async def test_a_secret_reaches_every_rank_and_no_command_line(home: Path, tmp_p
         await backend.jobs.wait(ref, poll_interval=0.3, timeout=60)
     leftovers = [path for path in home.rglob("*") if path.is_file() and value.encode() in path.read_bytes()]
     assert leftovers == [], f"the secret outlived the job in {leftovers}"
+
+
+# ----------------------------------------------------------------------- item 7: what a job leaves behind
+
+
+def pids_running(needle: str) -> list[int]:
+    return [int(line.split(":", 1)[0]) for line in command_lines_containing(needle.encode())]
+
+
+async def gone(needle: str, timeout: float = 30.0) -> list[int]:
+    """Poll until no process's command line holds `needle`; returns those still there at the deadline."""
+    deadline = time.monotonic() + timeout
+    while (left := pids_running(needle)) and time.monotonic() < deadline:
+        await asyncio.sleep(0.2)
+    return left
+
+
+@pytest.fixture(params=["cgroup", "process-tree"])
+def tracking(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Both ways a job's processes are tracked: its own cgroup (v2, where this machine lets root make one),
+    and the process tree the supervisor records (it is the subreaper of everything the job starts)."""
+    if request.param == "process-tree":
+        monkeypatch.setenv("BAI_NO_CGROUP", "1")
+    return request.param
+
+
+@pytest.mark.parametrize("ending", ["terminated", "succeeded"])
+async def test_a_process_with_a_cleared_environment_ends_with_its_job(
+    home: Path, tracking: str, ending: str
+) -> None:
+    backend = open_local_backend(home)
+    await make_tree(backend, nodes=1)
+    marker = f"777.{uuid.uuid4().int % 10**9}"  # a sleep no other process runs
+    then = "echo escaped; sleep 600" if ending == "terminated" else "echo escaped"
+    spec = job_spec(
+        {"customToolkitSettings": {"commandLine": f"env -i setsid sleep {marker} & {then}"}}, node_count=1
+    )
+    ref = JobRef(RG, WS, EXP, "escape")
+    await backend.jobs.create(ref, CLUSTER, spec, JobSubmitOptions(storage_account_name="mystore"))
+    try:
+
+        async def escaped() -> bool:
+            return "escaped" in await stdout_of(backend, ref)
+
+        await until(escaped, what="the job's first line")
+        assert pids_running(marker), "the escaping process must have started"
+        if ending == "terminated":
+            await backend.jobs.terminate(ref)
+        job = await backend.jobs.wait(ref, poll_interval=0.3, timeout=60)
+        expected = ExecutionState.FAILED if ending == "terminated" else ExecutionState.SUCCEEDED
+        assert job.execution_state is expected, job.errors
+        assert await gone(marker) == [], f"'sleep {marker}' outlived its job ({tracking})"
+    finally:
+        for pid in pids_running(marker):
+            os.kill(pid, 9)

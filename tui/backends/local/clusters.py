@@ -172,4 +172,5 @@ class LocalClusters:
                 lifecycle.discard_secrets(self._ctx.layout, job["uuid"])
                 if job["state"] in lifecycle.ACTIVE:
                     procs.kill_supervisor(job["supervisor_pid"], job["supervisor_started"])
-                    procs.stop_job(job["uuid"], job["job_pgid"], grace=2.0)
+                    record = lifecycle.process_record(self._ctx.layout, job["uuid"])
+                    procs.stop_job(job["uuid"], job["job_pgid"], grace=2.0, record=record)

@@ -59,6 +59,11 @@ def discard_secrets(layout: Layout, job_uuid: str) -> None:
     secrets.remove(layout.job_dir(job_uuid) / secrets.ENV_FILE)
 
 
+def process_record(layout: Layout, job_uuid: str) -> Path:
+    """The job's recorded process tree (see tui.backends.local.procs), for sweeps by other processes."""
+    return layout.job_dir(job_uuid) / procs.RECORD_FILE
+
+
 def reconcile(layout: Layout) -> None:
     """Fail active jobs whose supervisor is gone; then let the scheduler use whatever was freed."""
     with db.opened(layout.database) as conn:
@@ -71,7 +76,9 @@ def reconcile(layout: Layout) -> None:
                 scheduler.dispatch(layout)
             return
         for row in lost:
-            procs.stop_job(row["uuid"], row["job_pgid"], grace=2.0)
+            procs.stop_job(
+                row["uuid"], row["job_pgid"], grace=2.0, record=process_record(layout, row["uuid"])
+            )
             with db.immediate(conn):
                 fresh = conn.execute("SELECT * FROM jobs WHERE id = ?", (row["id"],)).fetchone()
                 if fresh is None or not _supervisor_lost(fresh):
@@ -120,7 +127,9 @@ def delete_jobs(ctx: LocalContext, where: str, params: tuple[object, ...]) -> in
     for row in rows:
         if row["state"] in ACTIVE:
             procs.kill_supervisor(row["supervisor_pid"], row["supervisor_started"])
-            procs.stop_job(row["uuid"], row["job_pgid"], grace=2.0)
+            procs.stop_job(
+                row["uuid"], row["job_pgid"], grace=2.0, record=process_record(ctx.layout, row["uuid"])
+            )
         shutil.rmtree(ctx.layout.job_dir(row["uuid"]), ignore_errors=True)
         _remove_node_outputs(ctx.layout, row)
     if rows:

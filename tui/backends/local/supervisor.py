@@ -19,6 +19,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 
@@ -63,6 +64,9 @@ class Supervisor:
         self._last_control = 0.0
         self.secret_values: list[str] = []
         self.secret_env: dict[str, str] = {}
+        self.record = layout.job_dir(job_uuid) / procs.RECORD_FILE
+        self.cgroup: Path | None = None
+        self.running: subprocess.Popen[bytes] | None = None
 
     # -------------------------------------------------------------------------------------------- recording
 
@@ -87,6 +91,7 @@ class Supervisor:
         with db.immediate(self.conn):
             lifecycle.finish(self.conn, self.job_id, state, exit_code, errors)
         lifecycle.discard_secrets(self.layout, self.job_uuid)
+        procs.remove_cgroup(self.job_uuid)
 
     def redact(self, error: dict[str, object]) -> dict[str, object]:
         """Error messages quote the job's output, which may echo a secret: never store its value."""
@@ -152,6 +157,7 @@ class Supervisor:
         if now - self._last_control < CONTROL_POLL_SECONDS:
             return
         self._last_control = now
+        self.track()
         row = self.conn.execute(
             "SELECT state, terminate_requested_at FROM jobs WHERE id = ?", (self.job_id,)
         ).fetchone()
@@ -160,12 +166,32 @@ class Supervisor:
         if row["terminate_requested_at"] or row["state"] == ExecutionState.TERMINATING.value:
             raise Stopped(lifecycle.error("JobTerminated", "the job was terminated by the user"))
 
+    def track(self) -> None:
+        """Without a cgroup, record the job's process tree (this process is its subreaper: whatever the job
+        starts stays below it, setsid or not), so a sweep finds processes that shed the job's marker."""
+        if self.cgroup is None:
+            running = self.running.pid if self.running else None
+            procs.record_tree(self.record, os.getpid(), skip_reaping=running)
+
+    def stop(self, grace: float, reap: Callable[[], object] | None = None) -> None:
+        self.track()
+        procs.stop_job(self.job_uuid, self.pgid, grace, reap=reap, record=self.record)
+
     def run_watched(self, args: list[str], env: dict[str, str], stdout: Path, stderr: Path, cwd: str) -> int:
-        """Run a command in its own process group, watching for stop conditions; returns its exit code."""
+        """Run a command in its own process group (and the job's cgroup), watching for stop conditions;
+        returns its exit code."""
         with open(stdout, "ab") as out, open(stderr, "ab") as err:
             process = subprocess.Popen(
-                args, stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=cwd, env=env, process_group=0
+                args,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                cwd=cwd,
+                env=env,
+                process_group=0,
+                preexec_fn=procs.enter_cgroup(self.cgroup),
             )
+        self.running = process
         self.pgid = process.pid
         with db.immediate(self.conn):
             self.conn.execute("UPDATE jobs SET job_pgid = ? WHERE id = ?", (process.pid, self.job_id))
@@ -176,13 +202,15 @@ class Supervisor:
         except (Stopped, Deleted):
             grace = terminate_grace_seconds()
             self.log(f"stopping the job: SIGTERM to all its processes, SIGKILL after {grace:g} s")
-            procs.stop_job(self.job_uuid, self.pgid, grace, reap=process.poll)
+            self.stop(grace, reap=process.poll)
             process.wait()
             raise
         finally:
-            # Ranks live in sessions of their own; make sure none outlives the launcher.
-            if procs.job_alive(self.job_uuid, self.pgid):
-                procs.stop_job(self.job_uuid, self.pgid, grace=2.0, reap=process.poll)
+            # Ranks live in sessions of their own, and a process may leave the session and the marker
+            # behind: make sure none outlives the launcher.
+            self.track()
+            if procs.job_alive(self.job_uuid, self.pgid, self.record):
+                self.stop(grace=2.0, reap=process.poll)
         code = process.returncode
         return code if code >= 0 else 128 - code
 
@@ -224,6 +252,8 @@ class Supervisor:
         if not self.register():
             return
         self.prepare_folders()
+        procs.become_subreaper()
+        self.cgroup = procs.make_cgroup(self.job_uuid)
         plan = self.plan
         self.log(
             f"job {self.row['name']} ({self.job_uuid}) runs on nodes {', '.join(self.node_ids)} "
@@ -281,7 +311,7 @@ def _supervise(layout: Layout, job_uuid: str) -> None:
         supervisor.run()
     except BaseException as error:  # record, never leave a job "running" with nobody behind it
         with contextlib.suppress(Exception):
-            procs.stop_job(job_uuid, supervisor.pgid, grace=2.0)
+            supervisor.stop(grace=2.0)
         with contextlib.suppress(Exception):
             supervisor.finish(
                 ExecutionState.FAILED,
