@@ -17,7 +17,7 @@ from azure_emulator.ml import split_ranks
 from test_batchai_cli import assert_no_secret, secrets_of
 from test_cli import BAI, Bai
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = pytest.mark.timeout(300)
 
 RG, WS, EXP, CLUSTER, ACCOUNT, SHARE = (
     "batchai.horovod",
@@ -153,6 +153,10 @@ def test_the_tutorial_with_bai_backend_azureml(emulator: AzureEmulator, tmp_path
     names = [entry["name"] for entry in files]
     assert names[0] == "stdout.txt"
     assert {f"user_logs/std_log_process_{rank}.txt" for rank in range(4)} <= set(names)
+    sizes = {entry["name"]: entry["size"] for entry in files}
+    assert [sizes[f"user_logs/std_log_process_{rank}.txt"] for rank in range(4)] == [
+        len(ranks[rank % 2]) for rank in range(4)
+    ]
     one = subprocess.run(
         [*BAI, "job", "file", "stream", *IN_EXP, "-j", "cifar_distributed",
          "-f", "user_logs/std_log_process_1.txt", "--backend", "azureml"],
@@ -177,3 +181,25 @@ def test_the_tutorial_with_bai_backend_azureml(emulator: AzureEmulator, tmp_path
     bai("group", "delete", "--name", RG, "--yes")
     assert bai.json("workspace", "list") == []
     assert_no_secret(bai.seen, secrets)
+
+
+def test_cancel_from_the_command_line(emulator: AzureEmulator, tmp_path: Path) -> None:
+    bai = MLBai(tmp_path, emulator)
+    bai("group", "create", "--name", RG, "--location", "eastus")
+    bai("storage", "account", "create", "-g", RG, "-n", ACCOUNT, "-l", "eastus")
+    bai("storage", "share", "create", "--name", SHARE, "--account-name", ACCOUNT)
+    # no --storage-account: AZURE_BATCHAI_STORAGE_ACCOUNT names it
+    bai("workspace", "create", "-g", RG, "-n", WS, AZURE_BATCHAI_STORAGE_ACCOUNT=ACCOUNT)
+    bai("cluster", "create", *IN_WS, "-n", CLUSTER, "-s", "Standard_NC4as_T4_v3", "-t", "1")
+    (tmp_path / "job.json").write_text(TUTORIAL_JOB.read_text())  # 4 nodes on a 1-node cluster: it waits
+    bai("job", "create", "-c", CLUSTER, "-n", "stuck", *IN_EXP, "-f", "job.json",
+        "--storage-account-name", ACCOUNT)  # fmt: skip
+    shown = bai.json("job", "show", "-n", "stuck", *IN_EXP)
+    assert shown["executionState"] == "queued"
+    assert any("needs 4 node(s)" in warning for warning in shown["warnings"])
+    terminated = bai.json("job", "terminate", "-n", "stuck", *IN_EXP)
+    assert terminated["executionState"] in ("terminating", "canceled")
+    waited = bai("job", "wait", "-n", "stuck", *IN_EXP, "--interval", "0.1", check=False)
+    assert waited.returncode == 1 and "was canceled" in waited.stderr
+    assert json.loads(waited.stdout)["executionState"] == "canceled"
+    assert_no_secret(bai.seen, secrets_of(emulator))

@@ -3,6 +3,7 @@ log files from run history (`runs/{job}/details` -> `logFiles`, one SAS URL per 
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import hashlib
 import re
@@ -270,14 +271,27 @@ class MLJobService:
         await self.get(ref)
         links = await self.log_links(ref)
         prefix = directory.strip("/").removeprefix(".").strip("/")
-        entries = []
-        for name in sorted(links):
-            if prefix and not name.startswith(prefix + "/"):
-                continue
-            entries.append(FileEntry(name=name, is_directory=False, path=name, download_url=links[name]))
-        if not prefix and any(rank_of(name) is not None for name in links):
+        names = [name for name in sorted(links) if not prefix or name.startswith(prefix + "/")]
+        sizes = await asyncio.gather(*(self._size(links[name]) for name in names))
+        entries = [
+            FileEntry(name=name, is_directory=False, size=size, path=name, download_url=links[name])
+            for name, size in zip(names, sizes, strict=True)
+        ]
+        if not prefix:  # every rank's user log, merged as horovodrun prints it (its size is not known)
             entries.insert(0, FileEntry(name=MERGED_STDOUT, is_directory=False, path=MERGED_STDOUT))
         return entries
+
+    async def _size(self, url: str) -> int | None:
+        """A log file's size (a HEAD of its SAS URL); None when the blob does not answer it."""
+        from tui.backends.batchai.settings import check_endpoint
+
+        try:
+            response = await self._rest.send(
+                self._rest.plain_client, "HEAD", check_endpoint(url, "a log link")
+            )
+            return int(response.headers.get("Content-Length", ""))
+        except Exception:  # the size is a courtesy: the listing stands without it
+            return None
 
     def stream_file(
         self,

@@ -51,7 +51,7 @@ def register(subparsers: Any) -> None:
 
     for verb, handler, text in (
         ("show", _show, "show a job"),
-        ("wait", _wait, "wait until a job succeeds or fails; print it; exit 1 if it failed"),
+        ("wait", _wait, "wait until a job ends; print it; exit 1 if it failed or was canceled"),
         ("terminate", _terminate, "stop a running or queued job"),
         ("delete", _delete, "delete a job"),
     ):
@@ -194,6 +194,8 @@ def _wait(args: argparse.Namespace) -> int:
         raise UsageError("argument --interval: give a number of seconds above 0")
     job = run_with_backend(args, lambda b: b.jobs.wait(job_ref(args), args.interval, args.timeout), busy=True)
     show(args, job, job_row)
+    if job.execution_state == ExecutionState.CANCELED:
+        raise BaiError(f"job {job.name!r} was canceled before it ended (bai job show -n {job.name} ...)")
     if job.execution_state == ExecutionState.FAILED:
         detail = "; ".join(error.message for error in job.errors) or "see its stderr.txt"
         code = "" if job.exit_code is None else f" with exit code {job.exit_code}"
