@@ -83,6 +83,13 @@ async def test_the_console_drives_azureml(backend, emulator: AzureEmulator, tmp_
         rows = log.query_one("#progress").row_texts()
         assert len(rows) == 2 and rows[0].startswith("w0") and rows[1].startswith("w1")
         await until(pilot, lambda: nodes.cell(CLUSTER, "idle") == "2", 30, what="nodes idle again")
+
+        def preempt() -> None:  # Azure takes a low-priority node back
+            emulator.ml.workspaces[(RG.lower(), WS.lower())].computes[CLUSTER].nodes[0].state = "preempted"
+
+        emulator.call(preempt)
+        hint = app.query_one("#nodes-hint")
+        await until(pilot, lambda: f"{CLUSTER} (1 preempted)" in str(hint.render()), 30, what="the hint")
         await pilot.press("q")
 
 

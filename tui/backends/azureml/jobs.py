@@ -202,6 +202,7 @@ class MLJobService:
 
     async def _job(self, ref: JobRef, body: dict[str, Any], explain: bool) -> Job:
         job = convert.job(body, ref.resource_group, ref.workspace)
+        job.experiment = job.experiment or ref.experiment
         if explain and job.execution_state == ExecutionState.FAILED:
             details = await self.run_details(ref)
             error = ((details or {}).get("error") or {}).get("error") or (details or {}).get("error") or {}

@@ -87,6 +87,13 @@ def idle_hint(clusters: list[Cluster]) -> str:
     )
 
 
+def preempted_hint(clusters: list[Cluster]) -> str:
+    """Low-priority nodes Azure took back (Azure ML counts them); "" when none were."""
+    taken = [(c.name, getattr(c.node_state_counts, "preempted_node_count", 0)) for c in clusters]
+    names = ", ".join(f"{name} ({count} preempted)" for name, count in taken if count)
+    return f"⚠ low-priority nodes preempted: {names}." if names else ""
+
+
 class NodeTable(Vertical):
     """Clusters of one workspace with their node-state counts; `show_workspace` picks which."""
 
@@ -190,7 +197,7 @@ class NodeTable(Vertical):
             else:
                 table.add_row(*(cells[key] for key, _label in self.columns), key=name)
             self.clusters[name] = cluster
-        hint = idle_hint(list(fresh.values()))
+        hint = " ".join(filter(None, (idle_hint(list(fresh.values())), preempted_hint(list(fresh.values())))))
         if not fresh:
             hint = "No clusters here yet: press c to create one."
         self.query_one("#nodes-hint", Static).update(hint)
