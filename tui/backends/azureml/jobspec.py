@@ -72,12 +72,13 @@ class CommandJob:
     warnings: list[str] = field(default_factory=list)
 
 
-def _share_of(url: str | None) -> str | None:
+def _share_of(url: str | None) -> tuple[str | None, str | None]:
+    """(account, share) of an Azure Files URL (either form job.json accepts)."""
     if not url:
-        return None
+        return None, None
     from tui.core.jobspec import share_of
 
-    return share_of(url)[1]
+    return share_of(url)
 
 
 def mounts_of(spec: Any) -> list[Mount]:
@@ -90,8 +91,8 @@ def mounts_of(spec: Any) -> list[Mount]:
         mounts.append(
             Mount(
                 relative_path=share.relative_mount_path,
-                account=share.account_name or "",
-                container=_share_of(share.azure_file_url) or "",
+                account=share.account_name or _share_of(share.azure_file_url)[0] or "",
+                container=_share_of(share.azure_file_url)[1] or "",
                 kind="AzureFile",
                 key=getattr(credentials, "account_key", None) if credentials is not None else None,
             )
