@@ -309,3 +309,35 @@ def test_the_storage_key_is_never_shown(emulator: AzureEmulator, tmp_path: Path)
             await backend.close()
 
     asyncio.run(main())
+
+
+def test_a_workspace_without_an_account_gets_its_own_and_experiments_come_and_go(
+    emulator: AzureEmulator, tmp_path: Path
+) -> None:
+    async def main() -> None:
+        env = {**emulator.ml_env(), "BAI_HOME": str(tmp_path)}  # no AZURE_BATCHAI_STORAGE_ACCOUNT
+        backend = open_azureml_backend(env)
+        try:
+            await backend.groups.create(RG, "westeurope")
+            workspace = await backend.workspaces.create(RG, "My-Workspace_01")
+            assert (workspace.name, workspace.location) == ("My-Workspace_01", "westeurope")
+            accounts = await backend.storage.list_accounts(RG)
+            assert [(a.name, a.location) for a in accounts] == [("myworkspace01", "westeurope")]
+            stored = emulator.ml.workspaces[(RG.lower(), "my-workspace_01")]
+            vault = emulator.ml.vaults[(RG.lower(), stored.key_vault.rsplit("/", 1)[-1].lower())]
+            assert vault["properties"]["tenantId"] == "72f988bf-0000-4000-8000-00000000e1e1"
+            again = await backend.workspaces.create(RG, "My-Workspace_01")  # as on ARM: fine, unchanged
+            assert again.name == workspace.name and len(emulator.ml.vaults) == 1
+            ref = ExperimentRef(RG, "My-Workspace_01", "exp1")
+            await backend.experiments.create(ref)
+            assert [e.name for e in await backend.experiments.list(RG, "My-Workspace_01")] == ["exp1"]
+            assert (await backend.experiments.get(ref)).creation_time is not None
+            await backend.experiments.delete(ref)
+            with pytest.raises(BaiError, match="experiment 'exp1' was not found"):
+                await backend.experiments.get(ref)
+            await backend.workspaces.delete(RG, "My-Workspace_01")
+            assert await backend.workspaces.list(RG) == []
+        finally:
+            await backend.close()
+
+    asyncio.run(main())

@@ -183,9 +183,9 @@ class RunLogStream:
                 if not follow or ended:
                     if self.merged:
                         return
-                    where = "ended without writing" if ended else "has no"
+                    where = "ended without" if ended else "has no"
                     raise NotFoundError(
-                        f"job {self._ref.name} {where} log file {self._name} (yet); "
+                        f"job {self._ref.name} {where} log file {self._name}{'' if ended else ' yet'}; "
                         "list its files with `bai job file list`"
                     )
                 ended = (await self._jobs.get(self._ref)).execution_state.is_final
