@@ -56,10 +56,9 @@ async def test_a_refused_submit_scrolls_the_advanced_field_into_view() -> None:
                 break
             await pilot.pause(0.02)
         assert app.focused is form._widget("max_wall_clock_time")
-        assert on_screen(form, "max_wall_clock_time"), (
-            form._widget("max_wall_clock_time").region,
-            form.query_one(VerticalScroll).region,
-        )
+        scroll = form.query_one(VerticalScroll)
+        where = (form._widget("max_wall_clock_time").region, scroll.region, scroll.scroll_y)
+        assert on_screen(form, "max_wall_clock_time"), where
 
 
 async def test_the_field_with_the_cursor_is_marked() -> None:

@@ -393,15 +393,25 @@ class JobForm(Vertical):
         widget = self._widget(first)
         widget.focus(scroll_visible=False)
         # A fold opened just now is laid out over the next refreshes (its contents appear, then the grid
-        # grows): scrolling at once aimed at where the field was not yet. Scroll after the layout settles,
-        # and once more a moment later for a slow first layout of the fold.
-        self.call_after_refresh(self._scroll_into_view, widget)
-        self.set_timer(0.1, lambda: self._scroll_into_view(widget))
+        # grows), later still on a loaded machine: scrolling at once aimed at where the field was not yet.
+        # So look again after each layout, for up to a second, until the field is in view.
+        self.call_after_refresh(self._scroll_into_view, widget, 20)
 
-    def _scroll_into_view(self, widget: Input | TextArea | Select) -> None:
-        if self._torn_down() or not widget.is_attached:
+    def _scroll_into_view(self, widget: Input | TextArea | Select, tries: int) -> None:
+        if self._torn_down() or not widget.is_attached or self.app.focused is not widget:
+            return  # closing, or the user has moved on: leave the view where they put it
+        scroll = self.query_one(VerticalScroll)
+        shown, view = widget.region, scroll.region
+        if shown.height and view.contains_region(shown):
             return
-        self.query_one(VerticalScroll).scroll_to_widget(widget, animate=False, top=False)
+        if shown.height:
+            # Where the screen drew it (the layout's own idea can lag a row behind a fold that just grew).
+            below, above = shown.bottom - view.bottom, view.y - shown.y
+            scroll.scroll_to(y=scroll.scroll_y + (below if below > 0 else -above), animate=False)
+        else:
+            scroll.scroll_to_widget(widget, animate=False)
+        if tries > 0:
+            self.set_timer(0.05, lambda: self._scroll_into_view(widget, tries - 1))
 
     def validate_soon(self, delay: float = 0.4) -> None:
         if self._validate_timer is not None:
