@@ -122,6 +122,8 @@ def notices(app: BaiApp) -> list[str]:
 
 
 async def fill_dialog(pilot, values: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    # A create dialog opens once the siblings' names are listed (for its suggestion): wait for it.
+    await until(pilot, lambda: isinstance(pilot.app.screen, FormDialog), what="the dialog")
     dialog = pilot.app.screen
     assert isinstance(dialog, FormDialog), dialog
     for key, value in values.items():
@@ -260,7 +262,7 @@ async def test_create_workspace_experiment_cluster_share_and_folder(backend) -> 
         assert (await backend.clusters.get(ClusterRef(GROUP, "ws2", "small"))).target_node_count == 1
         await go_to(pilot, app, ACCOUNT)
         await pilot.press("h")
-        await fill_dialog(pilot, {"share": "logs"})
+        await fill_dialog(pilot, {"name": "logs"})
         await until(pilot, lambda: "share logs" in labels(app), what="the new share")
         await go_to(pilot, app, "logs")
         await pilot.press("n")

@@ -319,7 +319,11 @@ class MainScreen(ResourceActions, Screen[None]):
                 "Open job.json",
                 [
                     FormField(
-                        "path", "Path", str(form.path or Path.cwd() / "job.json"), check=job_file_problem
+                        "path",
+                        "Path",
+                        str(form.path or Path.cwd() / "job.json"),
+                        check=job_file_problem,
+                        path=True,
                     )
                 ],
                 lambda values: self.load_job_file(Path(values["path"]).expanduser()),
@@ -345,7 +349,11 @@ class MainScreen(ResourceActions, Screen[None]):
             if form.path is None:
                 self.ask(
                     "Save job.json as",
-                    [FormField("path", "Path", str(Path.cwd() / "job.json"), check=required("path"))],
+                    [
+                        FormField(
+                            "path", "Path", str(Path.cwd() / "job.json"), check=required("path"), path=True
+                        )
+                    ],
                     lambda values: self._save_job(form, Path(values["path"]).expanduser()),
                     "Save",
                 )

@@ -12,8 +12,8 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tui.console.widgets.dialogs import FormField, required, whole_number
-from tui.console.widgets.resource_tree import Item
+from tui.console.widgets.dialogs import FormField, required, suggest_name, whole_number
+from tui.console.widgets.resource_tree import Item, ResourceTree
 from tui.console.widgets.task_bar import Task
 
 DEFAULT_LOCATION = "eastus"
@@ -24,6 +24,7 @@ class ResourceActions:
 
     if TYPE_CHECKING:
         backend: Any
+        tree: ResourceTree
 
         def selected(self) -> Item | None: ...
         def run_task(self, label: str, work_fn: Callable[[Task], Awaitable[Any]]) -> None: ...
@@ -38,6 +39,41 @@ class ResourceActions:
         def need(self, item: Item | None, kinds: tuple[str, ...], what: str) -> Item | None: ...
         def after_change(self, select: Item | None = None) -> None: ...
         def notify(self, message: str, **kwargs: Any) -> None: ...
+        def run_worker(self, work: Any, **kwargs: Any) -> Any: ...
+
+    def known(self, kind: str, **match: str) -> list[Item]:
+        """The tree's items of `kind` (those loaded so far) whose fields equal `match`: the names a
+        suggestion must not repeat, and the one group or account to prefill when there is only one."""
+        found: list[Item] = []
+        stack = list(self.tree.root.children)
+        while stack:
+            node = stack.pop()
+            data = node.data
+            if (
+                data is not None
+                and data.kind == kind
+                and all(getattr(data, k) == v for k, v in match.items())
+            ):
+                found.append(data)
+            stack.extend(node.children)
+        return sorted(found, key=lambda found_item: found_item.name)
+
+    def in_context(self) -> Item:
+        """The selection as the context of a new resource; with nothing of a group selected, the only
+        group, workspace or account there is (a first-time user has one of each)."""
+        from dataclasses import replace
+
+        item = self.selected()
+        context = Item("none") if item is None or item.kind in ("root", "empty") else item
+
+        def only(kind: str, **match: str) -> str:
+            items = self.known(kind, **match)
+            return items[0].name if len(items) == 1 else ""
+
+        group = context.group or only("group")
+        workspace = context.workspace or (only("workspace", group=group) if group else "")
+        account = context.account or (only("account", group=group) if group else "")
+        return replace(context, group=group, workspace=workspace, account=account)
 
     def create_with_form(
         self,
@@ -45,11 +81,14 @@ class ResourceActions:
         fields: list[FormField],
         label: Callable[[dict[str, str]], str],
         create: Callable[[dict[str, str]], Awaitable[tuple[str, Item]]],
+        taken: Callable[[], Awaitable[list[Any]]] | None = None,
     ) -> None:
         """Ask for a new resource's fields, create it in a worker, say so and open the tree down to it.
 
         `create` makes the resource and returns the notice and the tree item to select; `label` names
-        the work for the progress line.
+        the work for the progress line. `taken` lists the siblings (objects with a `name`): the `name`
+        field's suggestion (the tutorial's name) gets a number when one of them has it already, so Enter
+        on the suggestion never meets "already exists".
         """
 
         def submitted(values: dict[str, str]) -> None:
@@ -60,7 +99,21 @@ class ResourceActions:
 
             self.run_task(label(values), run)
 
-        self.ask(title, fields, submitted, "Create")
+        if taken is None:
+            self.ask(title, fields, submitted, "Create")
+            return
+
+        async def suggest_then_ask() -> None:
+            try:
+                names = [sibling.name for sibling in await taken()]
+            except Exception:
+                names = []  # the parent is not there (yet): the create will say so
+            for spec in fields:
+                if spec.key == "name" and spec.value:
+                    spec.value = suggest_name(spec.value, names)
+            self.ask(title, fields, submitted, "Create")
+
+        self.run_worker(suggest_then_ask(), group="create-dialog", exclusive=True, exit_on_error=False)
 
     def action_create_group(self) -> None:
         async def create(values: dict[str, str]) -> tuple[str, Item]:
@@ -70,11 +123,12 @@ class ResourceActions:
         self.create_with_form(
             "Create resource group (az group create)",
             [
-                FormField("name", "Name", placeholder="batchai.horovod", check=required("group name")),
+                FormField("name", "Name", "batchai.horovod", check=required("group name")),
                 FormField("location", "Location", DEFAULT_LOCATION, check=required("location")),
             ],
             lambda values: f"Creating group {values['name']}",
             create,
+            self.backend.groups.list,
         )
 
     def action_create_workspace(self) -> None:
@@ -82,17 +136,18 @@ class ResourceActions:
             await self.backend.workspaces.create(values["group"], values["name"], values["location"] or None)
             return f"Workspace {values['name']} created", Item.of_workspace(values["group"], values["name"])
 
+        item = self.in_context()
+        name = "batchaidev"
         self.create_with_form(
             "Create workspace (az batchai workspace create)",
             [
-                group_field(self.selected()),
-                FormField(
-                    "name", "Workspace name", placeholder="batchaidev", check=required("workspace name")
-                ),
+                group_field(item),
+                FormField("name", "Workspace name", name, check=required("workspace name")),
                 FormField("location", "Location (empty: the group's)", ""),
             ],
             lambda values: f"Creating workspace {values['name']}",
             create,
+            lambda: self.backend.workspaces.list(item.group),
         )
 
     def action_create_experiment(self) -> None:
@@ -104,16 +159,18 @@ class ResourceActions:
             item = Item.of_experiment(ref.resource_group, ref.workspace, ref.name)
             return f"Experiment {values['name']} created", item
 
-        item = self.selected()
+        item = self.in_context()
+        name = "cifar"
         self.create_with_form(
             "Create experiment (az batchai experiment create)",
             [
                 group_field(item),
                 workspace_field(item),
-                FormField("name", "Experiment name", placeholder="cifar", check=required("experiment name")),
+                FormField("name", "Experiment name", name, check=required("experiment name")),
             ],
             lambda values: f"Creating experiment {values['name']}",
             create,
+            lambda: self.backend.experiments.list(item.group, item.workspace),
         )
 
     def action_create_cluster(self) -> None:
@@ -130,19 +187,21 @@ class ResourceActions:
         def priority(value: str) -> str | None:
             return None if value.strip() in ("dedicated", "lowpriority", "") else "dedicated or lowpriority"
 
-        item = self.selected()
+        item = self.in_context()
+        name = "nc6cluster"
         self.create_with_form(
             "Create cluster (az batchai cluster create)",
             [
                 group_field(item),
                 workspace_field(item),
-                FormField("name", "Cluster name", placeholder="nc6cluster", check=required("cluster name")),
+                FormField("name", "Cluster name", name, check=required("cluster name")),
                 FormField("vm_size", "VM size", "Standard_NC6", check=required("VM size")),
                 FormField("priority", "VM priority", "dedicated", check=priority),
                 FormField("target", "Target nodes", "2", check=whole_number("target", 0)),
             ],
             lambda values: f"Creating cluster {values['name']}",
             create,
+            lambda: self.backend.clusters.list(item.group, item.workspace),
         )
 
     def action_create_storage_account(self) -> None:
@@ -151,39 +210,48 @@ class ResourceActions:
             item = Item.of_account(values["group"], values["name"])
             return f"Storage account {values['name']} created", item
 
+        item = self.in_context()
         self.create_with_form(
             "Create storage account (az storage account create)",
             [
-                group_field(self.selected()),
+                group_field(item),
                 FormField(
-                    "name", "Account name (3-24 lowercase letters, digits)", check=required("account name")
+                    "name",
+                    "Account name (3-24 lowercase letters, digits)",
+                    "mystorage",
+                    check=required("account name"),
                 ),
                 FormField("location", "Location", DEFAULT_LOCATION, check=required("location")),
             ],
             lambda values: f"Creating storage account {values['name']}",
             create,
+            self.backend.storage.list_accounts,
         )
 
     def action_create_share(self) -> None:
-        item = self.selected()
+        item = self.in_context()
 
         async def create(values: dict[str, str]) -> tuple[str, Item]:
-            await self.backend.storage.create_share(values["account"], values["share"])
-            group = item.group if item else ""
-            return f"Share {values['share']} created", Item.of_share(
-                group, values["account"], values["share"]
+            await self.backend.storage.create_share(values["account"], values["name"])
+            return f"Share {values['name']} created", Item.of_share(
+                item.group, values["account"], values["name"]
             )
 
+        # The cursor starts on the share's name (the field this dialog is named after), not on the account.
         self.create_with_form(
             "Create file share (az storage share create)",
             [
+                FormField("account", "Storage account", item.account, check=required("account")),
                 FormField(
-                    "account", "Storage account", item.account if item else "", check=required("account")
+                    "name",
+                    "Share name",
+                    "myshare",
+                    check=required("share name"),
                 ),
-                FormField("share", "Share name", "myshare", check=required("share name")),
             ],
-            lambda values: f"Creating share {values['share']}",
+            lambda values: f"Creating share {values['name']}",
             create,
+            lambda: self.backend.storage.list_shares(item.account),
         )
 
     def action_create_folder(self) -> None:
@@ -202,9 +270,17 @@ class ResourceActions:
 
         self.create_with_form(
             f"Create folder in {item.share}/{item.path} (az storage directory create)",
-            [FormField("name", "Folder name", "cifar", check=required("folder name"))],
+            [
+                FormField(
+                    "name",
+                    "Folder name",
+                    "cifar",
+                    check=required("folder name"),
+                )
+            ],
             lambda values: f"Creating folder {path_for(values)}",
             create,
+            lambda: self.backend.storage.list_files(item.account, item.share, item.path),
         )
 
     def action_upload(self) -> None:
@@ -240,7 +316,7 @@ class ResourceActions:
         self.ask(
             f"Upload to share {item.share} (az storage file upload)",
             [
-                FormField("source", "Local file or folder", check=exists),
+                FormField("source", "Local file or folder", check=exists, path=True),
                 FormField("directory", "Folder on the share ('' = root)", directory),
             ],
             upload,
@@ -279,7 +355,9 @@ class ResourceActions:
         if item.kind == "job":
             fields.append(FormField("name", "Output file", "stdout.txt", check=required("file name")))
         default = Path.cwd() / (item.name if item.kind == "file" else f"{item.name}-stdout.txt")
-        fields.append(FormField("destination", "Save as (local path)", str(default), check=required("path")))
+        fields.append(
+            FormField("destination", "Save as (local path)", str(default), check=required("path"), path=True)
+        )
         self.ask("Download (az storage file download / job file)", fields, download, "Download")
 
     def action_resize(self) -> None:
@@ -384,7 +462,7 @@ class ResourceActions:
 
 
 def group_field(item: Item | None) -> FormField:
-    """The resource group a new resource goes in: the selection's, else typed."""
+    """The resource group a new resource goes in: the selection's (see `in_context`), else typed."""
     return FormField("group", "Resource group", item.group if item else "", check=required("resource group"))
 
 
