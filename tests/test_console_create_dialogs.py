@@ -6,10 +6,14 @@ from __future__ import annotations
 
 from textual.widgets import Input
 
-from tests.test_console import backend, go_to, home, labels, make_app, until  # noqa: F401  (fixtures)
+from tests import test_console as base
+from tests.test_console import go_to, labels, make_app, until
 from tests.tutorial_resources import ACCOUNT, GROUP, WORKSPACE
 from tui.console.widgets.dialogs import FormDialog
 from tui.core.model import ExperimentRef
+
+home = base.home  # the fixtures: a temporary BAI_HOME and the tutorial's resources in it
+backend = base.backend
 
 
 def dialog_values(app) -> dict[str, str]:  # type: ignore[no-untyped-def]
