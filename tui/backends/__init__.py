@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from tui.backends.base import Backend
 
-BACKENDS = ("local", "batchai", "azureml")
+BACKENDS = ("local", "batchai", "azureml", "ssh")
 
 
 def backend_name(explicit: str | None = None) -> str:
@@ -34,6 +34,10 @@ def open_backend(explicit: str | None = None) -> Backend:
         from tui.backends.azureml import open_azureml_backend
 
         return open_azureml_backend()
+    if name == "ssh":
+        from tui.backends.ssh import open_ssh_backend
+
+        return open_ssh_backend()
     from tui.backends.batchai import open_batchai_backend
 
     return open_batchai_backend()

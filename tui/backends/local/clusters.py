@@ -173,4 +173,4 @@ class LocalClusters:
                 if job["state"] in lifecycle.ACTIVE:
                     procs.kill_supervisor(job["supervisor_pid"], job["supervisor_started"])
                     record = lifecycle.process_record(self._ctx.layout, job["uuid"])
-                    procs.stop_job(job["uuid"], job["job_pgid"], grace=2.0, record=record)
+                    self._ctx.layout.stop_job(job["uuid"], job["job_pgid"], grace=2.0, record=record)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 
 def default_home() -> Path:
@@ -27,6 +28,19 @@ class Layout:
     """The folders under one `$BAI_HOME`."""
 
     root: Path
+    # Run as `python -m MODULE --detach JOB_UUID` to supervise one job (the ssh backend has its own).
+    supervisor_module: ClassVar[str] = "tui.backends.local.supervisor"
+
+    def supervisor_env(self) -> dict[str, str]:
+        """What a spawned supervisor needs in its environment to find this same layout again."""
+        return {"BAI_HOME": str(self.root)}
+
+    def stop_job(self, job_uuid: str, pgid: int | None, grace: float, record: Path | None = None) -> None:
+        """Stop every process of a job whose supervisor is gone or being removed (the ssh backend also
+        ends its workers on the remote hosts)."""
+        from tui.backends.local import procs
+
+        procs.stop_job(job_uuid, pgid, grace=grace, record=record)
 
     @property
     def database(self) -> Path:

@@ -13,6 +13,7 @@ import copy
 import json
 import os
 import shutil
+import sqlite3
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -142,7 +143,7 @@ class LocalJobs:
             f"{experiment.name}/jobs/{ref.name}/{job_uuid}"
         )
         run_preparation = options.run_job_preparation or run_job_preparation_setting()
-        plan = build_plan(layout, PlanInput(job_uuid, segment, spec, run_preparation), shares)
+        plan = self._plan(PlanInput(job_uuid, segment, spec, run_preparation), shares, cluster_row)
         secrets = {secret.name: secret.value or "" for secret in spec.secrets or []}
         job_dir = layout.job_dir(job_uuid)
         job_dir.mkdir(parents=True)
@@ -196,6 +197,10 @@ class LocalJobs:
             raise
         scheduler.dispatch(layout)
         return self._get(ref, reconcile=False)
+
+    def _plan(self, request: PlanInput, shares: dict[str, set[str]], cluster_row: sqlite3.Row) -> LaunchPlan:
+        """The job's launch plan, checked in full (the ssh backend also checks the cluster's hosts here)."""
+        return build_plan(self._ctx.layout, request, shares)
 
     # ----------------------------------------------------------------------------------------------- queries
 

@@ -76,7 +76,7 @@ def reconcile(layout: Layout) -> None:
                 scheduler.dispatch(layout)
             return
         for row in lost:
-            procs.stop_job(
+            layout.stop_job(
                 row["uuid"], row["job_pgid"], grace=2.0, record=process_record(layout, row["uuid"])
             )
             with db.immediate(conn):
@@ -127,7 +127,7 @@ def delete_jobs(ctx: LocalContext, where: str, params: tuple[object, ...]) -> in
     for row in rows:
         if row["state"] in ACTIVE:
             procs.kill_supervisor(row["supervisor_pid"], row["supervisor_started"])
-            procs.stop_job(
+            ctx.layout.stop_job(
                 row["uuid"], row["job_pgid"], grace=2.0, record=process_record(ctx.layout, row["uuid"])
             )
         shutil.rmtree(ctx.layout.job_dir(row["uuid"]), ignore_errors=True)

@@ -133,12 +133,12 @@ def spawn_supervisor(layout: Layout, job_uuid: str) -> int:
     job_dir = layout.job_dir(job_uuid)
     job_dir.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ)
-    env["BAI_HOME"] = str(layout.root)
+    env.update(layout.supervisor_env())
     # A job that submits jobs must not make them look like its own processes (terminate would kill them).
     env.pop(JOB_MARKER, None)
     with open(job_dir / "supervisor.log", "ab") as log:
         output = subprocess.run(
-            [sys.executable, "-m", "tui.backends.local.supervisor", "--detach", job_uuid],
+            [sys.executable, "-m", layout.supervisor_module, "--detach", job_uuid],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=log,

@@ -248,6 +248,17 @@ class Supervisor:
         if not plan.run_job_preparation:
             self.log("job preparation skipped (--run-job-preparation or BAI_RUN_JOB_PREPARATION=1 runs it)")
 
+    def launch_command(self, env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+        """Write the job's launcher script; the command that runs it and the environment to run it with (the
+        ssh backend's runs on its hosts)."""
+        plan = self.plan
+        secrets_file = None
+        if self.secret_env:
+            secrets_file = secrets.write_env_file(Path(plan.job_dir) / secrets.ENV_FILE, self.secret_env)
+            env = secrets.without(env, self.secret_env)  # horovodrun copies its environment into argv
+        script = launcher.write_launcher(plan, secrets_file)
+        return launcher.command(plan, script), env
+
     def run(self) -> None:
         if not self.register():
             return
@@ -264,17 +275,13 @@ class Supervisor:
         env = self.environment()
         try:
             self.job_preparation(env)
-            secrets_file = None
-            if self.secret_env:
-                secrets_file = secrets.write_env_file(Path(plan.job_dir) / secrets.ENV_FILE, self.secret_env)
-                env = secrets.without(env, self.secret_env)  # horovodrun copies its environment into argv
-            script = launcher.write_launcher(plan, secrets_file)
+            args, env = self.launch_command(env)
             with db.immediate(self.conn):
                 nodes.set_job_nodes(self.conn, self.job_id, NodeState.RUNNING)
                 self.conn.execute("UPDATE jobs SET start_time = ? WHERE id = ?", (db.now_text(), self.job_id))
             self.log(f"started: {launcher.describe(plan)}")
             code = self.run_watched(
-                launcher.command(plan, script),
+                args,
                 env,
                 self.stdouterr / "stdout.txt",
                 self.stdouterr / "stderr.txt",
@@ -295,9 +302,9 @@ class Supervisor:
             self.finish(ExecutionState.FAILED, code, [error])
 
 
-def _supervise(layout: Layout, job_uuid: str) -> None:
+def _supervise(layout: Layout, job_uuid: str, kind: type[Supervisor] = Supervisor) -> None:
     try:
-        supervisor = Supervisor(layout, job_uuid)
+        supervisor = kind(layout, job_uuid)
     except Deleted:
         return
 
@@ -324,8 +331,13 @@ def _supervise(layout: Layout, job_uuid: str) -> None:
             scheduler.dispatch(layout)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tui.backends.local.supervisor")
+def main(
+    argv: list[str] | None = None,
+    layout_from_env: Callable[[], Layout] = lambda: Layout(Path(os.environ["BAI_HOME"])),
+    kind: type[Supervisor] = Supervisor,
+) -> int:
+    """Run one job's supervisor; the ssh backend passes its own layout and Supervisor subclass."""
+    parser = argparse.ArgumentParser(prog=f"python -m {kind.__module__}")
     parser.add_argument("--detach", action="store_true", help="fork away, print the supervisor's pid, exit")
     parser.add_argument("job_uuid")
     args = parser.parse_args(argv)
@@ -338,8 +350,7 @@ def main(argv: list[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_RDWR)
         os.dup2(devnull, 0)
         os.dup2(devnull, 1)
-    layout = Layout(Path(os.environ["BAI_HOME"]))
-    _supervise(layout, args.job_uuid)
+    _supervise(layout_from_env(), args.job_uuid, kind)
     return 0
 
 

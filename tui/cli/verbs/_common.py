@@ -27,7 +27,8 @@ def add_backend_argument(parser: argparse.ArgumentParser) -> None:
         "--backend",
         choices=BACKENDS,
         default=None,
-        help="where to run: the embedded local cluster, Azure Batch AI or Azure Machine Learning "
+        help="where to run: the embedded local cluster, Azure Batch AI, Azure Machine Learning or your SSH "
+        "hosts "
         "(default: $BAI_BACKEND, else local)",
     )
 
