@@ -57,4 +57,14 @@ if (( want_dev )) && ! command -v tmux >/dev/null 2>&1; then
     [[ "$(id -u)" != 0 ]] && sudo_cmd="sudo"
     $sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq tmux >/dev/null
 fi
+# The ssh backend's tests build two SSH hosts in network namespaces (as root): they need OpenSSH's server.
+if (( want_dev )) && [[ ! -x /usr/sbin/sshd ]]; then
+    sudo_cmd=""
+    [[ "$(id -u)" != 0 ]] && sudo_cmd="sudo"
+    if [[ -z "$sudo_cmd" ]] || command -v sudo >/dev/null 2>&1; then
+        echo "setup: installing openssh-server for the ssh backend's tests"
+        ($sudo_cmd apt-get update -qq && $sudo_cmd apt-get install -y -qq openssh-server iproute2 >/dev/null) \
+            || echo "setup: could not install openssh-server; the ssh backend's tests will be skipped" >&2
+    fi
+fi
 echo "setup: ready; the command is .venv/bin/bai"

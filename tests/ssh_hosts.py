@@ -138,7 +138,9 @@ def namespace_hosts(folder: Path, count: int = 2) -> Iterator[SshHosts]:
             f"{subnet}.{index + 2} {name}\n" for index, name in enumerate(names)
         )
         for index, name in enumerate(names):
-            host = Host(name, f"{subnet}.{index + 2}", f"bai{tag}{chr(ord('a') + index)}", f"baiv{tag}{index}")
+            host = Host(
+                name, f"{subnet}.{index + 2}", f"bai{tag}{chr(ord('a') + index)}", f"baiv{tag}{index}"
+            )
             hosts.append(host)
             peer = f"baip{tag}{index}"
             _ip("netns", "add", host.netns)

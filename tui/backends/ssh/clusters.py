@@ -118,7 +118,7 @@ def add_host_node(conn: sqlite3.Connection, cluster_id: int, host: sqlite3.Row, 
 
 
 def record_probes(conn: sqlite3.Connection, cluster_id: int, probes: list[remote.Probe]) -> None:
-    """Store what the probes saw; free hosts follow it (idle <-> unusable). Inside the caller's transaction."""
+    """Store what the probes saw; free hosts follow it (idle <-> unusable). In the caller's transaction."""
     for probe in probes:
         problem = "; ".join(probe.problems) or None
         conn.execute(
@@ -149,7 +149,8 @@ def mark_unusable(conn: sqlite3.Connection, cluster_id: int, host: str, problem:
         "UPDATE ssh_hosts SET problem = ? WHERE cluster_id = ? AND name = ?", (problem, cluster_id, host)
     )
     conn.execute(
-        "UPDATE nodes SET state = ? WHERE id = (SELECT node_id FROM ssh_hosts WHERE cluster_id = ? AND name = ?)"
+        "UPDATE nodes SET state = ? WHERE id = "
+        "(SELECT node_id FROM ssh_hosts WHERE cluster_id = ? AND name = ?)"
         " AND state IN (?, ?)",
         (NodeState.UNUSABLE.value, cluster_id, host, NodeState.IDLE.value, NodeState.UNUSABLE.value),
     )
@@ -230,7 +231,8 @@ class SshClusters(LocalClusters):
             target = len(hosts)
         if not 0 <= target <= len(hosts):
             raise BaiError(
-                f"--target {target} is out of range: the cluster has {len(hosts)} host(s); give 0 to {len(hosts)}"
+                f"--target {target} is out of range: the cluster has {len(hosts)} host(s); "
+                f"give 0 to {len(hosts)}"
             )
         priority = (vm_priority or "dedicated").lower()
         if priority not in VM_PRIORITIES:
@@ -261,9 +263,8 @@ class SshClusters(LocalClusters):
         probes = remote.probe_hosts(self._layout, access, [host.name for host in hosts])
         problems = [problem for probe in probes for problem in probe.problems]
         if problems:
-            raise BaiError(
-                f"cluster {ref.name!r} was not created: {len(problems)} host check(s) failed\n"
-                + "\n".join(problems)
+            raise remote.host_check_error(
+                f"cluster {ref.name}", f"not created: {len(problems)} host check(s) failed", problems
             )
         with self._ctx.connection() as conn, db.immediate(conn):
             self._refuse_existing(conn, workspace.resource_group, workspace.name, ref.name)
@@ -357,7 +358,8 @@ class SshClusters(LocalClusters):
                 add_host_node(conn, cluster_id, host, usable=True)
             elif wanted and host["state"] == NodeState.LEAVING.value:
                 conn.execute(
-                    "UPDATE nodes SET state = CASE WHEN (SELECT start_time FROM jobs WHERE jobs.id = nodes.job_id)"
+                    "UPDATE nodes SET state = CASE WHEN "
+                    "(SELECT start_time FROM jobs WHERE jobs.id = nodes.job_id)"
                     " IS NULL THEN ? ELSE ? END WHERE id = ?",
                     (NodeState.PREPARING.value, NodeState.RUNNING.value, host["node_id"]),
                 )

@@ -21,7 +21,7 @@ from tui.backends.local.plan import LaunchPlan, PlanInput, build_plan
 from tui.backends.ssh import remote
 from tui.backends.ssh.clusters import access_of, host_rows, record_probes
 from tui.backends.ssh.layout import SshLayout
-from tui.core.errors import BaiError, UnsupportedError
+from tui.core.errors import UnsupportedError
 from tui.core.model import NodeState
 
 
@@ -92,7 +92,9 @@ class SshJobs(LocalJobs):
         good = len(probes) - len(bad)
         if bad and good < node_count <= len(probes):
             lines = [problem for probe in bad for problem in probe.problems]
-            raise BaiError(
-                f"the job needs {node_count} host(s) of cluster {cluster_row['name']!r} and "
-                f"{len(bad)} cannot take it (marked unusable); nothing was created:\n" + "\n".join(lines)
+            raise remote.host_check_error(
+                f"cluster {cluster_row['name']}",
+                f"the job needs {node_count} host(s) and {len(bad)} cannot take it (marked unusable); "
+                "nothing was created",
+                lines,
             )

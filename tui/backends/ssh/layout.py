@@ -1,4 +1,4 @@
-"""Where the ssh backend keeps things: its state on the jump box, its jobs on the storage root every host sees.
+"""Where the ssh backend keeps things: its state on the jump box, its jobs on the storage root all hosts see.
 
 The database (`$BAI_HOME/ssh-state.sqlite3`), the backend's own ssh config and known_hosts (`$BAI_HOME/ssh/`)
 stay on the jump box. The shares and every job's work folder (launcher, mount links, temp folder, the 0600

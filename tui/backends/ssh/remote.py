@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from tui.core.errors import BaiError
+from tui.core.errors import BaiError, FieldError, JobSpecError
 
 if TYPE_CHECKING:
     from tui.backends.ssh.layout import SshLayout
@@ -177,10 +177,32 @@ def connection_problem(access: Access, host: str, stderr: str) -> str:
         )
     if "Connection refused" in text:
         port = access.port or 22
-        return f"host {host}: nothing accepts SSH connections on port {port}: start sshd there or give --ssh-port"
+        return f"host {host}: nothing accepts SSH on port {port}: start sshd there or give --ssh-port"
     if "Could not resolve hostname" in text or "Name or service not known" in text:
         return f"host {host}: the name does not resolve here: give its address or add it to DNS/hosts"
     return f"host {host}: cannot be reached over SSH ({last}): check that it is up and reachable from here"
+
+
+class HostCheckError(JobSpecError):
+    """Failed host checks: `bai` prints one line per check (`bai: error: host H: what is wrong: what to do`),
+    as it prints a job.json's field errors, but never prefixed with the job file's name (hosts are not in it).
+    """
+
+    @property
+    def source(self) -> None:
+        return None
+
+    @source.setter
+    def source(self, _value: object) -> None:
+        """`job create` names its file on the errors it raises; these are about the hosts instead."""
+
+
+def host_check_error(summary_path: str, summary: str, problems: list[str]) -> HostCheckError:
+    errors = [FieldError(summary_path, summary)]
+    for line in problems:
+        path, _, message = line.partition(": ")
+        errors.append(FieldError(path, message))
+    return HostCheckError(errors)
 
 
 # ------------------------------------------------------------------------------------------------ probes
@@ -269,7 +291,7 @@ def _probe(access: Access, host: str, token_path: Path | None, token: str) -> Pr
     if token_path is not None and f"BAI-STORAGE {token}" not in out:
         probe.problems.append(
             f"host {host}: the storage root {token_path.parent.parent.parent} is not the same folder there: "
-            "mount it at the same path on every host (NFS), or set BAI_SSH_STORAGE_ROOT to a folder they share"
+            "mount it at the same path on every host (NFS), or set BAI_SSH_STORAGE_ROOT to a shared folder"
         )
     for line in out:
         if line.startswith("BAI-GPU "):

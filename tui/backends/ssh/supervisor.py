@@ -81,7 +81,7 @@ class SshSupervisor(Supervisor):
         # config, user and known_hosts, and keeps a changed host key refused.
         options = " ".join(shlex.quote(option) for option in self.access.options())
         wrapper.write_text(
-            "#!/usr/bin/env bash\n# Written by bai's ssh backend: horovodrun's ssh, with the backend's options.\n"
+            "#!/usr/bin/env bash\n# Written by bai's ssh backend: horovodrun's ssh, the backend's options.\n"
             'args=()\nfor arg in "$@"; do\n'
             "    [[ $arg == StrictHostKeyChecking=no ]] && arg=StrictHostKeyChecking=accept-new\n"
             '    args+=("$arg")\ndone\n'
@@ -125,11 +125,12 @@ class SshSupervisor(Supervisor):
             "#!/usr/bin/env bash\n"
             "# Written by bai's ssh backend: runs on a host of the job.\n"
             f"unset BAI_LOCAL_JOB_ID\n"
-            f"if ! . {folder}/{ENV_FILE}; then echo 'bai: the job environment file is gone' >&2; exit 97; fi\n"
+            f"if ! . {folder}/{ENV_FILE}; then echo 'bai: the job environment is gone' >&2; exit 97; fi\n"
             f"bai_host=${{HOROVOD_HOSTNAME:-{default_host}}}\n"
             "read -r -a bai_stat < /proc/$$/stat\n"
             "read -r -a bai_lead < /proc/${bai_stat[4]}/stat\n"
-            f'printf "%s %s %s\\n" "$bai_host" "${{bai_stat[4]}}" "${{bai_lead[21]}}" > {folder}/procs/{record_as}\n'
+            'printf "%s %s %s\\n" "$bai_host" "${bai_stat[4]}" "${bai_lead[21]}"'
+            f" > {folder}/procs/{record_as}\n"
             'cd "$AZ_BATCHAI_JOB_TEMP" || exit 97\n'
         )
 

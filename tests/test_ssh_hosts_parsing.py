@@ -1,0 +1,64 @@
+"""The ssh backend's host descriptions (no hosts needed): `--hosts a:4,b` and horovodrun's hostfile format,
+with the comments and blank lines horovodrun itself rejects; each bad entry is an error naming where it is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tui.backends.ssh.hosts import describe_hosts, parse_hostfile, parse_hosts
+from tui.backends.ssh.remote import HostSpec
+from tui.core.errors import BaiError
+
+
+def test_hosts_option_with_and_without_slots() -> None:
+    assert parse_hosts("gpu1:4, gpu2,10.0.0.7:2") == [
+        HostSpec("gpu1", 4),
+        HostSpec("gpu2", 1),
+        HostSpec("10.0.0.7", 2),
+    ]
+
+
+def test_hostfile_accepts_comments_and_blank_lines(tmp_path: Path) -> None:
+    hostfile = tmp_path / "hosts"
+    hostfile.write_text("# the rack\n\ngpu1 slots=4   # left\n  gpu2 slots=2\ngpu3\n\n")
+    assert parse_hostfile(hostfile) == [HostSpec("gpu1", 4), HostSpec("gpu2", 2), HostSpec("gpu3", 1)]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("gpu1:0", "--hosts entry 'gpu1:0': slots '0' is not valid"),
+        ("gpu1:x", "--hosts entry 'gpu1:x': slots 'x' is not valid"),
+        ("gpu1,,gpu2", "an empty entry"),
+        ("gp u1", "is not a host name or address"),
+    ],
+)
+def test_bad_hosts_name_the_entry(text: str, expected: str) -> None:
+    with pytest.raises(BaiError) as caught:
+        parse_hosts(text)
+    assert expected in str(caught.value)
+
+
+def test_bad_hostfile_line_names_the_line(tmp_path: Path) -> None:
+    hostfile = tmp_path / "hosts"
+    hostfile.write_text("gpu1 slots=4\ngpu2 cores=2\n")
+    with pytest.raises(BaiError) as caught:
+        parse_hostfile(hostfile)
+    assert "--hostfile hosts line 2: 'gpu2 cores=2' is not `HOST slots=N`" in str(caught.value)
+    hostfile.write_text("# nothing yet\n")
+    with pytest.raises(BaiError, match="lists no host"):
+        parse_hostfile(hostfile)
+    with pytest.raises(BaiError, match="cannot be read"):
+        parse_hostfile(tmp_path / "missing")
+
+
+def test_hosts_then_hostfile_each_host_once(tmp_path: Path) -> None:
+    hostfile = tmp_path / "hosts"
+    hostfile.write_text("b slots=2\n")
+    assert describe_hosts("a:1", str(hostfile)) == [HostSpec("a", 1), HostSpec("b", 2)]
+    with pytest.raises(BaiError, match="host 'a' is listed twice"):
+        describe_hosts("a:1,a:2", None)
+    with pytest.raises(BaiError, match="give --hosts HOST"):
+        describe_hosts(None, None)
