@@ -456,7 +456,7 @@ def test_secret_never_on_a_command_line_and_terminate_stops_every_host(world: Wo
     # The workers read their environment from a 0600 file that is gone once all have started.
     job_dirs = list((world.home / "bai-home" / "storage" / ".bai" / "jobs").glob("*/hosts.json"))
     assert job_dirs
-    wait_for(lambda: not any((path.parent / "env.sh").exists() for path in job_dirs), 30)
+    wait_for(lambda: not any((path.parent / "secrets.env").exists() for path in job_dirs), 30)
     job = world.bai.json("job", "terminate", *IN_WS, "-e", EXP, "-n", "hang", timeout=90)
     assert job["executionState"] == "failed"
     assert "terminated" in job["errors"][0]["message"]

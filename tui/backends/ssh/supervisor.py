@@ -22,7 +22,7 @@ import shlex
 import sys
 from pathlib import Path
 
-from tui.backends.local import db, lifecycle
+from tui.backends.local import db, lifecycle, secrets
 from tui.backends.local.supervisor import Deleted, Stopped, Supervisor
 from tui.backends.local.supervisor import main as local_main
 from tui.backends.ssh import remote
@@ -30,7 +30,7 @@ from tui.backends.ssh.clusters import access_of, mark_unusable
 from tui.backends.ssh.layout import SshLayout
 from tui.core.model import ExecutionState
 
-ENV_FILE = "env.sh"
+ENV_FILE = secrets.ENV_FILE  # the local backend's 0600 file of `export NAME='value'` lines
 # What horovodrun (and so every ssh command line it writes) gets from this process's environment.
 PASSED_ON = ("HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR")
 
@@ -94,17 +94,13 @@ class SshSupervisor(Supervisor):
         values = dict(self.plan.environment)
         secrets_path = self.job_dir / lifecycle.SECRETS_FILE
         if secrets_path.exists():
-            secrets = json.loads(secrets_path.read_text())
-            values.update(secrets)
-            self.secret_values = [value for value in secrets.values() if value]
+            self.secret_env = json.loads(secrets_path.read_text())
+            values.update(self.secret_env)
+            self.secret_values = [value for value in self.secret_env.values() if value]
             secrets_path.unlink()
         values[remote.JOB_MARKER] = self.job_uuid
         values.setdefault("PYTHONUNBUFFERED", "1")
-        text = "".join(f"export {name}={shlex.quote(value)}\n" for name, value in values.items())
-        path = self.job_dir / ENV_FILE
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as writer:
-            writer.write(text)
+        secrets.write_env_file(self.job_dir / ENV_FILE, values)
         env = {name: os.environ[name] for name in PASSED_ON if name in os.environ}
         path_list = [str(self.job_dir / "bin"), str(Path(sys.executable).parent)]
         env["PATH"] = os.pathsep.join([*path_list, os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin")])
@@ -114,7 +110,7 @@ class SshSupervisor(Supervisor):
         return env
 
     def discard_environment(self) -> None:
-        (self.job_dir / ENV_FILE).unlink(missing_ok=True)
+        secrets.remove(self.job_dir / ENV_FILE)
 
     def _preamble(self, record_as: str, host: str | None) -> str:
         """Shell lines every script run on a host starts with: read the environment file, record the
@@ -125,7 +121,8 @@ class SshSupervisor(Supervisor):
             "#!/usr/bin/env bash\n"
             "# Written by bai's ssh backend: runs on a host of the job.\n"
             f"unset BAI_LOCAL_JOB_ID\n"
-            f"if ! . {folder}/{ENV_FILE}; then echo 'bai: the job environment is gone' >&2; exit 97; fi\n"
+            f"if ! {secrets.source_line(self.job_dir / ENV_FILE)}; then\n"
+            "    echo 'bai: the job environment is gone' >&2; exit 97\nfi\n"
             f"bai_host=${{HOROVOD_HOSTNAME:-{default_host}}}\n"
             "read -r -a bai_stat < /proc/$$/stat\n"
             "read -r -a bai_lead < /proc/${bai_stat[4]}/stat\n"
@@ -136,7 +133,8 @@ class SshSupervisor(Supervisor):
 
     # ------------------------------------------------------------------------------------------------- run
 
-    def launch_command(self) -> list[str]:
+    def launch_command(self, env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+        """The launcher every worker runs on its host, and the command that starts them all."""
         plan = self.plan
         path = self.job_dir / "launcher.sh"
         first = self.hosts[0].name if self.hosts else None
@@ -153,7 +151,7 @@ class SshSupervisor(Supervisor):
         for rank_number in range(plan.process_count if plan.toolkit != "custom" else 1):
             self.log(f"rank {rank_number} runs on host {host_of_rank(self.hosts, rank_number)}")
         if plan.toolkit == "custom":
-            return self.access.command(first or "", "bash", str(path))
+            return self.access.command(first or "", "bash", str(path)), env
         hosts = ",".join(f"{host.name}:{host.slots}" for host in self.hosts)
         args = [plan.launcher_tool, "-np", str(plan.process_count), "--gloo", "-H", hosts, "--disable-cache"]
         if self.access.interface:
@@ -162,7 +160,7 @@ class SshSupervisor(Supervisor):
             args += ["-p", str(self.access.port)]
         if self.access.key:
             args += ["-i", self.access.key]
-        return [*args, "bash", str(path)]
+        return [*args, "bash", str(path)], env
 
     def job_preparation(self, env: dict[str, str]) -> None:
         plan = self.plan
