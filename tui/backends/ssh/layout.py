@@ -86,10 +86,10 @@ class SshLayout(Layout):
 
         remote.write_config(self)
 
-    def stop_job(self, job_uuid: str, pgid: int | None, grace: float) -> None:
+    def stop_job(self, job_uuid: str, pgid: int | None, grace: float, record: Path | None = None) -> None:
         """Stop the job here (horovodrun, its ssh clients) and its workers on every host (over SSH)."""
         from tui.backends.local import procs
         from tui.backends.ssh import remote
 
-        procs.stop_job(job_uuid, pgid, grace=grace)
+        procs.stop_job(job_uuid, pgid, grace=grace, record=record)
         remote.stop_workers(self, self.job_dir(job_uuid), grace)
