@@ -183,10 +183,12 @@ class MLRest:
         with ml_errors(action):
             response = await self.send(self.arm_client, method, url, body)
             data = _json_body(response)
-            if not wait or response.status_code not in (201, 202):
-                return data
             operation = response.headers.get("Azure-AsyncOperation")
             location = response.headers.get("Location")
+            # Azure ML also answers 200 with an operation to follow (a compute's PATCH: "Updating").
+            pending = response.status_code in (201, 202) or (operation and method != "GET")
+            if not wait or not pending:
+                return data
             if operation:
                 await self._poll_status(operation, response, action)
             elif location:
