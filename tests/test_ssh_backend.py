@@ -476,6 +476,48 @@ def test_a_failed_rank_stops_the_workers_on_the_other_host(world: World) -> None
     assert processes_with("work.py --crash") == []
 
 
+async def test_the_console_node_table_shows_the_hosts_and_their_states(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_console import go_to, make_app, until
+
+    from tui.backends import open_backend
+    from tui.core.model import JobRef
+
+    a, b = world.hosts.hosts
+    monkeypatch.setenv("BAI_HOME", str(world.home / "bai-home"))
+    monkeypatch.setenv("BAI_BACKEND", "ssh")
+    backend = open_backend()
+    app = make_app(backend)
+
+    def hosts() -> str:
+        return str(app.query_one("#nodes-hosts").render())
+
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            await go_to(pilot, app, RG, WS, CLUSTER)
+            await until(pilot, lambda: CLUSTER in app.nodes.clusters, 30, "the cluster row")
+            assert app.nodes.cell(CLUSTER, "idle") == "2"
+            assert f"{a.address}  1 slot  idle" in hosts() and f"{b.address}  1 slot  idle" in hosts()
+            # A running job's hosts read running; a host that went away reads unusable, with why.
+            world.submit("console", "--hang")
+            await until(pilot, lambda: app.nodes.cell(CLUSTER, "running") == "2", 90, "2 running nodes")
+            await until(pilot, lambda: hosts().count("  running") == 2, 30, "both hosts running")
+            ref = JobRef(RG, WS, EXP, "console")
+            await backend.jobs.terminate(ref)
+            await until(pilot, lambda: hosts().count("  idle") == 2, 60, "both hosts idle again")
+            b.link(up=False)
+            try:
+                await until(pilot, lambda: f"{b.address}  1 slot  unusable" in hosts(), 60, "b unusable")
+                assert "cannot be reached over SSH" in hosts()
+                assert app.nodes.cell(CLUSTER, "unusable") == "1"
+            finally:
+                b.link(up=True)
+            await until(pilot, lambda: f"{b.address}  1 slot  idle" in hosts(), 60, "b idle again")
+    finally:
+        await backend.close()
+
+
 def test_a_host_down_at_submission_fails_job_create_naming_it(world: World) -> None:
     a, b = world.hosts.hosts
     b.link(up=False)

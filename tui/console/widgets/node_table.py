@@ -71,6 +71,29 @@ def cluster_cells(cluster: Cluster) -> dict[str, str]:
     }
 
 
+def hosts_text(clusters: list[Cluster]) -> str:
+    """The ssh backend's hosts under the table, one line each: name, slots, state, GPUs, why unusable."""
+    lines = []
+    for cluster in clusters:
+        hosts = getattr(cluster, "hosts", None) or []
+        if not hosts:
+            continue
+        lines.append(f"Hosts of {cluster.name}:")
+        for host in hosts:
+            slots = host.get("slots", 1)
+            line = f"  {host.get('name')}  {slots} slot{'s' if slots != 1 else ''}  {host.get('state')}"
+            gpus = host.get("gpus") or []
+            if gpus:
+                line += "  " + ", ".join(
+                    f"GPU{gpu.get('index')} {gpu.get('name')} {gpu.get('utilizationPercent')}%"
+                    for gpu in gpus
+                )
+            if host.get("problem"):
+                line += f"  ({host['problem']})"
+            lines.append(line)
+    return "\n".join(lines)
+
+
 def idle_hint(clusters: list[Cluster]) -> str:
     """The call-out for clusters paying for idle nodes; "" when there are none."""
     idle = [
@@ -102,6 +125,7 @@ class NodeTable(Vertical):
     NodeTable #nodes-title { height: 1; text-style: bold; padding: 0 1; background: $panel; }
     NodeTable DataTable { height: auto; max-height: 1fr; }
     NodeTable #nodes-hint { color: $warning; height: auto; padding: 0 1; }
+    NodeTable #nodes-hosts { height: auto; padding: 0 1; }
     """
 
     def __init__(self, backend: object, *, id: str | None = None, poll_seconds: float = POLL_SECONDS) -> None:
@@ -123,6 +147,7 @@ class NodeTable(Vertical):
             table.add_column(label, key=key)
         yield table
         yield Static("", id="nodes-hint", markup=False)
+        yield Static("", id="nodes-hosts", markup=False)
 
     @property
     def table(self) -> DataTable:
@@ -149,6 +174,7 @@ class NodeTable(Vertical):
         self.table.clear()
         self.query_one("#nodes-title", Static).update(NO_WORKSPACE)
         self.query_one("#nodes-hint", Static).update("")
+        self.query_one("#nodes-hosts", Static).update("")
 
     def refresh_now(self) -> None:
         if self.workspace is not None:
@@ -201,6 +227,7 @@ class NodeTable(Vertical):
         if not fresh:
             hint = "No clusters here yet: press c to create one."
         self.query_one("#nodes-hint", Static).update(hint)
+        self.query_one("#nodes-hosts", Static).update(hosts_text(list(fresh.values())))
         self._fit_columns()
         self._move_cursor()
 
