@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from azure_emulator import AzureEmulator, Timings
 from azure_emulator.testing import ACCOUNT, CLUSTER, CLUSTER_REF, EXP, JOB_JSON, RG, SHARE, WS
-from test_console import SIZE, go_to, labels, make_app, until
+from test_console import SIZE, fill_dialog, go_to, labels, make_app, until
 
 from tui.backends.azureml import open_azureml_backend
 from tui.console.widgets.job_form import JobForm
@@ -90,6 +90,16 @@ async def test_the_console_drives_azureml(backend, emulator: AzureEmulator, tmp_
         emulator.call(preempt)
         hint = app.query_one("#nodes-hint")
         await until(pilot, lambda: f"{CLUSTER} (1 preempted)" in str(hint.render()), 30, what="the hint")
+
+        await go_to(pilot, app, CLUSTER)
+        await pilot.press("c")  # a retired size is sent as given, with a warning naming today's equivalent
+        await fill_dialog(pilot, {"name": "old", "target": "0", "vm_size": "Standard_NC6"})
+        await until(pilot, lambda: any(t.startswith("cluster old") for t in labels(app)), 30, "the cluster")
+        await until(
+            pilot,
+            lambda: any("Standard_NC4as_T4_v3" in text for text, _ in app.sent),  # type: ignore[attr-defined]
+            what="the retired-size warning",
+        )
         await pilot.press("q")
 
 

@@ -178,9 +178,11 @@ class ResourceActions:
             from tui.core.model import ClusterRef
 
             ref = ClusterRef(values["group"], values["workspace"], values["name"])
-            await self.backend.clusters.create(
+            cluster = await self.backend.clusters.create(
                 ref, values["vm_size"], int(values["target"]), values["priority"] or "dedicated"
             )
+            for warning in getattr(cluster, "warnings", ()):  # azureml: a retired VM size, sent as given
+                self.notify(warning, title=f"Cluster {ref.name}: warning", severity="warning", timeout=12)
             item = Item.of_cluster(ref.resource_group, ref.workspace, ref.name)
             return f"Cluster {values['name']} created; nodes are being allocated", item
 
