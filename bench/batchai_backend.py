@@ -41,7 +41,9 @@ async def refresh_figures(items: int, latency: float) -> tuple[float, float]:
             jobs = [JobRef(RG, WS, EXPERIMENT_REF.name, f"j{index}") for index in range(items)]
             options = JobSubmitOptions(storage_account_name=ACCOUNT)
             for ref in clusters:
-                await backend.clusters.create(ref, "Standard_NC6", 0)
+                await backend.clusters.create(
+                    ref, "Standard_NC6", 0, ssh_public_key="ssh-rsa AAAAB3Nza bench"
+                )
             for ref in jobs:  # queued for ever on a 0-node cluster: their state keeps being asked for
                 await backend.jobs.create(ref, "nc6cluster", job_spec(nodeCount=1), options)
             emulator.add_fault(r"/(clusters|jobs)/[cj]\d+$", method="GET", delay=latency, times=10**9)

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 from azure_emulator import AzureEmulator, Timings
-from azure_emulator.testing import CLUSTER_REF, EXPERIMENT_REF, RG, WS
+from azure_emulator.testing import CLUSTER_REF, EXPERIMENT_REF, RG, SSH_KEY, WS
 
 from tui.backends.batchai import open_batchai_backend
 from tui.backends.batchai.errors import service_error_parts
@@ -289,7 +289,7 @@ async def test_lists_follow_next_link(backend, emulator: AzureEmulator) -> None:
     names = [e.name for e in await backend.experiments.list(RG, WS)]
     assert sorted(names) == ["a", "b", "c", "d", "e"]
     assert emulator.count("GET", r"/experiments$") >= 3  # three pages
-    await backend.clusters.create(CLUSTER_REF, "Standard_NC6", 0)
+    await backend.clusters.create(CLUSTER_REF, "Standard_NC6", 0, ssh_public_key=SSH_KEY)
     assert [c.name for c in await backend.clusters.list(RG, WS)] == [CLUSTER_REF.name]
     assert EXPERIMENT_REF.name not in names
 
@@ -373,7 +373,7 @@ async def test_a_failed_long_running_operation_shows_the_service_error(
         [{"code": "QuotaExceeded", "target": "vmSize", "message": "Standard_NC6 needs 6 cores"}],
     )
     with pytest.raises(BaiError) as caught:
-        await backend.clusters.create(CLUSTER_REF, "Standard_NC6", 4)
+        await backend.clusters.create(CLUSTER_REF, "Standard_NC6", 4, ssh_public_key=SSH_KEY)
     text = str(caught.value)
     assert (
         "creating cluster nc6cluster failed: InsufficientCoreQuota: The cluster cannot be allocated" in text
@@ -415,7 +415,7 @@ async def test_long_running_operations_honour_retry_after(retry_after: int) -> N
             await backend.workspaces.create(RG, WS)
             asked_before = emulator.count("GET", r"/asyncoperations/")
             started = time.monotonic()
-            cluster = await backend.clusters.create(CLUSTER_REF, "Standard_NC6", 0)
+            cluster = await backend.clusters.create(CLUSTER_REF, "Standard_NC6", 0, ssh_public_key=SSH_KEY)
             waited = time.monotonic() - started
             asked = emulator.count("GET", r"/asyncoperations/") - asked_before
         finally:
@@ -524,7 +524,7 @@ async def test_an_operation_that_ends_without_an_error_says_how_it_ended(
     ended["status"] = status
     emulator.add_fault(r"/asyncoperations/", method="GET", status=200, body=ended, times=5)
     with pytest.raises(BaiError) as caught:
-        await backend.clusters.create(CLUSTER_REF, "Standard_NC6", 0)
+        await backend.clusters.create(CLUSTER_REF, "Standard_NC6", 0, ssh_public_key=SSH_KEY)
     lines = str(caught.value).splitlines()
     assert lines[0] == f"creating cluster nc6cluster failed: the service ended the operation {status}", lines
     assert lines[1].startswith("  what to do: ") and "bai cluster show" in lines[1], lines
@@ -594,7 +594,7 @@ async def test_a_create_polled_on_the_resource_that_ends_failed_shows_its_errors
     emulator.add_fault(r"/clusters/nc6cluster$", method="PUT", status=200, body=creating)
     emulator.add_fault(r"/clusters/nc6cluster$", method="GET", status=200, body=failed, times=9)
     with pytest.raises(BaiError) as caught:
-        await backend.clusters.create(CLUSTER_REF, "Standard_NC6", 1)
+        await backend.clusters.create(CLUSTER_REF, "Standard_NC6", 1, ssh_public_key=SSH_KEY)
     lines = str(caught.value).splitlines()
     assert lines[0] == "creating cluster nc6cluster failed: the service ended the operation Failed", lines
     assert "  - AzureFileShareMountFailed: Failed to mount Azure File share" in lines, lines

@@ -18,6 +18,7 @@ from azure_emulator.testing import (
     EXPERIMENT_REF,
     RG,
     SHARE,
+    SSH_KEY,
     WS,
     job_ref,
     job_spec,
@@ -76,7 +77,7 @@ async def test_the_tutorial_through_the_service_layer(
 ) -> None:
     await backend.groups.create(RG, "eastus")
     await backend.workspaces.create(RG, WS)
-    cluster = await backend.clusters.create(CLUSTER_REF, "Standard_NC6", 2)
+    cluster = await backend.clusters.create(CLUSTER_REF, "Standard_NC6", 2, ssh_public_key=SSH_KEY)
     assert (cluster.vm_size, cluster.target_node_count) == ("Standard_NC6", 2)
     assert (
         cluster.allocation_state.value == "resizing" and cluster.node_state_counts.preparing_node_count == 2
@@ -304,7 +305,7 @@ async def test_service_errors_show_code_message_and_details(backend, tmp_path) -
     assert "properties.nodeCount: the job asks for 8 nodes; cluster 'nc6cluster' has 2" in message
     assert "(NodeCountExceedsClusterSize)" in message
     with pytest.raises(BaiError) as caught:
-        await backend.clusters.create(ClusterRef(RG, WS, "big"), "Standard_NC6", 60)
+        await backend.clusters.create(ClusterRef(RG, WS, "big"), "Standard_NC6", 60, ssh_public_key=SSH_KEY)
     assert "QuotaExceeded" in str(caught.value) and "InsufficientCoreQuota" in str(caught.value)
     with pytest.raises(NotFoundError, match="ResourceNotFound: The cluster 'nope' was not found"):
         await backend.clusters.get(ClusterRef(RG, WS, "nope"))
@@ -366,7 +367,7 @@ async def test_terminate_ends_the_job_and_the_stream(backend, emulator: AzureEmu
 async def test_refresh_is_concurrent_and_one_slow_call_holds_nothing(backend, emulator, tmp_path) -> None:
     await tutorial_setup(backend, tmp_path)
     other = ClusterRef(RG, WS, "other")
-    await backend.clusters.create(other, "Standard_NC6", 1)
+    await backend.clusters.create(other, "Standard_NC6", 1, ssh_public_key=SSH_KEY)
     ref = job_ref()
     await backend.jobs.create(ref, CLUSTER, job_spec(), JobSubmitOptions(storage_account_name=ACCOUNT))
     emulator.add_fault(r"/clusters/nc6cluster$", method="GET", delay=3.0)
@@ -495,4 +496,4 @@ async def test_a_group_that_exists_elsewhere_says_where(backend) -> None:
         "creating resource group where.group failed: InvalidResourceGroupLocation: Invalid resource group "
         "location 'westeurope'. The Resource group already exists in location 'East US'."
     )
-    assert lines[1] == "  what to do: give --location 'East US' (where it is), or another group name", lines
+    assert lines[1] == "  what to do: give the location 'East US' (where it is), or another group name", lines

@@ -96,7 +96,12 @@ def test_only_the_sdk_failing_on_an_answer_is_called_an_unreadable_answer() -> N
 
 
 def test_a_not_found_names_the_list_that_shows_what_exists() -> None:
-    from tui.backends.batchai.advice import not_found_advice as _not_found_advice
+    from tui.backends.batchai.advice import not_found_advice
+    from tui.cli.wording import hint_text
+
+    def _not_found_advice(code: str | None, action: str, from_files: bool) -> str:
+        advice, hint = not_found_advice(code, action, from_files)
+        return advice + (hint_text(hint) if hint else "")
 
     assert "`bai group list`" in _not_found_advice("ResourceGroupNotFound", "reading cluster c", False)
     assert "`bai job list " in _not_found_advice("JobNotFound", "reading job j", False)

@@ -429,28 +429,25 @@ def test_run_job_preparation_is_opt_in_locally(bai: Bai, tmp_path: Path) -> None
         assert ("prep.txt" in on_share) == (name == "ran")
 
 
-def test_ssh_key_for_the_azure_backend(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import argparse
+def test_ssh_key_for_the_azure_backend(tmp_path: Path) -> None:
+    """az's policy, in the core's one use case, worded with the CLI's flags."""
     import shutil
 
-    from tui.cli.verbs.cluster import _ssh_public_key
+    from tui.cli.wording import error_text
     from tui.core.errors import BaiError
+    from tui.core.operations import ssh_public_key
 
-    monkeypatch.setenv("HOME", str(tmp_path))
-    args = argparse.Namespace(ssh_key=None, generate_ssh_keys=False)
-    with pytest.raises(BaiError, match="add --generate-ssh-keys or give --ssh-key"):
-        _ssh_public_key(args)
-    args.ssh_key = "ssh-rsa AAAAB3Nza test"
-    assert _ssh_public_key(args) == "ssh-rsa AAAAB3Nza test"
-    args.ssh_key = "not a key"
-    with pytest.raises(BaiError, match=r"neither a public key nor a readable \.pub file"):
-        _ssh_public_key(args)
+    with pytest.raises(BaiError) as missing:
+        ssh_public_key(None, home=tmp_path)
+    assert error_text(missing.value).endswith("; add --generate-ssh-keys or give --ssh-key")
+    assert ssh_public_key("ssh-rsa AAAAB3Nza test", home=tmp_path) == "ssh-rsa AAAAB3Nza test"
+    with pytest.raises(BaiError) as bad:
+        ssh_public_key("not a key", home=tmp_path)
+    assert error_text(bad.value) == "--ssh-key 'not a key' is neither a public key nor a readable .pub file"
     if shutil.which("ssh-keygen"):
-        args.ssh_key, args.generate_ssh_keys = None, True
-        key = _ssh_public_key(args)
+        key = ssh_public_key(None, generate=True, home=tmp_path)
         assert key.startswith("ssh-rsa ") and (tmp_path / ".ssh" / "id_rsa").is_file()
-        args.generate_ssh_keys = False
-        assert _ssh_public_key(args) == key  # found again, not regenerated
+        assert ssh_public_key(None, home=tmp_path) == key  # found again, not regenerated
 
 
 def test_upload_again_to_the_same_file_path_replaces_it(bai: Bai, tmp_path: Path) -> None:

@@ -75,8 +75,13 @@ def test_bad_json_names_line_and_column(tmp_path: Path) -> None:
 
 
 def test_a_missing_file_says_which_argument_to_fix(tmp_path: Path) -> None:
-    with pytest.raises(BaiError, match=r"does not exist: check the path given to --config-file"):
+    from tui.cli.wording import error_text
+
+    with pytest.raises(BaiError) as caught:
         load_job_spec(tmp_path / "nope.json")
+    assert caught.value.argument == "config_file"
+    assert error_text(caught.value).startswith("--config-file/-f '")
+    assert error_text(caught.value).endswith("nope.json' does not exist: check the path")
 
 
 def _set(data: dict[str, Any], dotted: str, value: Any) -> None:
@@ -387,8 +392,13 @@ def test_a_left_placeholder_names_the_argument() -> None:
 
 def test_a_bad_account_name_is_refused() -> None:
     spec = parse_job_spec(tutorial())
-    with pytest.raises(BaiError, match="--storage-account-name 'My_Storage' is not a storage account name"):
+    from tui.cli.wording import error_text
+
+    with pytest.raises(BaiError) as caught:
         apply_storage_account(spec, "My_Storage")
+    assert error_text(caught.value) == (
+        "--storage-account-name 'My_Storage' is not a storage account name: 3-24 lowercase letters and digits"
+    )
 
 
 def test_blob_placeholder_and_key_placeholder() -> None:

@@ -317,7 +317,7 @@ def test_every_placeholder_left_in_a_mount_names_what_to_write_there() -> None:
         "placeholder: write a folder name (e.g. the share's name) in its place",
         "properties.mountVolumes.azureBlobFileSystems[0].accountName: '<STORAGE_ACCOUNT_NAME>' is a "
         "placeholder: write your storage account's name in its place, or write "
-        "<AZURE_BATCHAI_STORAGE_ACCOUNT> and give --storage-account-name",
+        "<AZURE_BATCHAI_STORAGE_ACCOUNT> and give the account at submission",
         "properties.mountVolumes.azureBlobFileSystems[0].containerName: '<CONTAINER>' is a placeholder: "
         "write the blob container's name in its place",
     ]

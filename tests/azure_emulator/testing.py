@@ -18,6 +18,8 @@ RG, WS, EXP, CLUSTER, ACCOUNT, SHARE = (
     "myshare",
 )
 CLUSTER_REF = ClusterRef(RG, WS, CLUSTER)
+# A cluster's admin key: the backend takes the one given (tui.core.operations.ssh_public_key chooses).
+SSH_KEY = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7 bai-tests"
 EXPERIMENT_REF = ExperimentRef(RG, WS, EXP)
 
 JOB_JSON: dict[str, Any] = json.loads((Path(__file__).parents[1] / "data/jobs/tutorial-job.json").read_text())
@@ -45,7 +47,7 @@ async def tutorial_setup(backend: Any, tmp: Path, nodes: int = 2, script: bool =
     await backend.groups.create(RG, "eastus")
     await backend.workspaces.create(RG, WS)  # a second create of the same is fine, as on ARM
     await backend.experiments.create(EXPERIMENT_REF)
-    await backend.clusters.create(CLUSTER_REF, "Standard_NC6", nodes)
+    await backend.clusters.create(CLUSTER_REF, "Standard_NC6", nodes, ssh_public_key=SSH_KEY)
     await backend.storage.create_account(RG, ACCOUNT, "eastus")
     await backend.storage.create_share(ACCOUNT, SHARE)
     await backend.storage.create_directory(ACCOUNT, SHARE, "cifar")

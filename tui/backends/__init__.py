@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -13,12 +12,16 @@ BACKENDS = ("local", "batchai", "azureml", "ssh")
 
 def backend_name(explicit: str | None = None) -> str:
     """The backend to use: the `--backend` argument, else `BAI_BACKEND`, else `local`."""
-    name = (explicit or os.environ.get("BAI_BACKEND") or "local").strip().lower()
+    from tui.core import settings
+
+    name = (explicit or settings.backend() or "local").strip().lower()
     if name not in BACKENDS:
         from tui.core.errors import BaiError
 
         raise BaiError(
-            f"unknown backend {name!r} (from --backend or BAI_BACKEND): use one of {', '.join(BACKENDS)}"
+            f"is unknown (given, or from BAI_BACKEND): use one of {', '.join(BACKENDS)}",
+            argument="backend",
+            value=name,
         )
     return name
 

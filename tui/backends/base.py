@@ -10,8 +10,7 @@ The job spec is the SDK's own `azure.mgmt.batchai.models.JobCreateParameters` (r
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
@@ -32,6 +31,8 @@ from tui.core.model import (
     FileShare,
     Job,
     JobRef,
+    JobSubmitOptions,
+    ProgressCallback,
     ResourceGroup,
     StorageAccount,
     Workspace,
@@ -39,20 +40,6 @@ from tui.core.model import (
 
 if TYPE_CHECKING:
     from azure.mgmt.batchai.models import JobCreateParameters
-
-# Called with (bytes done, bytes in all or None) while a file moves, so long transfers can show progress.
-ProgressCallback = Callable[[int, int | None], None]
-
-
-@dataclass
-class JobSubmitOptions:
-    """What `az batchai job create` took beside the config file."""
-
-    storage_account_name: str | None = None
-    # Local backend only: run jobPreparation.commandLine on this machine (off by default: it may install
-    # packages with apt or pip).
-    run_job_preparation: bool = False
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 class GroupService(Protocol):

@@ -167,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         from tui.console.launch import run_console
 
         return run_console(args_in)
+    from tui.cli.wording import error_text, field_error_lines
     from tui.core.errors import BaiError, JobSpecError
 
     try:
@@ -174,15 +175,11 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()  # inside the try: a reader that left (`| head`) is noticed here, not at exit
         return code
     except JobSpecError as error:
-        source = getattr(error, "source", None)
-        for field_error in error.errors:
-            text = str(field_error)
-            if source and not text.startswith(source):
-                text = f"{source}: {text}"
+        for text in field_error_lines(error):
             sys.stderr.write(f"bai: error: {one_line(text)}\n")
         return 1
     except BaiError as error:
-        return _fail(str(error) or type(error).__name__, getattr(error, "exit_code", 1))
+        return _fail(error_text(error), getattr(error, "exit_code", 1))
     except KeyboardInterrupt:
         return _fail("interrupted", 130)
     except BrokenPipeError:

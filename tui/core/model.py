@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+# Called with (bytes done, bytes in all or None) while a file moves, so long transfers can show progress.
+ProgressCallback = Callable[[int, int | None], None]
 
 
 class ExecutionState(enum.StrEnum):
@@ -204,6 +208,17 @@ class Job:
     @property
     def ref(self) -> JobRef:
         return JobRef(self.resource_group, self.workspace, self.experiment, self.name)
+
+
+@dataclass
+class JobSubmitOptions:
+    """What `az batchai job create` took beside the config file."""
+
+    storage_account_name: str | None = None
+    # Local backend only: run jobPreparation.commandLine on this machine (off by default: it may install
+    # packages with apt or pip).
+    run_job_preparation: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
 
 
 def _camel(name: str) -> str:

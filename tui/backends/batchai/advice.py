@@ -1,7 +1,8 @@
 """What to do about an error the services answered: the "  what to do:" line under it.
 
-Kept apart from `errors` (which reads the answers) so each kind of advice is found in one place; the
-advice names the bai command or setting that gets the user further, as az's own messages did.
+Kept apart from `errors` (which reads the answers) so each kind of advice is found in one place. The advice
+names the setting that gets the user further, as az's own messages did; the command that lists or shows a
+resource is a `Hint` the front end words (`bai cluster list ...` on the command line).
 """
 
 from __future__ import annotations
@@ -9,34 +10,25 @@ from __future__ import annotations
 import json
 import re
 
+from tui.core.errors import Hint
+
 AUTH_ADVICE = (
     "sign in with `az login` (DefaultAzureCredential), or set BAI_ACCESS_TOKEN to a token for "
     "the ARM endpoint, and check AZURE_SUBSCRIPTION_ID"
 )
 
 
-# What lists the resources of each kind, so a "not found" can say where to look.
-_LIST_COMMANDS = {
-    "resourcegroup": "bai group list",
-    "workspace": "bai workspace list",
-    "experiment": "bai experiment list -g GROUP -w WORKSPACE",
-    "cluster": "bai cluster list -g GROUP -w WORKSPACE",
-    "job": "bai job list -g GROUP -w WORKSPACE -e EXPERIMENT",
-    "storageaccount": "bai storage account list",
-    "share": "bai storage share list --account-name ACCOUNT",
-    "file": "bai storage file list --share-name SHARE --account-name ACCOUNT --path FOLDER",
-}
-
-
-# What shows one resource of each kind (shares and files have none: their list shows them).
-_SHOW_COMMANDS = {
-    "resourcegroup": "bai group show",
-    "workspace": "bai workspace show",
-    "experiment": "bai experiment show",
-    "cluster": "bai cluster show",
-    "job": "bai job show",
-    "storageaccount": "bai storage account show",
-}
+# The kinds of resource a "not found" can be about; the front end names what lists each kind.
+KINDS = (
+    "resourcegroup",
+    "workspace",
+    "experiment",
+    "cluster",
+    "job",
+    "storageaccount",
+    "share",
+    "file",
+)
 
 
 def _subject(code: str | None, action: str, from_files: bool) -> str:
@@ -44,7 +36,7 @@ def _subject(code: str | None, action: str, from_files: bool) -> str:
     ShareNotFound, JobNotFound), else by the action ("listing clusters of workspace w": the workspace; the
     last word is a name, never a kind); "" when neither says."""
     subject = (code or "").lower().removesuffix("notfound")
-    if subject in _LIST_COMMANDS:
+    if subject in KINDS:
         return subject
     if from_files:
         return "file"
@@ -52,16 +44,16 @@ def _subject(code: str | None, action: str, from_files: bool) -> str:
         action.lower().replace("resource group", "resourcegroup").replace("storage account", "storageaccount")
     )
     kinds = [word.removesuffix("s") for word in words.split()[1:-1]]
-    kinds = [kind for kind in kinds if kind in _LIST_COMMANDS]
+    kinds = [kind for kind in kinds if kind in KINDS]
     return kinds[-1] if kinds else ""
 
 
-def not_found_advice(code: str | None, action: str, from_files: bool) -> str:
-    """What to do about a 404: the list command of what was missing."""
+def not_found_advice(code: str | None, action: str, from_files: bool) -> tuple[str, Hint | None]:
+    """What to do about a 404, and the hint that the list of what was missing shows what exists."""
     subject = _subject(code, action, from_files)
-    if subject in _LIST_COMMANDS:
-        return f"check the name and where it is (`{_LIST_COMMANDS[subject]}` shows what exists)"
-    return "check the names given and AZURE_SUBSCRIPTION_ID"
+    if subject in KINDS:
+        return "check the name and where it is", Hint("list", subject)
+    return "check the names given and AZURE_SUBSCRIPTION_ID", None
 
 
 _GROUP_IS_IN = re.compile(r"already exists in location '([^']+)'")
@@ -87,9 +79,9 @@ def _unregistered_namespace(code: str | None, body: str) -> str | None:
     return match.group(1) if match else None
 
 
-def show_command(action: str) -> str:
-    """The command showing what `action` was about ("bai cluster show" for "creating cluster c")."""
-    return _SHOW_COMMANDS.get(_subject(None, action, False), "bai ... show")
+def show_hint(action: str) -> Hint:
+    """Seeing where the resource `action` was about stands ("creating cluster c": the cluster)."""
+    return Hint("show", _subject(None, action, False) or "resource")
 
 
 def what_to_do(
@@ -101,29 +93,31 @@ def what_to_do(
     *,
     from_files: bool,
     sign_in: bool,
-) -> str | None:
-    """The advice for an HTTP error (None when there is nothing better than the service's own words).
+) -> tuple[str | None, Hint | None]:
+    """The advice for an HTTP error (None when there is nothing better than the service's own words), and
+    the hint a front end words after it (for a 404: the list that shows what exists).
 
     `from_files`: the answer came from Azure Files; `sign_in`: the SDK raised ClientAuthenticationError."""
     where = _GROUP_IS_IN.search(message or "") if code == "InvalidResourceGroupLocation" else None
     if where:
-        return f"give --location '{where.group(1)}' (where it is), or another group name"
+        return f"give the location '{where.group(1)}' (where it is), or another group name", None
     namespace = _unregistered_namespace(code, body)
     if namespace:
-        return f"register the resource provider: az provider register --namespace {namespace}"
+        return f"register the resource provider: az provider register --namespace {namespace}", None
     if status == 401 or (sign_in and status != 403):
-        return AUTH_ADVICE
+        return AUTH_ADVICE, None
     if status == 403:
-        return _FORBIDDEN.get(
+        forbidden = _FORBIDDEN.get(
             code or "", "ask for access to the resource, or check the subscription and group"
         )
+        return forbidden, None
     if status == 429:
-        return "the service is throttling requests; wait a minute and retry"
+        return "the service is throttling requests; wait a minute and retry", None
     if status is not None and status >= 500:
-        return "the service failed after retries; retry later"
+        return "the service failed after retries; retry later", None
     if status == 404:
         return not_found_advice(code, action, from_files)
-    return None
+    return None, None
 
 
 # 403s whose code says more than "no access".

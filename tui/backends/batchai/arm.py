@@ -7,12 +7,11 @@ service's Retry-After and otherwise polls at `BAI_POLL_INTERVAL`.
 from __future__ import annotations
 
 import getpass
-from pathlib import Path
 
 from tui.backends.batchai import convert
 from tui.backends.batchai.clients import AzureClients
 from tui.backends.batchai.errors import azure_errors
-from tui.core.errors import BaiError
+from tui.core.errors import BaiError, Hint
 from tui.core.model import Cluster, ClusterRef, Experiment, ExperimentRef, ResourceGroup, Workspace
 
 
@@ -113,23 +112,6 @@ def _local_user_name() -> str:
         return "azureuser"
 
 
-def default_ssh_public_key() -> str:
-    """The user's ~/.ssh public key, as `--generate-ssh-keys` would use; else a throwaway one.
-
-    A throwaway key (its private half discarded) still satisfies the service's rule that an admin account has
-    a key or a password; nobody can log in to the nodes then, which is what giving no key asks for.
-    """
-    for name in ("id_rsa.pub", "id_ed25519.pub", "id_ecdsa.pub"):
-        path = Path.home() / ".ssh" / name
-        if path.is_file():
-            return path.read_text().strip()
-    from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-    public = Ed25519PrivateKey.generate().public_key()
-    return public.public_bytes(serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH).decode()
-
-
 class AzureClusterService:
     def __init__(self, clients: AzureClients) -> None:
         self._clients = clients
@@ -151,16 +133,24 @@ class AzureClusterService:
         )
 
         if target_node_count < 0:
-            raise BaiError(f"--target {target_node_count}: a cluster needs 0 or more nodes")
+            raise BaiError(": a cluster needs 0 or more nodes", argument="target", value=target_node_count)
         if vm_priority not in ("dedicated", "lowpriority"):
-            raise BaiError(f"--vm-priority {vm_priority!r}: use dedicated or lowpriority")
+            raise BaiError(": use dedicated or lowpriority", argument="vm_priority", value=vm_priority)
+        if not ssh_public_key:
+            # The service wants a key (or a password) for the nodes' admin account; which key is the
+            # front end's choice, by az's one policy (tui.core.operations.ssh_public_key), never a guess here.
+            raise BaiError(
+                "is required: the nodes' admin account needs one",
+                argument="ssh_key",
+                hint=Hint("give", "ssh_key", {"generate": "yes"}),
+            )
         parameters = ClusterCreateParameters(
             vm_size=vm_size,
             vm_priority=vm_priority,
             scale_settings=ScaleSettings(manual=ManualScaleSettings(target_node_count=target_node_count)),
             user_account_settings=UserAccountSettings(
                 admin_user_name=admin_user_name or _local_user_name(),
-                admin_user_ssh_public_key=ssh_public_key or default_ssh_public_key(),
+                admin_user_ssh_public_key=ssh_public_key,
             ),
         )
         with azure_errors(f"creating cluster {ref.name}"):
@@ -186,7 +176,7 @@ class AzureClusterService:
         from azure.mgmt.batchai.models import ClusterUpdateParameters, ManualScaleSettings, ScaleSettings
 
         if target_node_count < 0:
-            raise BaiError(f"--target {target_node_count}: a cluster needs 0 or more nodes")
+            raise BaiError(": a cluster needs 0 or more nodes", argument="target", value=target_node_count)
         parameters = ClusterUpdateParameters(
             scale_settings=ScaleSettings(manual=ManualScaleSettings(target_node_count=target_node_count))
         )

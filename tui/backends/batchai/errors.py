@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
-from tui.backends.batchai.advice import AUTH_ADVICE, show_command, what_to_do
+from tui.backends.batchai.advice import AUTH_ADVICE, show_hint, what_to_do
 from tui.backends.batchai.redact import scrub
 from tui.core.errors import BaiError, ConflictError, NotFoundError
 
@@ -175,10 +175,9 @@ def translate(exc: Exception, action: str) -> BaiError:
             # A long-running operation that ended Canceled (the resource was deleted or changed meanwhile), or
             # Failed with no `error`: its 200 status document has no code or message to show.
             state, reasons = ended
-            show = show_command(action)
             lines = [f"{action} failed: the service ended the operation {state}", *map(_bullet, reasons)]
-            lines.append(f"  what to do: see where it stands with `{show}`, then retry")
-            return BaiError(scrub("\n".join(lines)))
+            lines.append("  what to do")  # the front end words the hint: see where it stands, then retry
+            return BaiError(scrub("\n".join(lines)), hint=show_hint(action))
         storage_code = getattr(exc, "error_code", None)
         if code is None and storage_code:
             code = str(getattr(storage_code, "value", storage_code))
@@ -189,7 +188,7 @@ def translate(exc: Exception, action: str) -> BaiError:
             f"{action} failed: {code}: {message}" if code else f"{action} failed (HTTP {status}): {message}"
         )
         lines = [head, *(_bullet(item) for item in details)]
-        advice = what_to_do(
+        advice, hint = what_to_do(
             status,
             code,
             message,
@@ -202,10 +201,10 @@ def translate(exc: Exception, action: str) -> BaiError:
             lines.append(f"  what to do: {advice}")
         text = scrub("\n".join(lines))
         if isinstance(exc, ResourceNotFoundError) or status == 404:
-            return NotFoundError(text)
+            return NotFoundError(text, hint=hint)
         if isinstance(exc, ResourceExistsError) or status == 409:
-            return ConflictError(text)
-        return BaiError(text)
+            return ConflictError(text, hint=hint)
+        return BaiError(text, hint=hint)
     if isinstance(exc, ClientAuthenticationError):
         first = (str(exc) or type(exc).__name__).split("\n", 1)[0]
         return BaiError(scrub(f"{action} failed: no usable Azure credential ({first}); {AUTH_ADVICE}"))

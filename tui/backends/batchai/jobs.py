@@ -13,7 +13,7 @@ from tui.backends.batchai.clients import AzureClients
 from tui.backends.batchai.errors import azure_errors
 from tui.backends.batchai.storage import AzureStorageService
 from tui.backends.common import wait_until_final
-from tui.core.errors import BaiError
+from tui.core.errors import BaiError, Hint
 from tui.core.model import FileEntry, Job, JobRef
 
 if TYPE_CHECKING:
@@ -46,8 +46,8 @@ class AzureJobService:
                 continue
             if not mount.account_name:
                 raise BaiError(
-                    "a storage mount names no account: set accountName in job.json "
-                    "or give --storage-account-name"
+                    "a storage mount names no account: set accountName in job.json",
+                    hint=Hint("give", "storage_account_name"),
                 )
             key = await self._storage.account_key(mount.account_name)
             mount.credentials = AzureStorageCredentialsInfo(account_key=key)

@@ -175,7 +175,7 @@ class AzureStorageService:
     async def create_directory(self, account: str, share: str, path: str) -> FileEntry:
         clean = _clean_path(path)
         if not clean:
-            raise BaiError("directory path is empty: give --name like cifar")
+            raise BaiError("is empty: give one like cifar", argument="directory", value="")
         service = await self._service(account)
         with azure_errors(f"creating directory {clean} on {share}"):
             await self._ensure_directory(service.get_share_client(share), clean)
@@ -212,7 +212,7 @@ class AzureStorageService:
     ) -> FileEntry:
         source = Path(source)
         if not source.is_file():
-            raise BaiError(f"--source {source}: no such file")
+            raise BaiError(": no such file", argument="source", value=str(source))
         target = _join(directory, name or source.name)
         service = await self._service(account)
         share_client = service.get_share_client(share)
@@ -237,7 +237,7 @@ class AzureStorageService:
     ) -> list[FileEntry]:
         source = Path(source)
         if not source.is_dir():
-            raise BaiError(f"--source {source}: not a directory")
+            raise BaiError(": not a directory", argument="source", value=str(source))
         files, total = files_to_upload(source)
         done = 0
         uploaded = []

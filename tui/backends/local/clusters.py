@@ -10,7 +10,7 @@ from __future__ import annotations
 from tui.backends.local import db, lifecycle, names, nodes, procs, scheduler
 from tui.backends.local.context import LocalContext
 from tui.backends.local.workspaces import require_workspace
-from tui.core.errors import BaiError, ConflictError, NotFoundError
+from tui.core.errors import BaiError, ConflictError, Hint, NotFoundError
 from tui.core.model import AllocationState, Cluster, ClusterRef, ExecutionState
 
 VM_PRIORITIES = ("dedicated", "lowpriority")
@@ -26,9 +26,12 @@ def require_cluster_row(conn, ref: ClusterRef):  # type: ignore[no-untyped-def]
     ).fetchone()
     if row is None:
         raise NotFoundError(
-            f"cluster {ref.name!r} not found in workspace {ref.workspace!r}: create it with "
-            f"`bai cluster create -g {ref.resource_group} -w {ref.workspace} -n {ref.name} "
-            "--vm-size SIZE --target N`"
+            f"cluster {ref.name!r} not found in workspace {ref.workspace!r}",
+            hint=Hint(
+                "create",
+                "cluster",
+                {"resource_group": ref.resource_group, "workspace": ref.workspace, "name": ref.name},
+            ),
         )
     return row
 
@@ -52,7 +55,7 @@ def cluster_from_row(conn, row) -> Cluster:  # type: ignore[no-untyped-def]
 
 def _check_target(target: int) -> int:
     if not isinstance(target, int) or isinstance(target, bool) or not 0 <= target <= MAX_NODES:
-        raise BaiError(f"--target {target!r} is out of range: give 0 to {MAX_NODES} nodes")
+        raise BaiError(f"is out of range: give 0 to {MAX_NODES} nodes", argument="target", value=target)
     return target
 
 
@@ -76,9 +79,13 @@ class LocalClusters:
         _check_target(target)
         vm_priority = (vm_priority or "dedicated").lower()
         if vm_priority not in VM_PRIORITIES:
-            raise BaiError(f"--vm-priority {vm_priority!r} is not valid: use dedicated or lowpriority")
+            raise BaiError(
+                "is not valid: use dedicated or lowpriority", argument="vm_priority", value=vm_priority
+            )
         if not (vm_size or "").strip():
-            raise BaiError("--vm-size is required (e.g. Standard_NC6); locally it is recorded, not enforced")
+            raise BaiError(
+                "is required (e.g. Standard_NC6); locally it is recorded, not enforced", argument="vm_size"
+            )
         with self._ctx.connection() as conn, db.immediate(conn):
             workspace = require_workspace(conn, ref.resource_group, ref.workspace)
             exists = conn.execute(

@@ -6,7 +6,7 @@ import shutil
 
 from tui.backends.local import db, lifecycle, names
 from tui.backends.local.context import LocalContext
-from tui.core.errors import ConflictError, NotFoundError
+from tui.core.errors import ConflictError, Hint, NotFoundError
 from tui.core.model import ResourceGroup
 
 
@@ -14,7 +14,7 @@ def require_group(conn, name: str) -> ResourceGroup:  # type: ignore[no-untyped-
     row = conn.execute("SELECT * FROM resource_groups WHERE name = ?", (name,)).fetchone()
     if row is None:
         raise NotFoundError(
-            f"resource group {name!r} not found: create it with `bai group create -n {name} -l LOCATION`"
+            f"resource group {name!r} not found", hint=Hint("create", "resourcegroup", {"name": name})
         )
     return ResourceGroup(name=row["name"], location=row["location"])
 

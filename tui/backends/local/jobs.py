@@ -49,7 +49,7 @@ def terminate_grace_seconds() -> float:
 
 
 def run_job_preparation_setting() -> bool:
-    """`BAI_RUN_JOB_PREPARATION=1`: always run jobPreparation locally, as --run-job-preparation does."""
+    """`BAI_RUN_JOB_PREPARATION=1`: always run jobPreparation locally, as asking at submission does."""
     return os.environ.get("BAI_RUN_JOB_PREPARATION", "").strip().lower() in ("1", "true", "yes", "on")
 
 

@@ -91,7 +91,7 @@ def reconcile(layout: Layout) -> None:
                 if node_ids:
                     message += (
                         f" and its nodes ({', '.join(node_ids)}) marked unusable: resize the cluster "
-                        "(bai cluster resize --target N) to replace them"
+                        "to replace them"
                     )
                 finish(conn, row["id"], ExecutionState.FAILED, None, [error("SupervisorLost", message)], True)
             discard_secrets(layout, row["uuid"])

@@ -26,7 +26,7 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from tui.backends.local.home import Layout
-from tui.core.errors import FieldError, JobSpecError, UnsupportedError
+from tui.core.errors import FieldError, Hint, JobSpecError, UnsupportedError
 
 if TYPE_CHECKING:
     from azure.mgmt.batchai.models import JobCreateParameters
@@ -229,8 +229,8 @@ def build_plan(layout: Layout, request: PlanInput, accounts_with_shares: dict[st
         plan.job_preparation = spec.job_preparation.command_line
         if not request.run_job_preparation:
             warnings.append(
-                "jobPreparation skipped: the local backend runs it only when asked (bai job create "
-                "--run-job-preparation, or BAI_RUN_JOB_PREPARATION=1), because it may install packages here"
+                "jobPreparation skipped: the local backend runs it only when asked (at submission, or with "
+                "BAI_RUN_JOB_PREPARATION=1), because it may install packages here"
             )
     if spec.container_settings is not None:
         image = getattr(getattr(spec.container_settings, "image_source_registry", None), "image", None)
@@ -279,8 +279,8 @@ def _mounts(
             errors.append(
                 FieldError(
                     f"{path}.azureFileUrl",
-                    f"storage account {account!r} does not exist here: create it with "
-                    f"`bai storage account create -n {account} -g GROUP -l LOCATION`",
+                    f"storage account {account!r} does not exist here",
+                    Hint("create", "storageaccount", {"name": account}),
                 )
             )
             continue
@@ -288,8 +288,8 @@ def _mounts(
             errors.append(
                 FieldError(
                     f"{path}.azureFileUrl",
-                    f"storage account {account!r} has no share {share_name!r}: create it with "
-                    f"`bai storage share create -n {share_name} --account-name {account}`",
+                    f"storage account {account!r} has no share {share_name!r}",
+                    Hint("create", "share", {"name": share_name, "account": account}),
                 )
             )
             continue

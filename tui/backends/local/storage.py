@@ -19,7 +19,7 @@ from tui.backends.common import file_in_the_way, files_to_upload, offset_progres
 from tui.backends.local import db, names
 from tui.backends.local.context import LocalContext
 from tui.backends.local.groups import require_group
-from tui.core.errors import BaiError, ConflictError, NotFoundError
+from tui.core.errors import BaiError, ConflictError, Hint, NotFoundError
 from tui.core.model import FileEntry, FileShare, StorageAccount
 
 CHUNK = 1 << 20
@@ -116,8 +116,7 @@ class LocalStorage:
             row = conn.execute("SELECT * FROM storage_accounts WHERE name = ?", (name,)).fetchone()
         if row is None:
             raise NotFoundError(
-                f"storage account {name!r} not found: create it with "
-                f"`bai storage account create -n {name} -g GROUP -l LOCATION`"
+                f"storage account {name!r} not found", hint=Hint("create", "storageaccount", {"name": name})
             )
         return self._account(row)
 
@@ -154,8 +153,8 @@ class LocalStorage:
         folder = self._ctx.layout.share_dir(account, names.check_share(share))
         if not folder.is_dir():
             raise NotFoundError(
-                f"share {share!r} not found in storage account {account!r}: create it with "
-                f"`bai storage share create -n {share} --account-name {account}`"
+                f"share {share!r} not found in storage account {account!r}",
+                hint=Hint("create", "share", {"name": share, "account": account}),
             )
         return folder
 
@@ -255,8 +254,8 @@ class LocalStorage:
         self._refuse_a_file_in_the_way(account, share, relative)
         if not folder.is_dir():
             raise NotFoundError(
-                f"directory {relative!r} not found on share {share!r}: create it with "
-                f"`bai storage directory create -n {relative} --share-name {share} --account-name {account}`"
+                f"directory {relative!r} not found on share {share!r}",
+                hint=Hint("create", "directory", {"name": relative, "share": share, "account": account}),
             )
         file_name = name or source.name
         names.share_path_parts(file_name)

@@ -226,7 +226,7 @@ class Supervisor:
             if not plan.run_job_preparation:
                 out.write_text(
                     "jobPreparation skipped by the local backend (it may install packages on this machine); "
-                    "submit with --run-job-preparation (or set BAI_RUN_JOB_PREPARATION=1) to run it.\n"
+                    "ask for it at submission (or set BAI_RUN_JOB_PREPARATION=1) to run it.\n"
                     f"Command line: {plan.job_preparation}\n"
                 )
                 err.write_text("")
@@ -246,7 +246,7 @@ class Supervisor:
                     )
                 )
         if not plan.run_job_preparation:
-            self.log("job preparation skipped (--run-job-preparation or BAI_RUN_JOB_PREPARATION=1 runs it)")
+            self.log("job preparation skipped (ask for it at submission, or set BAI_RUN_JOB_PREPARATION=1)")
 
     def launch_command(self, env: dict[str, str]) -> tuple[list[str], dict[str, str]]:
         """Write the job's launcher script; the command that runs it and the environment to run it with (the

@@ -5,7 +5,7 @@ from __future__ import annotations
 from tui.backends.local import db, lifecycle, names
 from tui.backends.local.context import LocalContext
 from tui.backends.local.groups import require_group
-from tui.core.errors import NotFoundError
+from tui.core.errors import Hint, NotFoundError
 from tui.core.model import Experiment, ExperimentRef, Workspace
 
 
@@ -16,8 +16,8 @@ def require_workspace(conn, resource_group: str, name: str) -> Workspace:  # typ
     ).fetchone()
     if row is None:
         raise NotFoundError(
-            f"workspace {name!r} not found in resource group {resource_group!r}: create it with "
-            f"`bai workspace create -g {resource_group} -n {name}`"
+            f"workspace {name!r} not found in resource group {resource_group!r}",
+            hint=Hint("create", "workspace", {"resource_group": resource_group, "name": name}),
         )
     return _workspace(row)
 
@@ -30,8 +30,12 @@ def require_experiment(conn, ref: ExperimentRef) -> Experiment:  # type: ignore[
     ).fetchone()
     if row is None:
         raise NotFoundError(
-            f"experiment {ref.name!r} not found in workspace {ref.workspace!r}: create it with "
-            f"`bai experiment create -g {ref.resource_group} -w {ref.workspace} -n {ref.name}`"
+            f"experiment {ref.name!r} not found in workspace {ref.workspace!r}",
+            hint=Hint(
+                "create",
+                "experiment",
+                {"resource_group": ref.resource_group, "workspace": ref.workspace, "name": ref.name},
+            ),
         )
     return _experiment(row)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
 from tui.cli.output import cluster_row
@@ -87,42 +86,9 @@ def _add_ref(parser: argparse.ArgumentParser) -> None:
     add_name(parser, "-c", "--cluster", metavar="CLUSTER", help_text="cluster name")
 
 
-def _ssh_public_key(args: argparse.Namespace) -> str | None:
-    """az's order: --ssh-key (value or file), else ~/.ssh/id_rsa.pub, generated with --generate-ssh-keys."""
-    if args.ssh_key:
-        candidate = Path(args.ssh_key).expanduser()
-        if candidate.is_file():
-            return candidate.read_text(encoding="utf-8").strip()
-        if args.ssh_key.startswith(("ssh-", "ecdsa-")):
-            return args.ssh_key.strip()
-        raise BaiError(f"--ssh-key {args.ssh_key!r} is neither a public key nor a readable .pub file")
-    default = Path.home() / ".ssh" / "id_rsa.pub"
-    if default.is_file():
-        return default.read_text(encoding="utf-8").strip()
-    if not args.generate_ssh_keys:
-        raise BaiError(
-            f"no SSH public key: {default} does not exist; add --generate-ssh-keys or give --ssh-key"
-        )
-    import shutil
-    import subprocess
-
-    keygen = shutil.which("ssh-keygen")
-    if keygen is None:
-        raise BaiError("--generate-ssh-keys needs ssh-keygen (OpenSSH): install it, or give --ssh-key")
-    default.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    result = subprocess.run(
-        [keygen, "-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", str(default.with_suffix(""))],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        raise BaiError(f"ssh-keygen failed ({result.stderr.strip()}): give --ssh-key instead")
-    return default.read_text(encoding="utf-8").strip()
-
-
 def _create(args: argparse.Namespace) -> int:
     from tui.backends import backend_name
+    from tui.core.operations import cluster_admin
 
     if backend_name(args.backend) == "ssh":
         return _create_ssh(args)
@@ -131,17 +97,11 @@ def _create(args: argparse.Namespace) -> int:
     for value, flag in ((args.vm_size, "-s/--vm-size"), (args.target, "-t/--target")):
         if value is None:
             raise BaiError(f"the following arguments are required: {flag}")
-    # The local backend runs jobs as you on this machine: it needs no admin user or key. Batch AI required
-    # one; Azure ML's nodes take one only when given (then SSH to them is opened).
-    chosen = backend_name(args.backend)
-    remote = chosen != "local"
-    user = args.user_name
-    wants_key = chosen != "azureml" or args.ssh_key or args.generate_ssh_keys
-    key = _ssh_public_key(args) if remote and wants_key else None
-    if remote and user is None:
-        import getpass
-
-        user = getpass.getuser()
+    # az's policy (--ssh-key, else ~/.ssh/id_rsa.pub, made with --generate-ssh-keys); the local backend runs
+    # jobs as you on this machine and needs no admin user or key; Azure ML's nodes take one only when asked.
+    user, key = cluster_admin(
+        backend_name(args.backend), args.user_name, args.ssh_key, args.generate_ssh_keys
+    )
     cluster = run_with_backend(
         args,
         lambda backend: backend.clusters.create(

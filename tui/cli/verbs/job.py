@@ -7,7 +7,6 @@ stay fast.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -26,7 +25,7 @@ from tui.cli.verbs._common import (
     show,
     warn,
 )
-from tui.core.errors import BaiError, JobSpecError, UnsupportedError
+from tui.core.errors import BaiError, UnsupportedError
 
 
 def register(subparsers: Any) -> None:
@@ -127,53 +126,45 @@ def _add_file_ref(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _read_spec(path: Path, storage_account_name: str | None, *, fill: bool) -> Any:
-    """job.json -> JobCreateParameters with every field error reported at once, the placeholder filled; fields
-    that are ignored are reported as warnings."""
-    from tui.core.jobspec import apply_storage_account, load_job_spec
+def _prepare(args: argparse.Namespace, *, fill: bool) -> Any:
+    """job.json read once through the core's submit use case (every field error at once, the storage account
+    resolved once: --storage-account-name, else $AZURE_BATCHAI_STORAGE_ACCOUNT)."""
+    from tui.core.operations import prepare_job
 
-    notes: list[str] = []
-    try:
-        spec = load_job_spec(path, notes=notes)
-        if fill or storage_account_name:
-            apply_storage_account(
-                spec, storage_account_name or os.environ.get("AZURE_BATCHAI_STORAGE_ACCOUNT") or None
-            )
-    except JobSpecError as error:
-        error.source = path.name  # type: ignore[attr-defined]
-        raise
-    for note in notes:  # fields az dropped silently (earlier API versions): said once, not refused
-        warn(f"{path.name}: {note}")
-    return spec
+    return prepare_job(
+        args.config_file,
+        args.storage_account_name,
+        run_job_preparation=getattr(args, "run_job_preparation", False),
+        fill=fill,
+    )
 
 
 def _create(args: argparse.Namespace) -> int:
-    from tui.backends.base import JobSubmitOptions
+    from tui.core.operations import submit_job
 
-    spec = _read_spec(args.config_file, args.storage_account_name, fill=True)
-    options = JobSubmitOptions(
-        storage_account_name=args.storage_account_name or os.environ.get("AZURE_BATCHAI_STORAGE_ACCOUNT"),
-        run_job_preparation=args.run_job_preparation,
-    )
+    prepared = _prepare(args, fill=True)
+    name = args.config_file.name
+    # Fields az dropped silently (earlier API versions): said once, not refused.
+    for note in prepared.warnings:
+        warn(f"{name}: {note}")
+    prepared.warnings = []  # said above, with the file's name
     try:
-        job = run_with_backend(
-            args, lambda b: b.jobs.create(job_ref(args), args.cluster, spec, options), busy=True
+        submitted = run_with_backend(
+            args, lambda b: submit_job(b.jobs, job_ref(args), args.cluster, prepared, source=name), busy=True
         )
-    except JobSpecError as error:  # the backend's own checks (e.g. a toolkit it cannot run) name job.json too
-        error.source = args.config_file.name  # type: ignore[attr-defined]
-        raise
     except UnsupportedError as error:
-        text = str(error)
-        if text.startswith("properties"):  # about a field of the file: say which file
-            raise UnsupportedError(f"{args.config_file.name}: {text}") from None
+        if error.message.startswith("properties"):  # about a field of the file: say which file
+            error.message = f"{name}: {error.message}"
         raise
-    for message in job.warnings:
+    for message in submitted.warnings:
         warn(message)
-    return show(args, job, job_row)
+    return show(args, submitted.job, job_row)
 
 
 def _validate(args: argparse.Namespace) -> int:
-    _read_spec(args.config_file, args.storage_account_name, fill=False)
+    prepared = _prepare(args, fill=False)
+    for note in prepared.warnings:
+        warn(f"{args.config_file.name}: {note}")
     sys.stdout.write("OK\n")
     return 0
 

@@ -7,15 +7,14 @@ forward slashes, as az's did.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from tui.backends.base import ProgressCallback
 from tui.cli.output import UsageError, share_row, storage_account_row, storage_file_row
 from tui.cli.verbs._common import add_name, add_resource_group, leaf, noun, run_with_backend, show
-from tui.core.errors import BaiError, NotFoundError
+from tui.core.errors import BaiError
+from tui.core.model import ProgressCallback
 
 
 def register(subparsers: Any) -> None:
@@ -98,7 +97,9 @@ def _add_share(parser: argparse.ArgumentParser) -> None:
 
 
 def _account(args: argparse.Namespace) -> str:
-    account = args.account_name or os.environ.get("AZURE_STORAGE_ACCOUNT")
+    from tui.core import settings
+
+    account = args.account_name or settings.storage_account()
     if not account:
         raise UsageError(
             "the following arguments are required: --account-name (or set AZURE_STORAGE_ACCOUNT)"
@@ -196,37 +197,26 @@ def _directory_create(args: argparse.Namespace) -> int:
 
 
 def _file_upload(args: argparse.Namespace) -> int:
+    from tui.core.operations import upload_file
+
     account = _account(args)
     source = Path(args.source).expanduser()
     if not source.is_file():
         raise UsageError(f"argument --source: {args.source!r} is not a file")
+    # az: --path names a folder (the file keeps its name) or the file's own path; its parent must exist.
     path = _share_path(args.path)
-
-    async def upload(backend: Any) -> Any:
-        # az: --path names a directory (the file keeps its name) or the file's own path in the share.
-        # Decided from the parent's listing (a missing parent gives the backend's "create it with ..." error).
-        directory, name = path, source.name
-        if path:
-            parent, _, leaf = path.rpartition("/")
-            try:
-                entries = await backend.storage.list_files(account, args.share_name, parent)
-            except NotFoundError as error:
-                if f"directory {parent!r}" not in str(error) or "create it with" in str(error):
-                    raise  # the share or account is missing, or the backend already said what to do
-                raise NotFoundError(
-                    f"{error}: create it with `bai storage directory create -n {parent} --share-name "
-                    f"{args.share_name} --account-name {account}`"
-                ) from None
-            if not any(entry.name == leaf and entry.is_directory for entry in entries):
-                directory, name = parent, leaf
-        return await backend.storage.upload_file(
-            account, args.share_name, directory, source, name=name, progress=progress_printer(source.name)
-        )
-
-    return show(args, run_with_backend(args, upload), storage_file_row)
+    entry = run_with_backend(
+        args,
+        lambda b: upload_file(
+            b.storage, account, args.share_name, path, source, progress=progress_printer(source.name)
+        ),
+    )
+    return show(args, entry, storage_file_row)
 
 
 def _file_upload_batch(args: argparse.Namespace) -> int:
+    from tui.core.operations import upload_folder
+
     account = _account(args)
     source = Path(args.source).expanduser()
     if not source.is_dir():
@@ -238,8 +228,8 @@ def _file_upload_batch(args: argparse.Namespace) -> int:
     directory = "/".join(part for part in (directory, _share_path(args.destination_path)) if part)
     entries = run_with_backend(
         args,
-        lambda b: b.storage.upload_directory(
-            account, share, directory, source, progress=progress_printer(source.name)
+        lambda b: upload_folder(
+            b.storage, account, share, directory, source, progress=progress_printer(source.name)
         ),
     )
     return show(args, entries, storage_file_row)

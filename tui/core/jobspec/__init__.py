@@ -29,7 +29,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tui.core.errors import BaiError, FieldError, JobSpecError
+from tui.core.errors import BaiError, FieldError, Hint, JobSpecError
 
 if TYPE_CHECKING:
     from azure.mgmt.batchai.models import JobCreateParameters
@@ -166,9 +166,7 @@ def load_job_spec(
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise BaiError(
-            f"job spec file {str(path)!r} does not exist: check the path given to --config-file/-f"
-        ) from None
+        raise BaiError("does not exist: check the path", argument="config_file", value=str(path)) from None
     except IsADirectoryError:
         raise BaiError(f"job spec {str(path)!r} is a folder: give the job.json file itself") from None
     except (OSError, UnicodeDecodeError) as error:
@@ -649,7 +647,7 @@ def _placeholder_errors(path: str, entry: Any) -> list[FieldError]:
     """One error per field of a mount that still holds a placeholder to be replaced by hand."""
     account = (
         f"is a placeholder: write your storage account's name in its place, or write "
-        f"{STORAGE_ACCOUNT_PLACEHOLDER} and give --storage-account-name"
+        f"{STORAGE_ACCOUNT_PLACEHOLDER} and give the account at submission"
     )
     errors = []
     url = getattr(entry, "azure_file_url", None) or ""
@@ -820,35 +818,34 @@ def apply_storage_account(spec: JobCreateParameters, account_name: str | None) -
 
     Also sets each Azure Files share's accountName from its URL when missing, and drops a
     `<AZURE_BATCHAI_STORAGE_KEY>` placeholder so the backend looks the key up itself. Raises JobSpecError
-    naming `--storage-account-name` when a placeholder is left and no name was given.
+    whose fields hint at giving the storage account when a placeholder is left and no name was given.
     """
     if account_name is not None:
         account_name = account_name.strip()
         if not _ACCOUNT_NAME.fullmatch(account_name):
             raise BaiError(
-                f"--storage-account-name {account_name!r} is not a storage account name: "
-                "3-24 lowercase letters and digits"
+                "is not a storage account name: 3-24 lowercase letters and digits",
+                argument="storage_account_name",
+                value=account_name,
             )
     errors: list[FieldError] = []
     volumes = spec.mount_volumes
     if volumes is None:
         return
-    need = (
-        f"contains {STORAGE_ACCOUNT_PLACEHOLDER}: give the account with --storage-account-name "
-        "(or set AZURE_BATCHAI_STORAGE_ACCOUNT)"
-    )
+    need = f"contains {STORAGE_ACCOUNT_PLACEHOLDER}"
+    give = Hint("give", "storage_account_name")
     for index, share in enumerate(volumes.azure_file_shares or []):
         path = f"properties.mountVolumes.azureFileShares[{index}]"
         if share.azure_file_url and STORAGE_ACCOUNT_PLACEHOLDER in share.azure_file_url:
             if account_name:
                 share.azure_file_url = share.azure_file_url.replace(STORAGE_ACCOUNT_PLACEHOLDER, account_name)
             else:
-                errors.append(FieldError(f"{path}.azureFileUrl", need))
+                errors.append(FieldError(f"{path}.azureFileUrl", need, give))
         if share.account_name == STORAGE_ACCOUNT_PLACEHOLDER:
             if account_name:
                 share.account_name = account_name
             else:
-                errors.append(FieldError(f"{path}.accountName", need))
+                errors.append(FieldError(f"{path}.accountName", need, give))
         if not share.account_name and share.azure_file_url:
             match = _AZURE_FILE_URL.fullmatch(share.azure_file_url) or _LOOPBACK_FILE_URL.fullmatch(
                 share.azure_file_url
@@ -862,7 +859,9 @@ def apply_storage_account(spec: JobCreateParameters, account_name: str | None) -
                 blob.account_name = account_name
             else:
                 errors.append(
-                    FieldError(f"properties.mountVolumes.azureBlobFileSystems[{index}].accountName", need)
+                    FieldError(
+                        f"properties.mountVolumes.azureBlobFileSystems[{index}].accountName", need, give
+                    )
                 )
         _drop_key_placeholder(blob)
     if errors:
