@@ -21,6 +21,7 @@ from azure_emulator.testing import CLUSTER_REF, EXPERIMENT_REF, RG, SSH_KEY, WS
 
 from tui.backends.batchai import open_batchai_backend
 from tui.backends.batchai.errors import service_error_parts
+from tui.cli.wording import error_text
 from tui.core.errors import BaiError, NotFoundError
 from tui.core.model import AllocationState, ClusterRef, ExecutionState, ExperimentRef, JobRef, as_az_dict
 
@@ -525,7 +526,7 @@ async def test_an_operation_that_ends_without_an_error_says_how_it_ended(
     emulator.add_fault(r"/asyncoperations/", method="GET", status=200, body=ended, times=5)
     with pytest.raises(BaiError) as caught:
         await backend.clusters.create(CLUSTER_REF, "Standard_NC6", 0, ssh_public_key=SSH_KEY)
-    lines = str(caught.value).splitlines()
+    lines = error_text(caught.value).splitlines()  # as the CLI words it (the hint: `bai cluster show`)
     assert lines[0] == f"creating cluster nc6cluster failed: the service ended the operation {status}", lines
     assert lines[1].startswith("  what to do: ") and "bai cluster show" in lines[1], lines
 
@@ -595,7 +596,7 @@ async def test_a_create_polled_on_the_resource_that_ends_failed_shows_its_errors
     emulator.add_fault(r"/clusters/nc6cluster$", method="GET", status=200, body=failed, times=9)
     with pytest.raises(BaiError) as caught:
         await backend.clusters.create(CLUSTER_REF, "Standard_NC6", 1, ssh_public_key=SSH_KEY)
-    lines = str(caught.value).splitlines()
+    lines = error_text(caught.value).splitlines()
     assert lines[0] == "creating cluster nc6cluster failed: the service ended the operation Failed", lines
     assert "  - AzureFileShareMountFailed: Failed to mount Azure File share" in lines, lines
     assert "bai cluster show" in lines[-1], lines

@@ -120,7 +120,7 @@ def test_bad_values_name_the_argument(bai: Bai) -> None:
 def test_unknown_backend_from_the_environment(bai: Bai) -> None:
     result = bai("group", "list", check=False, BAI_BACKEND="cloud9")
     assert result.returncode == 1
-    assert "unknown backend 'cloud9' (from --backend or BAI_BACKEND)" in one_error_line(result)
+    assert "--backend 'cloud9' is unknown (given, or from BAI_BACKEND)" in one_error_line(result)
 
 
 def test_every_verb_of_the_issue_exists_with_backend_and_help(bai: Bai) -> None:
@@ -178,7 +178,7 @@ def test_job_validate_bad_json_and_missing_file(bai: Bai, tmp_path: Path) -> Non
     assert result.returncode == 1
     assert one_error_line(result).startswith("bai: error: broken.json:1:32: invalid JSON")
     result = bai("job", "validate", "-f", "nope.json", check=False)
-    assert "does not exist: check the path given to --config-file" in one_error_line(result)
+    assert "--config-file/-f 'nope.json' does not exist: check the path" in one_error_line(result)
 
 
 # ------------------------------------------------------------------------------------------- local backend

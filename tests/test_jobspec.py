@@ -384,7 +384,9 @@ def test_a_left_placeholder_names_the_argument() -> None:
     spec = parse_job_spec(tutorial())
     with pytest.raises(JobSpecError) as caught:
         apply_storage_account(spec, None)
-    assert str(caught.value.errors[0]) == (
+    from tui.cli.wording import field_error_text
+
+    assert field_error_text(caught.value.errors[0]) == (
         f"{SHARE0}.azureFileUrl: contains <AZURE_BATCHAI_STORAGE_ACCOUNT>: give the account with "
         "--storage-account-name (or set AZURE_BATCHAI_STORAGE_ACCOUNT)"
     )

@@ -202,7 +202,7 @@ def test_placeholders_validate_and_are_filled_as_az_did(monkeypatch: pytest.Monk
         "properties.mountVolumes.azureFileShares[1].azureFileUrl",
         "properties.mountVolumes.azureBlobFileSystems[0].accountName",
     ]
-    assert all("--storage-account-name" in error.message for error in caught.value.errors)
+    assert all(error.hint and error.hint.subject == "storage_account_name" for error in caught.value.errors)
     apply_storage_account(spec, "recipestore")
     shares = spec.mount_volumes.azure_file_shares
     assert [share.azure_file_url for share in shares] == [
@@ -317,7 +317,7 @@ def test_every_placeholder_left_in_a_mount_names_what_to_write_there() -> None:
         "placeholder: write a folder name (e.g. the share's name) in its place",
         "properties.mountVolumes.azureBlobFileSystems[0].accountName: '<STORAGE_ACCOUNT_NAME>' is a "
         "placeholder: write your storage account's name in its place, or write "
-        "<AZURE_BATCHAI_STORAGE_ACCOUNT> and give the account at submission",
+        "<AZURE_BATCHAI_STORAGE_ACCOUNT> and give the storage account name",
         "properties.mountVolumes.azureBlobFileSystems[0].containerName: '<CONTAINER>' is a placeholder: "
         "write the blob container's name in its place",
     ]

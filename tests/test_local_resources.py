@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,18 @@ from tui.backends.base import Backend
 from tui.backends.local import open_local_backend
 from tui.core.errors import BaiError, ConflictError, NotFoundError
 from tui.core.model import AllocationState, ClusterRef, ExperimentRef, as_az_dict
+
+
+@contextlib.contextmanager
+def cli_words(kind: type[BaiError], expected: str) -> Iterator[None]:
+    """The backend raises `kind`; worded by the CLI (flags, whole commands) it contains `expected`."""
+    from tui.cli.wording import error_text
+
+    with pytest.raises(kind) as caught:
+        yield
+    assert expected in error_text(caught.value), error_text(caught.value)
+    assert "--" not in str(caught.value) and "`bai " not in str(caught.value)  # the backend names no flag
+
 
 RG, WS = "batchai.horovod", "batchaidev"
 
@@ -49,15 +63,15 @@ async def test_group_workspace_experiment_lifecycle(backend):
     await backend.experiments.delete(ExperimentRef(RG, WS, "cifar"))
     assert await backend.experiments.list(RG, WS) == []
     await backend.workspaces.delete(RG, WS)
-    with pytest.raises(NotFoundError, match="bai workspace create"):
+    with cli_words(NotFoundError, "bai workspace create"):
         await backend.workspaces.get(RG, WS)
 
 
 async def test_missing_parents_and_bad_names_say_what_to_do(backend):
-    with pytest.raises(NotFoundError, match="bai group create -n nope"):
+    with cli_words(NotFoundError, "bai group create -n nope"):
         await backend.workspaces.create("nope", WS)
     await _tree(backend)
-    with pytest.raises(NotFoundError, match="bai experiment create"):
+    with cli_words(NotFoundError, "bai experiment create"):
         await backend.experiments.get(ExperimentRef(RG, WS, "cifar"))
     with pytest.raises(BaiError, match=r"cluster name '\.\./x' is not valid"):
         await backend.clusters.create(ClusterRef(RG, WS, "../x"), "Standard_NC6", 1)
@@ -81,18 +95,18 @@ async def test_cluster_create_show_resize_delete(backend):
     }
     with pytest.raises(ConflictError, match="bai cluster resize"):
         await backend.clusters.create(ref, "Standard_NC6", 2)
-    with pytest.raises(BaiError, match="--vm-priority"):
+    with cli_words(BaiError, "--vm-priority 'spot' is not valid"):
         await backend.clusters.create(ClusterRef(RG, WS, "other"), "Standard_NC6", 1, vm_priority="spot")
     grown = await backend.clusters.resize(ref, 6)
     assert (grown.target_node_count, grown.node_state_counts.idle_node_count) == (6, 6)
     zero = await backend.clusters.resize(ref, 0)
     assert zero.current_node_count == 0
     assert zero.allocation_state is AllocationState.STEADY
-    with pytest.raises(BaiError, match="--target -1 is out of range"):
+    with cli_words(BaiError, "--target -1 is out of range"):
         await backend.clusters.resize(ref, -1)
     assert [c.name for c in await backend.clusters.list(RG, WS)] == ["nc6cluster"]
     await backend.clusters.delete(ref)
-    with pytest.raises(NotFoundError, match="bai cluster create"):
+    with cli_words(NotFoundError, "bai cluster create"):
         await backend.clusters.get(ref)
 
 
@@ -119,7 +133,7 @@ async def test_storage_shares_directories_files(backend, tmp_path):
         "cifar/cifar_cnn_distributed.py",
     )
     assert seen[-1] == (15, 15)
-    with pytest.raises(NotFoundError, match="bai storage directory create"):
+    with cli_words(NotFoundError, "bai storage directory create"):
         await backend.storage.upload_file("mystore", "myshare", "missing", source)
     batch = tmp_path / "batch"
     (batch / "sub").mkdir(parents=True)

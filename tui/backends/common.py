@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from tui.backends.base import ProgressCallback
-from tui.core.errors import BaiError
+from tui.core.errors import BaiError, ConflictError, Hint
 from tui.core.model import Job
 
 
@@ -64,10 +64,10 @@ def offset_progress(
     return report
 
 
-def file_in_the_way(account: str, share: str, path: str) -> str:
+def file_in_the_way(account: str, share: str, path: str) -> ConflictError:
     """The error when a file sits where a directory is needed (az's `upload --path cifar` before
     `directory create` makes a FILE named cifar): name the file and how to clear it, on both backends."""
-    return (
-        f"{path!r} is a file on share {share!r}, where a directory is needed: delete it with "
-        f"`bai storage file delete -p {path} -s {share} --account-name {account}` or choose another directory"
+    return ConflictError(
+        f"{path!r} is a file on share {share!r}, where a directory is needed",
+        hint=Hint("delete", "file", {"name": path, "share": share, "account": account}),
     )

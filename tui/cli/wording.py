@@ -77,9 +77,14 @@ def hint_text(hint: Hint) -> str:
         return f": create it with `{_filled(CREATE_COMMANDS[hint.subject], names)}`"
     if hint.verb == "list" and hint.subject in LIST_COMMANDS:
         return f" (`{LIST_COMMANDS[hint.subject]}` shows what exists)"
+    if hint.verb == "delete" and hint.subject == "file":
+        command = _filled("bai storage file delete -p {name} -s {share} --account-name {account}", names)
+        return f": delete it with `{command}` or choose another directory"
     if hint.verb == "show":
         return f": see where it stands with `{SHOW_COMMANDS.get(hint.subject, 'bai ... show')}`, then retry"
     if hint.verb == "give":
+        if hint.subject == "storage_account_name" and names.get("inline"):
+            return " and give --storage-account-name"
         if hint.subject == "storage_account_name":
             return ": give the account with --storage-account-name (or set AZURE_BATCHAI_STORAGE_ACCOUNT)"
         if hint.subject == "ssh_key" and names.get("generate"):

@@ -29,6 +29,9 @@ ARGUMENTS: dict[str, str] = {
     "quota": "share quota",
 }
 
+# Resource kinds as hints name them (az's resource type, lower case) -> in words.
+KINDS: dict[str, str] = {"resourcegroup": "resource group", "storageaccount": "storage account"}
+
 _UNSET: Any = object()
 
 
@@ -46,11 +49,14 @@ class Hint:
 def neutral_hint(hint: Hint) -> str:
     """The hint in words that name no front end (what `str(error)` shows)."""
     if hint.verb == "create":
-        return f": create the {hint.subject} first"
+        return f": create the {KINDS.get(hint.subject, hint.subject)} first"
     if hint.verb == "give":
-        return f": give the {ARGUMENTS.get(hint.subject, hint.subject)}"
+        joint = " and" if hint.names.get("inline") else ":"
+        return f"{joint} give the {ARGUMENTS.get(hint.subject, hint.subject)}"
     if hint.verb == "show":
         return f": see where the {hint.subject} stands, then retry"
+    if hint.verb == "delete":
+        return f": delete the {hint.subject} or choose another name"
     return ""  # "list": the message already says what is missing
 
 

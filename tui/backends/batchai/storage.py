@@ -18,7 +18,7 @@ from tui.backends.batchai.clients import AzureClients
 from tui.backends.batchai.errors import azure_errors
 from tui.backends.batchai.redact import SECRETS
 from tui.backends.common import file_in_the_way, files_to_upload, offset_progress
-from tui.core.errors import BaiError, ConflictError, NotFoundError
+from tui.core.errors import BaiError, NotFoundError
 from tui.core.model import FileEntry, FileShare, StorageAccount
 
 
@@ -159,9 +159,7 @@ class AzureStorageService:
                 await share_client.get_directory_client(sub).create_directory()
             except ResourceExistsError:
                 if await self._is_file(share_client, sub):
-                    raise ConflictError(
-                        file_in_the_way(share_client.account_name, share_client.share_name, sub)
-                    ) from None
+                    raise file_in_the_way(share_client.account_name, share_client.share_name, sub) from None
 
     @staticmethod
     async def _is_file(share_client: Any, path: str) -> bool:

@@ -1,8 +1,10 @@
 """Why a job failed, in one line a user can act on: which rank failed and the last line of its traceback.
 
-horovodrun prefixes every line of a rank with `[RANK]<stdout>:` / `[RANK]<stderr>:` and, when a rank fails,
-prints `Process 1 exit with status code 1.`; `mpirun --tag-output` uses `[JOB,RANK]<stderr>:` and names the
-first failing process in its abort message. Only the tails of stdout.txt and stderr.txt are read.
+The launcher's words (horovodrun's `Process 1 exit with status code 1.`, Open MPI 4 and 5's `Process name:`
+/ `Exit code:` report, `mpirun noticed that process rank 2 ... exited on signal 9`) and the per-rank prefixes
+(`[1]<stderr>:`, `[1,1]<stderr>:`) are read by the one log grammar, `tui.core.logstream.LogStream`, so the
+job's error names the same rank and exit code the console and `bai logs summarize` show. Only the tails of
+stdout.txt and stderr.txt are read.
 """
 
 from __future__ import annotations
@@ -10,10 +12,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from tui.core.logstream import LogStream
+
 TAIL_BYTES = 256 * 1024
-_HOROVOD_EXIT = re.compile(r"Process (\d+) exit with status code (-?\d+)\.")
-_PROCESS_NAME = re.compile(r"Process name:\s*\[*(?:\d+,)?(\d+)\]*\s*\n\s*Exit code:\s*(-?\d+)")
-_TAGGED = re.compile(r"^(?:\S+\s+)?\[(?:\d+,)?(\d+)\]<(stdout|stderr)>:(.*)$")
 
 
 def tail(path: Path, size: int = TAIL_BYTES) -> str:
@@ -27,19 +28,27 @@ def tail(path: Path, size: int = TAIL_BYTES) -> str:
         return ""
 
 
-def failing_rank(text: str) -> tuple[int, int] | None:
+def read_log(text: str) -> LogStream:
+    """The text parsed by the log grammar (ranks, lines, the launcher's failure reports)."""
+    stream = LogStream()
+    stream.feed(text.encode("utf-8", errors="replace"))
+    stream.close()
+    return stream
+
+
+def failing_rank(text: str | LogStream) -> tuple[int, int] | None:
     """(rank, exit code) of the first process the launcher reported as failed, if it reported one."""
-    match = _HOROVOD_EXIT.search(text) or _PROCESS_NAME.search(text)
-    return (int(match.group(1)), int(match.group(2))) if match else None
+    stream = read_log(text) if isinstance(text, str) else text
+    for failed in stream.failed:
+        if failed.rank.isdigit():
+            return int(failed.rank), failed.exit_code
+    return None
 
 
-def rank_lines(text: str, rank: int) -> list[str]:
-    lines = []
-    for raw in re.split(r"[\r\n]", text):
-        match = _TAGGED.match(raw)
-        if match and int(match.group(1)) == rank:
-            lines.append(match.group(3))
-    return lines
+def rank_lines(text: str | LogStream, rank: int) -> list[str]:
+    """The finished lines of one rank, as a terminal shows them (its prefix removed)."""
+    stream = read_log(text) if isinstance(text, str) else text
+    return stream.lines(str(rank))
 
 
 def last_error_line(lines: list[str]) -> str | None:
@@ -63,7 +72,8 @@ def last_error_line(lines: list[str]) -> str | None:
 
 def describe(stdouterr: Path, exit_code: int) -> dict[str, object]:
     """The error record of a job whose command exited with `exit_code` (not 0)."""
-    out, err = tail(stdouterr / "stdout.txt"), tail(stdouterr / "stderr.txt")
+    out_text, err_text = tail(stdouterr / "stdout.txt"), tail(stdouterr / "stderr.txt")
+    out, err = read_log(out_text), read_log(err_text)
     failed = failing_rank(out) or failing_rank(err)
     if failed is not None:
         rank, rank_code = failed
@@ -74,8 +84,8 @@ def describe(stdouterr: Path, exit_code: int) -> dict[str, object]:
             "message": message,
             "details": {"rank": str(rank), "exitCode": str(rank_code), "launcherExitCode": str(exit_code)},
         }
-    lines = [line for line in re.split(r"[\r\n]", err) if line.strip()] or [
-        line for line in re.split(r"[\r\n]", out) if line.strip()
+    lines = [line for line in re.split(r"[\r\n]", err_text) if line.strip()] or [
+        line for line in re.split(r"[\r\n]", out_text) if line.strip()
     ]
     line = last_error_line(lines)
     message = f"the job's command exited with code {exit_code}" + (f": {line}" if line else "")

@@ -201,7 +201,7 @@ class LocalStorage:
         parts = relative.split("/") if relative else []
         for depth in range(1, len(parts) + 1):
             if root.joinpath(*parts[:depth]).is_file():
-                raise ConflictError(file_in_the_way(account, share, "/".join(parts[:depth])))
+                raise file_in_the_way(account, share, "/".join(parts[:depth]))
 
     async def create_directory(self, account: str, share: str, path: str) -> FileEntry:
         return await self._ctx.call(self._create_directory, account, share, path)

@@ -647,15 +647,17 @@ def _placeholder_errors(path: str, entry: Any) -> list[FieldError]:
     """One error per field of a mount that still holds a placeholder to be replaced by hand."""
     account = (
         f"is a placeholder: write your storage account's name in its place, or write "
-        f"{STORAGE_ACCOUNT_PLACEHOLDER} and give the account at submission"
+        f"{STORAGE_ACCOUNT_PLACEHOLDER}"
     )
+    give = Hint("give", "storage_account_name", {"inline": "yes"})  # "... and give --storage-account-name"
     errors = []
     url = getattr(entry, "azure_file_url", None) or ""
     found = _placeholder(url)
     if found:
         host = url.split("://", 1)[-1].split("/", 1)[0]
         where = account if found in host else "is a placeholder: write the share's name in its place"
-        errors.append(FieldError(f"{path}.azureFileUrl", f"{found!r} {where}"))
+        hint = give if found in host else None
+        errors.append(FieldError(f"{path}.azureFileUrl", f"{found!r} {where}", hint))
     for key, attribute, what in (
         ("accountName", "account_name", None),
         ("containerName", "container_name", "the blob container's name"),
@@ -664,7 +666,7 @@ def _placeholder_errors(path: str, entry: Any) -> list[FieldError]:
         found = _placeholder(getattr(entry, attribute, None))
         if found:
             message = account if what is None else f"is a placeholder: write {what} in its place"
-            errors.append(FieldError(f"{path}.{key}", f"{found!r} {message}"))
+            errors.append(FieldError(f"{path}.{key}", f"{found!r} {message}", give if what is None else None))
     return errors
 
 
