@@ -476,6 +476,29 @@ def test_a_failed_rank_stops_the_workers_on_the_other_host(world: World) -> None
     assert processes_with("work.py --crash") == []
 
 
+def test_job_preparation_on_each_host_custom_toolkit_on_the_first_and_custom_mpi_on_all(world: World) -> None:
+    a, b = world.hosts.hosts
+    root = "$AZ_BATCHAI_JOB_MOUNT_ROOT/myshare/cifar"
+    base = json.loads(world.job_file("custom", "").read_text())["properties"]
+    del base["horovodSettings"]
+    custom = dict(base, customToolkitSettings={"commandLine": "echo custom on $(hostname) plain=$PLAIN"})
+    custom["jobPreparation"] = {"commandLine": "echo prep on $(hostname)"}
+    mpi = dict(base, customMpiSettings={"commandLine": f"python3 {root}/work.py --mpi"})
+    for name, properties in (("custom", custom), ("mpi", mpi)):
+        (world.home / f"{name}.json").write_text(json.dumps({"properties": properties}))
+        path = str(world.home / f"{name}.json")
+        world.bai("job", "create", *IN_WS, "-e", EXP, "-n", name, "-c", CLUSTER, "-f", path,
+                  "--run-job-preparation", "-o", "none", timeout=90)  # fmt: skip
+    for name in ("custom", "mpi"):
+        assert world.wait_state(name)["executionState"] == "succeeded", world.job(name)
+    folder = world.stdouterr("custom")
+    assert (folder / f"stdout-job_prep-{a.address}.txt").read_text() == f"prep on {a.name}\n"
+    assert (folder / f"stdout-job_prep-{b.address}.txt").read_text() == f"prep on {b.name}\n"
+    assert f"custom on {a.name} plain=plain-value" in (folder / "stdout.txt").read_text()
+    out = world.stdout("mpi")
+    assert {f"hostname {host.name}" in out for host in (a, b)} == {True}, out
+
+
 async def test_the_console_node_table_shows_the_hosts_and_their_states(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
