@@ -341,3 +341,59 @@ def test_a_workspace_without_an_account_gets_its_own_and_experiments_come_and_go
             await backend.close()
 
     asyncio.run(main())
+
+
+class RecordingCredential:
+    """A signed-in identity that hands out the emulator's token and notes every scope it is asked for (what
+    DefaultAzureCredential is asked for when BAI_ACCESS_TOKEN is not set)."""
+
+    def __init__(self, token: str) -> None:
+        self.token = token
+        self.scopes: set[str] = set()
+
+    async def get_token(self, *scopes: str, **kwargs: Any) -> Any:
+        import time
+
+        from azure.core.credentials import AccessToken
+
+        self.scopes.update(scopes)
+        return AccessToken(self.token, int(time.time()) + 3600)
+
+    async def close(self) -> None:
+        return None
+
+
+def test_arm_and_run_history_are_asked_for_their_own_scopes(emulator: AzureEmulator, tmp_path: Path) -> None:
+    from tui.backends.azureml.rest import MLRest
+    from tui.backends.azureml.settings import AzureMLSettings
+
+    async def main() -> None:
+        backend = open_azureml_backend(backend_env(emulator, tmp_path))
+        try:
+            await setup(backend, tmp_path)
+            ref = JobRef(RG, WS, EXP, "scoped")
+            await backend.jobs.create(ref, CLUSTER, tutorial_spec())
+        finally:
+            await backend.close()
+        env = {
+            key: value for key, value in backend_env(emulator, tmp_path).items() if key != "BAI_ACCESS_TOKEN"
+        }
+        credential = RecordingCredential(emulator.token)
+        rest = MLRest(AzureMLSettings.from_env(env), credential)
+        try:
+            await rest.arm("GET", rest.workspace_path(RG, WS), action="reading workspace")
+            await rest.history(RG, WS, "/runs/scoped/details", action="reading run history")
+        finally:
+            await rest.close()
+        assert credential.scopes == {"https://management.azure.com/.default", "https://ml.azure.com/.default"}
+        backend = open_azureml_backend(env)
+        backend.clients.credential = credential  # groups and storage sign in the same way
+        credential.scopes.clear()
+        try:
+            await backend.storage.account_key(ACCOUNT)
+            await backend.groups.get(RG)
+        finally:
+            await backend.close()
+        assert credential.scopes == {"https://management.azure.com/.default"}
+
+    asyncio.run(main())

@@ -139,3 +139,20 @@ def test_a_compute_document_from_the_spec_examples() -> None:
         1,
         2,
     )
+
+
+def test_settings_never_show_the_token_or_key() -> None:
+    from tui.backends.azureml.settings import AzureMLSettings
+
+    token, key = "tok-" + "x" * 40, "a2V5" * 16
+    settings = AzureMLSettings.from_env(
+        {
+            "AZURE_SUBSCRIPTION_ID": "sub",
+            "BAI_ACCESS_TOKEN": token,
+            "AZURE_BATCHAI_STORAGE_ACCOUNT": "acct",
+            "AZURE_BATCHAI_STORAGE_KEY": key,
+        }
+    )
+    shown = f"{settings!r} {settings.azure!r} {settings}"
+    assert token not in shown and key not in shown
+    assert settings.arm_scope == "https://management.azure.com/.default"

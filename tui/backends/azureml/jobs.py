@@ -163,6 +163,7 @@ class MLJobService:
         created = convert.job(
             data or {"name": ref.name, "properties": body["properties"]}, ref.resource_group, ref.workspace
         )
+        created.experiment = created.experiment or ref.experiment
         created.warnings = list(job.warnings)
         return created
 

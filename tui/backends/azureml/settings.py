@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from urllib.parse import urlsplit
 
-from tui.backends.batchai.settings import BatchAISettings
+from tui.backends.batchai.settings import DEFAULT_ARM_ENDPOINT, BatchAISettings, is_loopback_host
 from tui.core.errors import BaiError
 
 API_VERSION = "2025-12-01"
@@ -15,6 +16,20 @@ ML_SCOPE = "https://ml.azure.com/.default"
 DEFAULT_ARM_SCOPE = "https://management.azure.com/.default"
 # The curated environment with Horovod 0.28.1 and Open MPI 4.1 (as of 2025).
 CURATED_ENVIRONMENT = "azureml://registries/azureml/environments/tensorflow-2.16-cuda12/labels/latest"
+
+
+@dataclass(frozen=True, repr=False)  # BatchAISettings' own repr: never the token or the key
+class SharedAzureSettings(BatchAISettings):
+    """The batchai backend's settings, with ARM's token scope as Azure ML's sign-in names it."""
+
+    @property
+    def arm_scope(self) -> str:
+        """https://management.azure.com/.default, also for an emulator on loopback (it stands in for Azure's
+        ARM); another cloud's endpoint (BAI_ARM_ENDPOINT) gets its own `/.default`."""
+        endpoint = self.arm_endpoint
+        if endpoint == DEFAULT_ARM_ENDPOINT or is_loopback_host(urlsplit(endpoint).hostname):
+            return DEFAULT_ARM_SCOPE
+        return endpoint + "/.default"
 
 
 @dataclass(frozen=True)
@@ -29,8 +44,6 @@ class AzureMLSettings:
 
     @property
     def arm_scope(self) -> str:
-        """ARM's scope: management.azure.com's unless BAI_ARM_ENDPOINT points elsewhere (a sovereign cloud
-        or the emulator), where the endpoint's own `/.default` is asked for, as the batchai backend does."""
         return self.azure.arm_scope
 
     @classmethod
@@ -41,4 +54,6 @@ class AzureMLSettings:
                 "AZURE_SUBSCRIPTION_ID is not set: the azureml backend needs the subscription to work in "
                 "(az account show --query id -o tsv prints it)"
             )
-        return cls(azure=BatchAISettings.from_env(env), home=(env.get("BAI_HOME") or "").strip() or None)
+        shared = BatchAISettings.from_env(env)
+        azure = SharedAzureSettings(**{item.name: getattr(shared, item.name) for item in fields(shared)})
+        return cls(azure=azure, home=(env.get("BAI_HOME") or "").strip() or None)
