@@ -190,7 +190,9 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit:
         raise
     except Exception as error:
-        if os.environ.get("BAI_DEBUG"):
+        from tui.core import settings
+
+        if settings.debug():
             raise
         detail = " ".join(str(error).split()) or "no details"
         return _fail(

@@ -204,10 +204,10 @@ def emit(
     stream: IO[str] | None = None,
 ) -> None:
     """Print a result (model objects or plain data) in the chosen format."""
-    import os
+    from tui.core import settings
 
     stream = stream or sys.stdout
-    output = output or os.environ.get("BAI_OUTPUT") or "json"
+    output = output or settings.output_format() or "json"
     if output not in OUTPUT_FORMATS:
         raise UsageError(
             f"BAI_OUTPUT={output!r} is not an output format: use one of {', '.join(OUTPUT_FORMATS)}"

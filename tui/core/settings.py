@@ -22,6 +22,8 @@ VARIABLES: dict[str, str] = {
     "BAI_CONSOLE_DEBUG": "1: the console prints its crash report on exit",
     "BAI_TERMINATE_GRACE_SECONDS": "seconds between SIGTERM and SIGKILL when a local job is terminated",
     "BAI_RUN_JOB_PREPARATION": "1: the local backend always runs jobPreparation",
+    "BAI_NO_CGROUP": "1: the local backend tracks a job's processes without a cgroup",
+    "BAI_SSH_STORAGE_ROOT": "the ssh backend's shared storage folder on every host",
     "AZURE_SUBSCRIPTION_ID": "the subscription the batchai backend works in",
     "AZURE_BATCHAI_STORAGE_ACCOUNT": "fills <AZURE_BATCHAI_STORAGE_ACCOUNT> in job.json",
     "AZURE_BATCHAI_STORAGE_KEY": "that account's key (else it is looked up)",
@@ -42,6 +44,11 @@ _TRUE = ("1", "true", "yes", "on")
 
 def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
     return os.environ if env is None else env
+
+
+def raw(name: str, env: Mapping[str, str] | None = None) -> str | None:
+    """The variable's value exactly as set (None when unset)."""
+    return _env(env).get(name)
 
 
 def text(name: str, env: Mapping[str, str] | None = None) -> str | None:
@@ -101,6 +108,10 @@ def output_format(env: Mapping[str, str] | None = None) -> str | None:
 
 def debug(env: Mapping[str, str] | None = None) -> bool:
     return bool(text("BAI_DEBUG", env))
+
+
+def no_cgroup(env: Mapping[str, str] | None = None) -> bool:
+    return bool(text("BAI_NO_CGROUP", env))
 
 
 def console_debug(env: Mapping[str, str] | None = None) -> bool:

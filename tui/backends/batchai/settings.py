@@ -1,4 +1,5 @@
-"""Where the Azure backend connects and how patiently: read once from the environment.
+"""Where the Azure backend connects and how patiently: read once from the environment (through
+`tui.core.settings`, where every variable bai reads is listed).
 
 Endpoints are checked here, before any request is built, so a plain-http endpoint on a non-loopback host is
 refused before a token or a storage key could travel over it unencrypted.
@@ -12,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from tui.core import settings
 from tui.core.errors import BaiError
 
 DEFAULT_ARM_ENDPOINT = "https://management.azure.com"
@@ -55,29 +57,11 @@ def _shown(url: str) -> str:
 
 
 def _float(env: Mapping[str, str], name: str, default: float, minimum: float = 0.0) -> float:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise BaiError(f"{name}={raw!r} is not a number; give seconds such as {default}") from None
-    if value < minimum:
-        raise BaiError(f"{name}={raw!r} must be at least {minimum}")
-    return value
+    return settings.number(name, default, minimum, env)
 
 
 def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
-    raw = env.get(name)
-    if raw is None or raw.strip() == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BaiError(f"{name}={raw!r} is not a whole number; give one such as {default}") from None
-    if value < minimum:
-        raise BaiError(f"{name}={raw!r} must be at least {minimum}")
-    return value
+    return settings.whole_number(name, default, minimum, env)
 
 
 @dataclass(frozen=True)
@@ -117,25 +101,27 @@ class BatchAISettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> BatchAISettings:
         env = os.environ if env is None else env
-        subscription = (env.get("AZURE_SUBSCRIPTION_ID") or "").strip()
+        subscription = settings.text("AZURE_SUBSCRIPTION_ID", env) or ""
         if not subscription:
             raise BaiError(
                 "AZURE_SUBSCRIPTION_ID is not set: the batchai backend needs the subscription to work in "
                 "(az account show --query id -o tsv prints it)"
             )
-        arm = check_endpoint(env.get("BAI_ARM_ENDPOINT") or DEFAULT_ARM_ENDPOINT, "BAI_ARM_ENDPOINT")
-        file_template = env.get("BAI_FILE_ENDPOINT") or DEFAULT_FILE_ENDPOINT
+        arm = check_endpoint(
+            settings.raw("BAI_ARM_ENDPOINT", env) or DEFAULT_ARM_ENDPOINT, "BAI_ARM_ENDPOINT"
+        )
+        file_template = settings.raw("BAI_FILE_ENDPOINT", env) or DEFAULT_FILE_ENDPOINT
         if "{account}" not in file_template:
             raise BaiError(
                 f"BAI_FILE_ENDPOINT={file_template!r} has no {{account}} placeholder; "
                 f"use e.g. {DEFAULT_FILE_ENDPOINT} or http://127.0.0.1:PORT/{{account}}"
             )
         check_endpoint(file_template.replace("{account}", "account"), "BAI_FILE_ENDPOINT")
-        account = (env.get("AZURE_BATCHAI_STORAGE_ACCOUNT") or "").strip() or None
-        key = (env.get("AZURE_BATCHAI_STORAGE_KEY") or "").strip() or None
+        account = settings.batchai_storage_account(env)
+        key = settings.text("AZURE_BATCHAI_STORAGE_KEY", env)
         if key and not account:
             raise BaiError("AZURE_BATCHAI_STORAGE_KEY is set without AZURE_BATCHAI_STORAGE_ACCOUNT: set both")
-        token = (env.get("BAI_ACCESS_TOKEN") or "").strip() or None
+        token = settings.text("BAI_ACCESS_TOKEN", env)
         for name, secret in (("BAI_ACCESS_TOKEN", token), ("AZURE_BATCHAI_STORAGE_KEY", key)):
             if secret and any(ord(char) < 0x20 or ord(char) == 0x7F for char in secret):
                 # It would go into an HTTP header: a line break there could inject one. The value is secret:

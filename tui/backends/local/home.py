@@ -7,7 +7,6 @@ folder per job (mount root, temp folder, launcher).
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -15,9 +14,11 @@ from typing import ClassVar
 
 def default_home() -> Path:
     """`$BAI_HOME`, else the platform's user data folder for `bai` (created on first use)."""
-    explicit = os.environ.get("BAI_HOME")
-    if explicit:
-        return Path(explicit).expanduser().resolve()
+    from tui.core import settings
+
+    explicit = settings.bai_home()
+    if explicit is not None:
+        return explicit.resolve()
     import platformdirs
 
     return Path(platformdirs.user_data_dir("bai")).resolve()

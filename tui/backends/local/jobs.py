@@ -28,6 +28,7 @@ from tui.backends.local.context import LocalContext
 from tui.backends.local.plan import LaunchPlan, PlanInput, build_plan
 from tui.backends.local.storage import list_folder
 from tui.backends.local.workspaces import require_experiment
+from tui.core import settings
 from tui.core.errors import BaiError, ConflictError, JobSpecError, NotFoundError
 from tui.core.model import BatchAIError, ExecutionState, FileEntry, Job, JobRef
 
@@ -42,15 +43,12 @@ _BY_NAME = "resource_group = ? AND workspace = ? AND experiment = ? AND name = ?
 
 def terminate_grace_seconds() -> float:
     """Seconds between SIGTERM and SIGKILL on terminate (`BAI_TERMINATE_GRACE_SECONDS`, default 10)."""
-    try:
-        return max(0.0, float(os.environ.get("BAI_TERMINATE_GRACE_SECONDS", "10")))
-    except ValueError:
-        return 10.0
+    return settings.terminate_grace_seconds()
 
 
 def run_job_preparation_setting() -> bool:
     """`BAI_RUN_JOB_PREPARATION=1`: always run jobPreparation locally, as asking at submission does."""
-    return os.environ.get("BAI_RUN_JOB_PREPARATION", "").strip().lower() in ("1", "true", "yes", "on")
+    return settings.run_job_preparation()
 
 
 def _priority(value: object) -> int:

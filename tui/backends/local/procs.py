@@ -162,7 +162,9 @@ def stop_job(
 
 def cgroup_root() -> Path | None:
     """Where this machine's cgroup v2 hierarchy is mounted (None without one, or with BAI_NO_CGROUP=1)."""
-    if os.environ.get("BAI_NO_CGROUP"):
+    from tui.core import settings
+
+    if settings.no_cgroup():
         return None
     try:
         mounts = (_PROC / "self" / "mounts").read_text()

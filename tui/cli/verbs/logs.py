@@ -8,12 +8,12 @@ backend is involved: point it at a downloaded stdout.txt, or pipe `bai job file 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import IO, TYPE_CHECKING, Any
 
 from tui.cli.output import add_output_arguments, emit, render_table
 from tui.cli.verbs._common import noun
+from tui.core import settings
 from tui.core.errors import BaiError
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ def _summarize(args: argparse.Namespace) -> int:
             raise BaiError(f"{args.file}: permission denied: check the file's permissions") from None
     stream.close()
     # A person runs this to read the table; scripts say -o json (or set BAI_OUTPUT, or --query).
-    output = args.output or os.environ.get("BAI_OUTPUT") or ("json" if args.query else "table")
+    output = args.output or settings.output_format() or ("json" if args.query else "table")
     if output == "table" and not args.query:
         sys.stdout.write(render_summary(stream))
     else:
@@ -146,14 +146,9 @@ def _fraction(value: int | None, total: int | None) -> str:
 
 
 def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    whole = int(seconds)
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return (
-        f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}" if minutes else f"{secs}s"
-    )
+    from tui.core.format import duration
+
+    return "" if seconds is None else duration(seconds)
 
 
 def _number(value: float | None) -> str:

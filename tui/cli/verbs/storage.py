@@ -14,6 +14,7 @@ from typing import Any
 from tui.cli.output import UsageError, share_row, storage_account_row, storage_file_row
 from tui.cli.verbs._common import add_name, add_resource_group, leaf, noun, run_with_backend, show
 from tui.core.errors import BaiError
+from tui.core.format import size as _size
 from tui.core.model import ProgressCallback
 
 
@@ -130,15 +131,6 @@ def progress_printer(label: str) -> ProgressCallback | None:
         sys.stderr.flush()
 
     return report
-
-
-def _size(count: int) -> str:
-    value = float(count)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GB"
 
 
 # ------------------------------------------------------------------------------------------- accounts, shares

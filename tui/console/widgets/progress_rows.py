@@ -11,18 +11,14 @@ from collections.abc import Mapping
 from textual.content import Content
 from textual.widget import Widget
 
+from tui.core import format as fmt
 from tui.core.logstream import RankProgress
 
 SLOW_MARK = "◀ slowest"
 
 
 def format_eta(seconds: float | None) -> str:
-    if seconds is None:
-        return "--:--"
-    seconds = max(0, int(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+    return "--:--" if seconds is None else fmt.clock(seconds)
 
 
 def _metric(metrics: Mapping[str, float], *names: str) -> float | None:
@@ -56,8 +52,7 @@ def slowest_rank(ranks: Mapping[str, RankProgress]) -> str | None:
     return slow if speeds[slow] < 0.9 * max(speeds.values()) else None
 
 
-def _rank_sort_key(name: str) -> tuple[int, str]:
-    return (0, f"{int(name):08d}") if name.isdigit() else (1, name)
+_rank_sort_key = fmt.rank_order
 
 
 def row_fields(name: str, rank: RankProgress) -> dict[str, str]:

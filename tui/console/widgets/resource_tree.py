@@ -17,6 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from tui.core import format as fmt
 from tui.core.model import ClusterRef, ExecutionState, ExperimentRef, JobRef
 
 if TYPE_CHECKING:
@@ -246,13 +247,7 @@ def label_of(item: Item, looks: Looks | None = None) -> Text:
     return text
 
 
-def _human(size: int) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
+_human = fmt.size
 
 
 class ResourceTree(Tree[Item]):
