@@ -115,7 +115,7 @@ def test_fields_of_earlier_api_versions_are_ignored_with_a_warning(
         "properties.experimentName",
         "properties.location",
     ]
-    assert "bai job create -e" in notes[1] and "workspace" in notes[2]
+    assert "the one the job is submitted to" in notes[1] and "workspace" in notes[2]
 
 
 def test_the_previous_api_versions_example_reads_with_a_note_per_dropped_field() -> None:

@@ -24,8 +24,8 @@ from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Collapsible, Input, Label, Select, Static, TextArea
 
-from tui.console.widgets.job_form_model import TOOLKIT_FIELDS, JobFields, field_of_error, join_job, split_job
 from tui.core.errors import FieldError
+from tui.core.jobspec.fields import TOOLKIT_FIELDS, JobFields, field_of_error, join_job, split_job
 
 _NAME = re.compile(r"^[-\w]{1,64}$")
 _GROUP = re.compile(r"^[-\w.()]{1,90}$")

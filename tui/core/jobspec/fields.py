@@ -1,4 +1,5 @@
-"""The job form's fields <-> job.json, as pure functions (no Textual) so they can be tested exactly.
+"""The job form's field model: its fields <-> job.json, as pure functions (no Textual) so they can be tested
+exactly and any front end can offer the same form.
 
 job.json's `properties` is split into the fields the form shows (what the tutorial uses) and "the rest",
 which the form keeps as editable JSON behind its "advanced" fold; joining them gives back the same file.
@@ -13,8 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tui.core.errors import FieldError
-
-SCHEMA_URL = "https://raw.githubusercontent.com/Azure/BatchAI/master/schemas/2018-05-01/job.json"
+from tui.core.jobspec.schema import SCHEMA_URL
 
 # toolkit -> (script key, arguments key, process count key); None where the toolkit has no such setting.
 TOOLKIT_FIELDS: dict[str, tuple[str, str | None, str | None]] = {
