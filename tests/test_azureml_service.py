@@ -256,6 +256,9 @@ def test_lists_follow_next_link_and_names_are_unique(emulator: AzureEmulator, tm
             names = sorted(job.name for job in await backend.jobs.list(RG, WS, EXP))
             assert names == ["one", "three", "two"]
             assert [e.name for e in await backend.experiments.list(RG, WS)] == [EXP, "other"]
+            assert [job.name for job in await backend.jobs.list(RG, WS, "other")] == ["four"]
+            with pytest.raises(BaiError, match="experiment 'nope' was not found"):
+                await backend.jobs.list(RG, WS, "nope")
             with pytest.raises(ConflictError, match="unique per workspace"):
                 await backend.jobs.create(JobRef(RG, WS, "other", "one"), CLUSTER, tutorial_spec())
             assert emulator.count("GET", r"/jobs$") >= 8  # four pages each time

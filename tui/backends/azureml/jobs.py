@@ -39,8 +39,12 @@ def rank_of(name: str) -> int | None:
 
 class MLJobService:
     def __init__(self, rest: MLRest, storage: AzureStorageService) -> None:
+        from tui.backends.azureml.services import ExperimentBook
+
         self._rest = rest
         self._storage = storage
+        # The experiments users created (Azure ML makes one for any experimentName a job names).
+        self.book = ExperimentBook(rest.settings.home, rest.subscription)
 
     # ---- paths ----
 
@@ -163,6 +167,7 @@ class MLJobService:
         created = convert.job(
             data or {"name": ref.name, "properties": body["properties"]}, ref.resource_group, ref.workspace
         )
+        self.book.add(ref.experiment_ref)  # as Azure ML does: the job's experiment now exists
         created.experiment = created.experiment or ref.experiment
         created.warnings = list(job.warnings)
         return created
@@ -233,11 +238,17 @@ class MLJobService:
 
     async def list(self, resource_group: str, workspace: str, experiment: str) -> list[Job]:
         ref = JobRef(resource_group, workspace, experiment, "")
-        return [
+        jobs = [
             await self._job(ref, body, explain=False)
             for body in await self.list_bodies(resource_group, workspace)
             if (body.get("properties") or {}).get("experimentName") == experiment
         ]
+        if not jobs and experiment not in self.book.names(resource_group, workspace):
+            raise NotFoundError(
+                f"experiment {experiment!r} was not found in workspace {workspace}; "
+                f"`bai experiment list -g {resource_group} -w {workspace}` shows what exists"
+            )
+        return jobs
 
     async def wait(self, ref: JobRef, poll_interval: float = 2.0, timeout: float | None = None) -> Job:
         def still_running(job: Job, timeout: float) -> str:

@@ -207,7 +207,7 @@ class MLExperimentService:
     def __init__(self, rest: MLRest, jobs: Any) -> None:
         self._rest = rest
         self._jobs = jobs
-        self._book = ExperimentBook(rest.settings.home, rest.subscription)
+        self._book: ExperimentBook = jobs.book
 
     def _experiment(self, ref: ExperimentRef, created: str | None) -> Experiment:
         return Experiment(
