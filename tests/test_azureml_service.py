@@ -92,6 +92,7 @@ def test_tutorial_job_streams_every_rank(emulator: AzureEmulator, tmp_path: Path
                 merged += chunk
             final = await backend.jobs.get(ref)
             assert final.execution_state == ExecutionState.SUCCEEDED
+            assert final.start_time is not None and final.end_time is not None and final.errors == []
             expected = split_ranks(emulator.ml.log)
             for rank in (0, 1):
                 lines = [

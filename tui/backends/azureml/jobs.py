@@ -19,7 +19,7 @@ from tui.backends.base import JobSubmitOptions
 from tui.backends.batchai.redact import SECRETS
 from tui.backends.common import wait_until_final
 from tui.core.errors import BaiError, ConflictError, JobSpecError, NotFoundError
-from tui.core.model import BatchAIError, ExecutionState, FileEntry, Job, JobRef
+from tui.core.model import BatchAIError, FileEntry, Job, JobRef
 
 if TYPE_CHECKING:
     from azure.mgmt.batchai.models import JobCreateParameters
@@ -209,13 +209,14 @@ class MLJobService:
     async def _job(self, ref: JobRef, body: dict[str, Any], explain: bool) -> Job:
         job = convert.job(body, ref.resource_group, ref.workspace)
         job.experiment = job.experiment or ref.experiment
-        if explain and job.execution_state == ExecutionState.FAILED:
-            details = await self.run_details(ref)
-            error = ((details or {}).get("error") or {}).get("error") or (details or {}).get("error") or {}
+        if explain and job.execution_state.is_final:
+            # Run history knows what ARM does not: when the run started and ended, and why it failed.
+            details = await self.run_details(ref) or {}
+            error = (details.get("error") or {}).get("error") or details.get("error") or {}
             if isinstance(error, dict) and (error.get("code") or error.get("message")):
                 job.errors = [BatchAIError(str(error.get("code") or ""), str(error.get("message") or ""))]
-            job.start_time = convert.parse_time((details or {}).get("startTimeUtc"))
-            job.end_time = convert.parse_time((details or {}).get("endTimeUtc"))
+            job.start_time = convert.parse_time(details.get("startTimeUtc"))
+            job.end_time = convert.parse_time(details.get("endTimeUtc"))
         elif explain and str((body.get("properties") or {}).get("status")) in ("NotStarted", "Queued"):
             job.warnings = job.warnings + await self._why_waiting(job, body)
         return job
