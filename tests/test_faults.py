@@ -16,6 +16,7 @@ import pytest
 
 from tui.backends.base import JobSubmitOptions
 from tui.backends.local import open_local_backend
+from tui.backends.local.procs import job_processes
 from tui.core.errors import NotFoundError
 from tui.core.jobspec import parse_job_spec
 from tui.core.model import ClusterRef, ExecutionState, ExperimentRef, JobRef
@@ -194,4 +195,136 @@ async def test_a_process_with_a_cleared_environment_ends_with_its_job(
         assert await gone(marker) == [], f"'sleep {marker}' outlived its job ({tracking})"
     finally:
         for pid in pids_running(marker):
+            os.kill(pid, 9)
+
+
+# ------------------------------------------------------------------------------------ item 1: a full disk
+
+# A rank that prints 200 KB per step until it is stopped (a log far bigger than the disk it goes to).
+LOUD_RANK = textwrap.dedent(
+    """
+    import os, sys, time
+    rank = int(os.environ["HOROVOD_RANK"])
+    line = ("x" * 999 + "\\n") * 200
+    step = 0
+    while True:
+        sys.stdout.write(f"rank {rank} step {step}\\n" + line)
+        sys.stdout.flush()
+        step += 1
+        time.sleep(0.01)
+    """
+)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """A 20 MB tmpfs for BAI_HOME (root only: skipped elsewhere), unmounted afterwards."""
+    import subprocess
+
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root")
+    disk = tmp_path / "small-disk"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", str(disk)], check=False)
+    if mounted.returncode != 0:
+        pytest.skip("this machine does not let root mount a tmpfs")
+    monkeypatch.setenv("BAI_TERMINATE_GRACE_SECONDS", "3")
+    monkeypatch.setenv("BAI_HOME", str(disk / "bai-home"))
+    try:
+        yield disk
+    finally:
+        for _ in range(50):
+            if subprocess.run(["umount", str(disk)], check=False, capture_output=True).returncode == 0:
+                break
+            time.sleep(0.2)
+        else:
+            subprocess.run(["umount", "-l", str(disk)], check=False)
+
+
+def fill(disk: Path, name: str) -> Path:
+    """Write zeros to a file on `disk` until the disk is full (unbuffered: every byte that fits)."""
+    path = disk / name
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        for size in (1 << 20, 1 << 16, 1 << 12, 1 << 8, 1):
+            block = bytes(size)
+            try:
+                while os.write(fd, block) == size:
+                    pass
+            except OSError:
+                pass
+    finally:
+        os.close(fd)
+    return path
+
+
+async def test_a_full_disk_fails_the_job_frees_its_nodes_and_stops_its_ranks(
+    small_disk: Path, tmp_path: Path
+):
+    home = small_disk / "bai-home"
+    backend = open_local_backend(home)
+    await make_tree(backend)
+    script = tmp_path / "loud_rank.py"
+    script.write_text(LOUD_RANK)
+    await backend.storage.upload_file("mystore", "myshare", "code", script)
+    spec = job_spec(
+        {"horovodSettings": {"pythonScriptFilePath": "$AZ_BATCHAI_JOB_MOUNT_ROOT/myshare/code/loud_rank.py"}}
+    )
+    ref = JobRef(RG, WS, EXP, "loud")
+    created = await backend.jobs.create(ref, CLUSTER, spec, JobSubmitOptions(storage_account_name="mystore"))
+    job_uuid = created.job_output_directory_path_segment.rsplit("/", 1)[1]
+    try:
+        job = await backend.jobs.wait(ref, poll_interval=0.5, timeout=90)
+        assert job.execution_state is ExecutionState.FAILED
+        assert [error.code for error in job.errors] == ["DiskFull"], job.errors
+        assert f"disk full at {small_disk}" in job.errors[0].message, job.errors[0].message
+        counts = (await backend.clusters.get(ClusterRef(RG, WS, CLUSTER))).node_state_counts
+        assert (counts.running_node_count, counts.idle_node_count) == (0, 2)
+
+        async def no_ranks_left() -> bool:
+            return job_processes(job_uuid) == []
+
+        await until(no_ranks_left, timeout=30, what="every rank stopped")
+    finally:
+        for pid in job_processes(job_uuid):
+            os.kill(pid, 9)
+
+
+async def test_terminate_works_on_a_full_disk_and_a_failed_write_says_why(small_disk: Path) -> None:
+    from tests.test_cli import Bai
+
+    home = small_disk / "bai-home"
+    backend = open_local_backend(home)
+    await make_tree(backend, nodes=1)
+    spec = job_spec({"customToolkitSettings": {"commandLine": "echo waiting; sleep 600"}}, node_count=1)
+    ref = JobRef(RG, WS, EXP, "quiet")
+    created = await backend.jobs.create(ref, CLUSTER, spec, JobSubmitOptions(storage_account_name="mystore"))
+    job_uuid = created.job_output_directory_path_segment.rsplit("/", 1)[1]
+    bai = Bai(small_disk)
+    bai.env["BAI_HOME"] = str(home)
+    try:
+
+        async def waiting() -> bool:
+            return "waiting" in await stdout_of(backend, ref)
+
+        await until(waiting, what="the job's first line")
+        filler = fill(small_disk, "filler-1")
+        terminated = bai("job", "terminate", *("-g", RG, "-w", WS, "-e", EXP, "-n", "quiet"), check=False)
+        assert terminated.returncode == 0, terminated.stderr
+        job = await backend.jobs.wait(ref, poll_interval=0.3, timeout=60)
+        assert job.execution_state is ExecutionState.FAILED and job.errors[0].code == "JobTerminated"
+
+        fill(small_disk, "filler-2")  # whatever space bai kept in reserve is used up now too
+        refused = bai("group", "create", "-n", "rg2", "-l", "eastus", check=False)
+        assert refused.returncode == 1
+        lines = refused.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("bai: error: "), refused.stderr
+        assert "full" in lines[0] and str(home) in lines[0], lines[0]
+        assert "unexpected" not in lines[0]
+
+        filler.unlink()
+        (small_disk / "filler-2").unlink()
+        assert bai("group", "create", "-n", "rg2", "-l", "eastus", check=False).returncode == 0
+    finally:
+        for pid in job_processes(job_uuid):
             os.kill(pid, 9)

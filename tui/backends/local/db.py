@@ -5,10 +5,17 @@ WAL journal (readers never block the writer), a generous busy timeout, autocommi
 read-modify-write inside `BEGIN IMMEDIATE` (the write lock is taken up front, so two schedulers can never
 claim the same idle node). Transactions stay short: no process is started and no file copied while one is
 open. A process killed mid-transaction loses nothing: SQLite rolls the unfinished transaction back.
+
+A full disk must not leave the state stuck (a job that cannot be recorded as ended, a terminate that cannot
+be written): a small reserve file beside the database holds some space back while the disk has room, and a
+write that finds the disk nearly full gives it up first. A write that still does not fit fails as one line
+naming the folder, and nothing is changed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sqlite3
 import threading
 import time
@@ -111,8 +118,77 @@ CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state, cluster_id);
 
 BUSY_TIMEOUT_MS = 30_000
 
+RESERVE_FILE = "state.reserve"
+RESERVE_BYTES = 1 << 20
+# The reserve is made again only once the disk has this much room: never what fills it.
+RESERVE_REMAKE_FREE = 16 << 20
+
 _ready: set[Path] = set()
 _ready_lock = threading.Lock()
+
+
+class StateConnection(sqlite3.Connection):
+    """A connection that knows its database file (for the reserve and for error lines)."""
+
+    path: Path
+
+
+class DiskFullError(BaiError):
+    """A state write did not fit on the disk; nothing was changed."""
+
+
+def free_bytes(path: Path) -> int | None:
+    """Bytes an unprivileged writer can still use on the file system holding `path` (None if unknown)."""
+    try:
+        stat = os.statvfs(path)
+    except OSError:
+        return None
+    return stat.f_bavail * stat.f_frsize
+
+
+def _reserve(path: Path) -> Path:
+    return path.with_name(RESERVE_FILE)
+
+
+def _keep_reserve(path: Path) -> None:
+    """Make the reserve file when it is missing and the disk has room (allocated, not sparse)."""
+    reserve = _reserve(path)
+    if reserve.exists():
+        return
+    free = free_bytes(path.parent)
+    if free is None or free < RESERVE_REMAKE_FREE:
+        return
+    try:
+        fd = os.open(reserve, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except OSError:
+        return
+    try:
+        os.posix_fallocate(fd, 0, RESERVE_BYTES)
+    except (OSError, AttributeError):
+        with contextlib.suppress(OSError):
+            os.write(fd, bytes(RESERVE_BYTES))
+    finally:
+        os.close(fd)
+
+
+def _release_reserve_if_low(path: Path) -> None:
+    free = free_bytes(path.parent)
+    if free is not None and free < 2 * RESERVE_BYTES:
+        _reserve(path).unlink(missing_ok=True)
+
+
+def _is_disk_full(error: BaseException) -> bool:
+    if not isinstance(error, sqlite3.Error):
+        return False
+    return getattr(error, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or "disk is full" in str(error)
+
+
+def _disk_full(conn: sqlite3.Connection) -> DiskFullError:
+    path = getattr(conn, "path", None)
+    where = str(path.parent) if path else "BAI_HOME"
+    return DiskFullError(
+        f"the disk holding the local state ({where}) is full: nothing was changed; free space there and retry"
+    )
 
 
 def now() -> datetime:
@@ -129,17 +205,35 @@ def parse_time(text: str | None) -> datetime | None:
 
 def connect(path: Path) -> sqlite3.Connection:
     """A connection in autocommit mode with WAL and the busy timeout; creates the schema on first use."""
+    # The first connection makes the WAL index (-shm) and log: on a full disk even a read needs that room.
+    # Only then: a reader must not give the reserve away to a runaway job while a writer may still need it.
+    if not path.with_name(path.name + "-shm").exists():
+        _release_reserve_if_low(path)
     try:
-        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        conn = sqlite3.connect(
+            path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, factory=StateConnection
+        )
     except sqlite3.Error as error:
         raise BaiError(f"cannot open the local state database {path}: {error}; check BAI_HOME") from error
+    conn.path = path
     conn.row_factory = sqlite3.Row
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA foreign_keys = ON")
-    with _ready_lock:
-        if path not in _ready:
-            _initialise(conn)
-            _ready.add(path)
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        with _ready_lock:
+            if path not in _ready:
+                _initialise(conn)
+                _keep_reserve(path)
+                _ready.add(path)
+    except sqlite3.Error as error:
+        conn.close()
+        free = free_bytes(path.parent)
+        if _is_disk_full(error) or (free is not None and free < RESERVE_BYTES):
+            raise DiskFullError(
+                f"the disk holding the local state ({path.parent}) is full ({free or 0} bytes free): "
+                "even reading it needs a little room; free space there and retry"
+            ) from error
+        raise
     return conn
 
 
@@ -162,6 +256,9 @@ def _initialise(conn: sqlite3.Connection) -> None:
 @contextmanager
 def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """A short write transaction that holds the write lock from its first statement (BEGIN IMMEDIATE)."""
+    path = getattr(conn, "path", None)
+    if path is not None:
+        _release_reserve_if_low(path)
     deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
     while True:
         try:
@@ -175,11 +272,13 @@ def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
             time.sleep(0.05)
     try:
         yield conn
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    else:
         conn.execute("COMMIT")
+    except BaseException as error:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        if _is_disk_full(error):
+            raise _disk_full(conn) from error
+        raise
 
 
 @contextmanager

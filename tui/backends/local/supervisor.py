@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import json
 import os
 import signal
@@ -31,6 +32,10 @@ from tui.core.model import ExecutionState, NodeState
 
 POLL_SECONDS = 0.2
 CONTROL_POLL_SECONDS = 0.5
+# A disk with less room than this (beyond the state's reserve) counts as full once the job's output stops
+# growing for DISK_STALL_SECONDS: horovodrun's output thread dies on ENOSPC, the ranks block on their pipes.
+DISK_LOW_BYTES = db.RESERVE_BYTES + (256 << 10)
+DISK_STALL_SECONDS = 5.0
 
 
 class Stopped(Exception):
@@ -62,6 +67,8 @@ class Supervisor:
         self.pgid: int | None = None
         self.signalled: int | None = None
         self._last_control = 0.0
+        self._output_sizes: tuple[int, ...] = ()
+        self._stalled_since: float | None = None
         self.secret_values: list[str] = []
         self.secret_env: dict[str, str] = {}
         self.record = layout.job_dir(job_uuid) / procs.RECORD_FILE
@@ -83,7 +90,8 @@ class Supervisor:
         """One line in each node's execution log (execution-<node>.log), as the service's node agent wrote."""
         stamp = datetime.now().astimezone().isoformat(timespec="seconds")
         for node in self.node_ids:
-            with open(self.stdouterr / f"execution-{node}.log", "a") as writer:
+            # A full disk must not stop the supervisor: the line is lost, the job is still recorded.
+            with contextlib.suppress(OSError), open(self.stdouterr / f"execution-{node}.log", "a") as writer:
                 writer.write(f"{stamp} {message}\n")
 
     def finish(self, state: ExecutionState, exit_code: int | None, errors: list[dict[str, object]]) -> None:
@@ -158,6 +166,7 @@ class Supervisor:
             return
         self._last_control = now
         self.track()
+        self.check_disk(now)
         row = self.conn.execute(
             "SELECT state, terminate_requested_at FROM jobs WHERE id = ?", (self.job_id,)
         ).fetchone()
@@ -165,6 +174,42 @@ class Supervisor:
             raise Deleted
         if row["terminate_requested_at"] or row["state"] == ExecutionState.TERMINATING.value:
             raise Stopped(lifecycle.error("JobTerminated", "the job was terminated by the user"))
+
+    def check_disk(self, now: float) -> None:
+        """Stop the job when a disk it writes to is full and its output has stalled (see DISK_LOW_BYTES)."""
+        sizes = tuple(_size(self.stdouterr / name) for name in ("stdout.txt", "stderr.txt"))
+        grew = sizes != self._output_sizes
+        self._output_sizes = sizes
+        full = None
+        if not grew:
+            folders = [
+                self.stdouterr,
+                self.layout.root,
+                Path(self.plan.job_temp),
+                *self.plan.output_dirs.values(),
+            ]
+            for folder in folders:
+                free = db.free_bytes(Path(folder))
+                if free is not None and free < DISK_LOW_BYTES:
+                    full = Path(folder)
+                    break
+        if full is None:
+            self._stalled_since = None
+            return
+        if self._stalled_since is None:
+            self._stalled_since = now
+            return
+        if now - self._stalled_since < DISK_STALL_SECONDS:
+            return
+        mount = _mount_point(full)
+        raise Stopped(
+            lifecycle.error(
+                "DiskFull",
+                f"disk full at {mount}: the job's output could not be written and it stalled for "
+                f"{DISK_STALL_SECONDS:g} s, so it was stopped; free space on {mount} and submit it again",
+                path=str(full),
+            )
+        )
 
     def track(self) -> None:
         """Without a cgroup, record the job's process tree (this process is its subreaper: whatever the job
@@ -302,6 +347,25 @@ class Supervisor:
             self.finish(ExecutionState.FAILED, code, [error])
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return -1
+
+
+def _mount_point(path: Path) -> Path:
+    """The mount point of the file system holding `path` (what `df` names), for the "disk full" line."""
+    path = path if path.exists() else path.parent
+    try:
+        device = path.stat().st_dev
+        while path.parent != path and path.parent.stat().st_dev == device:
+            path = path.parent
+    except OSError:
+        pass
+    return path
+
+
 def _supervise(layout: Layout, job_uuid: str, kind: type[Supervisor] = Supervisor) -> None:
     try:
         supervisor = kind(layout, job_uuid)
@@ -319,12 +383,15 @@ def _supervise(layout: Layout, job_uuid: str, kind: type[Supervisor] = Superviso
     except BaseException as error:  # record, never leave a job "running" with nobody behind it
         with contextlib.suppress(Exception):
             supervisor.stop(grace=2.0)
-        with contextlib.suppress(Exception):
-            supervisor.finish(
-                ExecutionState.FAILED,
-                None,
-                [lifecycle.error("SupervisorError", f"the local job supervisor failed: {error}")],
+        if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+            where = _mount_point(Path(error.filename)) if error.filename else layout.root
+            failed = lifecycle.error(
+                "DiskFull", f"disk full at {where}: the job could not be set up; free space there and retry"
             )
+        else:
+            failed = lifecycle.error("SupervisorError", f"the local job supervisor failed: {error}")
+        with contextlib.suppress(Exception):
+            supervisor.finish(ExecutionState.FAILED, None, [failed])
         raise
     finally:
         with contextlib.suppress(Exception):
