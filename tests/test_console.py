@@ -740,6 +740,30 @@ def test_an_internal_error_is_one_line_and_a_private_file(home: Path) -> None:
     assert oct(log.stat().st_mode & 0o777) == "0o600"
 
 
+async def test_an_internal_error_is_filed_without_local_variables(backend, home: Path) -> None:  # type: ignore[no-untyped-def]
+    """A bug that escapes every handler: Textual's own report of it (with each frame's local variables) goes
+    to the private crash log, the local variables cut out, and the user is told where in one line."""
+    app = make_app(backend)
+
+    def broken() -> None:
+        token = "-".join(("s3", "cr3t"))  # noqa: F841  (a local Textual's traceback would show: s3-cr3t)
+        raise KeyError("nodeCount")
+
+    app.main.action_refresh = broken  # type: ignore[method-assign]
+    with pytest.raises(KeyError):
+        async with app.run_test(size=SIZE) as pilot:
+            await until(pilot, lambda: labels(app))
+            await pilot.press("r")
+            await pilot.pause(0.5)
+    log = home / "console-crash.log"
+    assert app.crash_log.file() == (
+        f"bai: the console stopped on an internal error (KeyError); details in {log}. Please report it."
+    )
+    text = log.read_text()
+    assert "in broken" in text and "KeyError: 'nodeCount'" in text and "s3-cr3t" not in text
+    assert oct(log.stat().st_mode & 0o777) == "0o600"
+
+
 def test_keymap_comes_from_console_json(home: Path) -> None:
     from tui.console.settings import load_keymap
 

@@ -14,9 +14,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
 from textual.app import App
-from textual.css.query import NoMatches
-from textual.worker import WorkerFailed
 
 import themes
 from tui.console import actions, lifecycle, settings
@@ -61,6 +60,12 @@ class BaiApp(App[int]):
         startup_theme = theme or settings.load_theme_choice() or themes.DEFAULT_THEME
         self.theme = startup_theme if startup_theme in self.available_themes else themes.DEFAULT_THEME
         self.keymap_overrides = dict(keymap or {})
+        # Textual prints an internal error's traceback, local variables and all, on this console when the
+        # app ends: into the crash log instead (see `lifecycle`); `run_console` says where in one line.
+        self.crash_log = lifecycle.CrashLog()
+        self.error_console = Console(
+            file=self.crash_log, color_system=None, width=1000, markup=False, highlight=False
+        )
 
     def get_default_screen(self) -> MainScreen:
         return self.main
@@ -105,32 +110,3 @@ class BaiApp(App[int]):
     def remember_theme_choice(self, theme: Any) -> None:
         if self.remember_theme:
             settings.save_theme_choice(theme.name)
-
-    # ------------------------------------------------------------------------------------------ endings
-
-    def _handle_exception(self, error: Exception) -> None:
-        """A widget that looks up one of its parts while the console is being taken down is not a crash.
-
-        Textual tears a screen down child by child, while messages already queued (a Select finishing its
-        mount, a check coming back from a thread) still run, and they find their parts gone: NoMatches.
-        Seen in CI when a quit came just as the job form mounted. Once the message loop has stopped
-        (`_running` goes False before any teardown, on q and on a closed terminal alike) such an error
-        has nothing left to break, so it is dropped; any other error, or any error before, is reported.
-        """
-        cause = error.error if isinstance(error, WorkerFailed) else error
-        if isinstance(cause, NoMatches) and not self._running:
-            return
-        super()._handle_exception(error)
-
-    def _fatal_error(self) -> None:
-        """A bug escaped every handler: keep the traceback (and any secret in its locals) off the screen.
-
-        Textual would print a traceback with local variables on exit; instead it goes to a private file and
-        the terminal gets one line saying where.
-        """
-        import sys
-
-        error = sys.exc_info()[1] or self._exception
-        self.bell()
-        self._exit_renderables.append(lifecycle.crash_report(error))
-        self._close_messages_no_wait()

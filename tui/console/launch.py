@@ -53,6 +53,9 @@ def run_console(argv: list[str]) -> int:
         return 1
     app = BaiApp(backend, backend_name=name, job_path=args.job, theme=args.theme, keymap=load_keymap())
     app.run()
+    crashed = app.crash_log.file()
+    if crashed is not None:
+        print(crashed, file=sys.stderr)
     if os.environ.get("BAI_CONSOLE_DEBUG") and app.return_code:
         print(json.dumps({"return_code": app.return_code}), file=sys.stderr)
     return app.return_code or 0

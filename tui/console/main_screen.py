@@ -17,6 +17,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
 from textual.containers import Horizontal, Vertical
+from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
@@ -34,7 +35,6 @@ if TYPE_CHECKING:
     from tui.console.app import BaiApp
 
 JOB_POLL_SECONDS = 3.0
-FORM_DELAY_SECONDS = 0.3
 
 
 class MainScreen(ResourceActions, Screen[None]):
@@ -75,7 +75,6 @@ class MainScreen(ResourceActions, Screen[None]):
             **({"poll_seconds": self.node_poll_seconds} if self.node_poll_seconds else {}),
         )
         self.pane_details = Static("", id="details", markup=False)
-        self.pane_job_slot = Vertical(id="job-slot")  # the form is mounted just after the first paint
         self.pane_live_log = LiveLog(id="live-log")
         self.pane_tabs = ConsoleTabs(id="tabs", initial="nodes")
         self.pane_task_bar = TaskBar(id="task-bar")
@@ -88,7 +87,8 @@ class MainScreen(ResourceActions, Screen[None]):
                     yield self.pane_nodes
                     yield self.pane_details
                 with TabPane("Job 2", id="job"):
-                    yield self.pane_job_slot
+                    # The biggest pane: mounted by Textual just after the first paint, so that paint is quick.
+                    yield Lazy(JobForm(id="job-form"))
                 with TabPane("Log 3", id="log"):
                     yield self.pane_live_log
         yield self.pane_task_bar
@@ -97,43 +97,32 @@ class MainScreen(ResourceActions, Screen[None]):
     def on_mount(self) -> None:
         self.pane_tree.focus()
         self.set_interval(self.poll_seconds, self.poll_jobs)
-        self.set_timer(FORM_DELAY_SECONDS, self._mount_form)
         if self.job_path is not None:
             self.load_job_file(self.job_path)
 
-    def _mount_form(self) -> None:
-        """Mount the job form (the biggest pane) once the first screen and its footer are drawn."""
-        slot = self.pane_job_slot
-        if self.app._closing or not slot.is_attached:
-            return
-        if not slot.children:
-            slot.mount(JobForm(id="job-form"))
-            # Everything built at start lives as long as the app: keep it out of the cyclic GC's full
-            # collections, which otherwise walk it all (tens of ms, felt as a stalled key press).
-            self.call_after_refresh(gc.freeze)
-
-    @on(TabbedContent.TabActivated)
-    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        if event.pane.id == "job":
-            self._mount_form()
+    def job_form(self) -> JobForm | None:
+        """The job form once it is mounted and filled in, else None."""
+        forms = self.query(JobForm)
+        return forms.first() if forms and forms.first().is_ready else None
 
     def with_form(self, use: Callable[[JobForm], None]) -> None:
         """Run `use` on the job form now, or once it is mounted (that happens just after the first paint)."""
-        forms = self.pane_job_slot.query(JobForm)
-        if forms and forms.first()._torn_down():
-            return  # the console is closing: nothing to fill in
-        if forms and forms.first().is_ready:
-            use(forms.first())
+        form = self.job_form()
+        if form is not None:
+            use(form)
         else:
             self._form_waiting.append(use)
 
     @on(JobForm.Ready)
     def _form_ready(self, event: JobForm.Ready) -> None:
-        if event.form._torn_down():
+        if not event.form.is_ready:
             return  # a form removed since it said so: what waits, waits for the next one
         waiting, self._form_waiting = self._form_waiting, []
         for use in waiting:
             use(event.form)
+        # Everything built at start lives as long as the app: keep it out of the cyclic GC's full
+        # collections, which otherwise walk it all (tens of ms, felt as a stalled key press).
+        self.call_after_refresh(gc.freeze)
 
     # ------------------------------------------------------------------------------------------ helpers
 
@@ -453,10 +442,10 @@ class ConsoleTabs(TabbedContent):
     another tab (focus handed to the tree by then), and the console flipped straight back to the job form.
     """
 
-    def _on_tab_pane_focused(self, event: TabPane.Focused) -> None:
+    def on_tab_pane_focused(self, event: TabPane.Focused) -> None:
         focused = self.app.focused
         if focused is None or tab_of(focused) != event.tab_pane.id:
-            event.prevent_default()  # Textual's own handler (called after this one) does not switch
+            event.prevent_default()  # TabbedContent's own handler (a base class's, called after) skips it
             event.stop()
 
 

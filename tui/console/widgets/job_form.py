@@ -7,6 +7,7 @@ console starts without it.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 from dataclasses import dataclass
@@ -22,8 +23,9 @@ from textual.events import DescendantBlur, DescendantFocus
 from textual.message import Message
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Collapsible, Input, Label, Select, Static, TextArea
+from textual.widgets import Collapsible, Input, Label, Static, TextArea
 
+from tui.console.widgets.choice import ChoiceField
 from tui.core.errors import FieldError
 from tui.core.jobspec.fields import TOOLKIT_FIELDS, JobFields, field_of_error, join_job, split_job
 
@@ -79,22 +81,6 @@ class JobTarget:
     storage_account: str | None
 
 
-class ToolkitSelect(Select[str]):
-    """Textual's Select, tolerating the console closing while it mounts.
-
-    Its own mount handler sets the value, whose watcher looks up the label inside it; when the app is torn
-    down at that moment (a quick quit on a busy machine) the label is already gone and Textual raises
-    NoMatches, which would end the console with a traceback. A detached or closing select has nothing to show.
-    """
-
-    def _watch_value(self, value: Any) -> None:
-        try:
-            super()._watch_value(value)
-        except NoMatches:
-            if self.is_attached and not self.app._closing and self.query("#label"):
-                raise
-
-
 class JobForm(Vertical):
     """Edit a job.json; posts `JobForm.Submit` with the document and target once both check out."""
 
@@ -109,9 +95,8 @@ class JobForm(Vertical):
     JobForm .error.-empty { display: none; }
     JobForm TextArea { height: 3; }
     JobForm #f-advanced { height: 8; }
-    JobForm Select { height: auto; }
     JobForm Collapsible { padding: 0; }
-    JobForm Input:focus, JobForm TextArea:focus, JobForm Select:focus-within { background: $primary 30%; }
+    JobForm Input:focus, JobForm TextArea:focus, JobForm ChoiceField:focus { background: $primary 30%; }
     JobForm Label.-current { color: $text; background: $primary 30%; text-style: bold; }
     """
 
@@ -122,7 +107,7 @@ class JobForm(Vertical):
     ]
 
     class Ready(Message):
-        """Posted once mounted (the app mounts the form lazily, after the first paint)."""
+        """Posted once mounted and filled in (the screen mounts the form lazily, after the first paint)."""
 
         def __init__(self, form: JobForm) -> None:
             super().__init__()
@@ -164,13 +149,7 @@ class JobForm(Vertical):
         dom = _dom_id(name)
         yield Label(label, id=f"l-{dom}", markup=False)
         if kind == "select":
-            yield ToolkitSelect(
-                [(toolkit, toolkit) for toolkit in TOOLKIT_FIELDS],
-                value="horovod",
-                allow_blank=False,
-                id=f"f-{dom}",
-                compact=True,
-            )
+            yield ChoiceField(TOOLKIT_FIELDS, "horovod", title=label, id=f"f-{dom}")
         elif kind == "area":
             yield TextArea("", id=f"f-{dom}", compact=True, soft_wrap=False)
         else:
@@ -178,46 +157,39 @@ class JobForm(Vertical):
         yield Static("", id=f"e-{dom}", classes="error -empty", markup=False)
 
     def on_mount(self) -> None:
-        # Inner widgets (the Select's label) finish mounting a frame later: fill in the values then.
+        # Inner widgets finish mounting a frame later: fill in the values then.
         self.call_after_refresh(self._ready)
 
-    def _torn_down(self) -> bool:
-        """True once the console is closing this form: the app is closing, the form is detached, or its
-        fields are gone already (teardown removes children before their parent, and a late timer or check
-        may still arrive in between)."""
-        app = self.app
-        return app._closing or not app.is_running or not self.is_attached or not self.query("#f-toolkit")
+    def on_unmount(self) -> None:
+        self.is_ready = False  # a Ready note still queued from this form is ignored (see MainScreen)
 
     def _ready(self) -> None:
-        if self._torn_down():
-            return  # the console is closing: nothing to fill
         try:
             self._fill(self.fields)
         except NoMatches:
-            return  # torn down before its children were composed (the app is closing)
+            return  # its fields are gone already: the console is closing
         self.is_ready = True
         self.post_message(self.Ready(self))
 
     # ------------------------------------------------------------------------------------------ values
 
-    def _widget(self, name: str) -> Input | TextArea | Select:
+    def _widget(self, name: str) -> Input | TextArea | ChoiceField:
         return self.query_one(f"#f-{_dom_id(name)}")  # type: ignore[return-value]
 
     def _value(self, name: str) -> str:
         widget = self._widget(name)
         if isinstance(widget, TextArea):
             return widget.text
-        if isinstance(widget, Select):
-            return str(widget.value)
+        if isinstance(widget, ChoiceField):
+            return widget.value
         return widget.value
 
     def set_value(self, name: str, value: str) -> None:
         widget = self._widget(name)
         if isinstance(widget, TextArea):
             widget.load_text(value)
-        elif isinstance(widget, Select):
-            if widget.value != value:
-                widget.value = value
+        elif isinstance(widget, ChoiceField):
+            widget.value = value
         else:
             widget.value = value
 
@@ -331,8 +303,6 @@ class JobForm(Vertical):
         The form never removes its own fields, so a missing one means the console is closing: teardown
         removes them one by one, and a late check can land between two removals. It is dropped then.
         """
-        if self._torn_down():
-            return  # a late validation while the console closes
         try:
             self._show_errors(errors)
         except NoMatches:
@@ -397,8 +367,8 @@ class JobForm(Vertical):
         # So look again after each layout, for up to a second, until the field is in view.
         self.call_after_refresh(self._scroll_into_view, widget, 20)
 
-    def _scroll_into_view(self, widget: Input | TextArea | Select, tries: int) -> None:
-        if self._torn_down() or not widget.is_attached or self.app.focused is not widget:
+    def _scroll_into_view(self, widget: Input | TextArea | ChoiceField, tries: int) -> None:
+        if not widget.is_attached or self.app.focused is not widget:
             return  # closing, or the user has moved on: leave the view where they put it
         scroll = self.query_one(VerticalScroll)
         shown, view = widget.region, scroll.region
@@ -419,8 +389,6 @@ class JobForm(Vertical):
         self._validate_timer = self.set_timer(delay, self.validate_now)
 
     def validate_now(self) -> None:
-        if self._torn_down():
-            return
         try:
             document, errors = self.document()
             _target, target_errors = self.target()
@@ -428,10 +396,14 @@ class JobForm(Vertical):
             return  # a field is gone: the console is closing (see show_errors)
         self._validate(document, errors + target_errors)
 
-    @work(thread=True, exclusive=True, group="job-form-validate")
-    def _validate(self, document: dict[str, Any], errors: list[FieldError]) -> list[FieldError]:
-        all_errors = merge_errors(errors, check_document(document))
-        self.app.call_from_thread(self._show_checked, all_errors)
+    @work(exclusive=True, group="job-form-validate")
+    async def _validate(self, document: dict[str, Any], errors: list[FieldError]) -> list[FieldError]:
+        """The full check, in a thread (it imports and runs the SDK's model); shown when it comes back.
+
+        The worker is the form's: removing the form cancels it, so a check never lands on a closed form.
+        """
+        all_errors = merge_errors(errors, await asyncio.to_thread(check_document, document))
+        self._show_checked(all_errors)
         return all_errors
 
     def check(self) -> tuple[dict[str, Any], JobTarget, list[FieldError]]:
@@ -458,8 +430,6 @@ class JobForm(Vertical):
         self.call_after_refresh(self._mark_current, self.app.focused)
 
     def _mark_current(self, focused: Widget | None) -> None:
-        if self._torn_down():
-            return
         field = focused
         while field is not None and field is not self and not (field.id or "").startswith("f-"):
             field = field.parent  # type: ignore[assignment]
@@ -476,8 +446,8 @@ class JobForm(Vertical):
             self._edits += 1
             self.validate_soon()
 
-    @on(Select.Changed)
-    def _toolkit_changed(self, event: Select.Changed) -> None:
+    @on(ChoiceField.Changed)
+    def _toolkit_changed(self, event: ChoiceField.Changed) -> None:
         self._update_toolkit_fields(str(event.value))
         if not self._filling:
             self._edits += 1
