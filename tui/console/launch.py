@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
 import themes
+from tui.core import settings as core_settings
 from tui.core.errors import BaiError
 
 
@@ -56,6 +56,6 @@ def run_console(argv: list[str]) -> int:
     crashed = app.crash_log.file()
     if crashed is not None:
         print(crashed, file=sys.stderr)
-    if os.environ.get("BAI_CONSOLE_DEBUG") and app.return_code:
+    if core_settings.console_debug() and app.return_code:
         print(json.dumps({"return_code": app.return_code}), file=sys.stderr)
     return app.return_code or 0

@@ -11,15 +11,17 @@ import json
 import os
 from pathlib import Path
 
+from tui.core import settings as core_settings
+
 SETTINGS_FILE = "console.json"
 CRASH_LOG = "console-crash.log"
 
 
 def config_dir() -> Path:
     """Where console settings live: `$BAI_HOME`, else the user config dir (platformdirs)."""
-    home = os.environ.get("BAI_HOME")
-    if home:
-        return Path(home).expanduser()
+    home = core_settings.bai_home()
+    if home is not None:
+        return home
     from platformdirs import user_config_dir
 
     return Path(user_config_dir("bai", appauthor=False))
