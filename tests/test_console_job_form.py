@@ -10,7 +10,11 @@ from textual.app import App, ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Input, Label
 
+from tests import test_console as base
 from tui.console.widgets.job_form import JobForm
+
+home = base.home  # the fixtures: a temporary BAI_HOME and the tutorial's resources in it
+backend = base.backend
 
 TUTORIAL_JOB = json.loads((Path(__file__).parent / "data/jobs/tutorial-job.json").read_text())
 
@@ -77,3 +81,23 @@ async def test_the_field_with_the_cursor_is_marked() -> None:
         await pilot.pause()
         marked = [str(label.content) for label in form.query(Label) if label.has_class("-current")]
         assert marked == ["Script / command"]
+
+
+async def test_job_json_gets_the_only_group_workspace_experiment_cluster(backend, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`bai --job job.json` with one of each in the state: the form is ready to submit without typing."""
+    from tests.test_console import job_form, make_app, until, write_job
+    from tests.tutorial_resources import ACCOUNT, CLUSTER, EXPERIMENT, GROUP, WORKSPACE
+
+    app = make_app(backend, job_path=write_job(tmp_path))
+    async with app.run_test(size=(80, 24)) as pilot:
+        form = await job_form(pilot, app)
+        await until(pilot, lambda: form._value("target.cluster") == CLUSTER, timeout=20, what="the cluster")
+        target, errors = form.target()
+        assert (target.resource_group, target.workspace, target.experiment, target.cluster) == (
+            GROUP,
+            WORKSPACE,
+            EXPERIMENT,
+            CLUSTER,
+        )
+        assert target.storage_account == ACCOUNT
+        assert [error.path for error in errors] == ["target.name"]  # only the job's own name is left

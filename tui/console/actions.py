@@ -177,6 +177,15 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "terminate", "t", "terminate", "Terminate job", "az batchai job terminate", "Jobs", show=False
     ),
     ActionSpec(
+        "compare",
+        "k",
+        "compare_runs",
+        "Compare runs",
+        "The selected experiment's jobs side by side: accuracy, epochs, duration, curves",
+        "Jobs",
+        show=False,
+    ),
+    ActionSpec(
         "delete",
         "d",
         "delete",

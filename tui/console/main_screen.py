@@ -239,6 +239,33 @@ class MainScreen(ResourceActions, Screen[None]):
         item = event.node.data
         if item is not None and item.kind == "job":
             self.open_log(item)
+        elif item is not None and item.kind == "output":
+            self.view_output(item)
+
+    def view_output(self, item: Item) -> None:
+        """Show one of a job's output files in the log pane (parsed like stdout.txt; x shows stderr.txt)."""
+        ref, output_dir, path = item.job_ref, item.output_dir, item.path
+        self.open_job_ref = ref
+        jobs = self.backend.jobs
+
+        def source(name: str):  # type: ignore[no-untyped-def]
+            if name == path:
+                return jobs.stream_file(ref, path, output_dir)
+            return jobs.stream_file(ref, name)
+
+        job = self.tree.find(Item.of_job(ref).key)
+        state = getattr(getattr(job.data, "obj", None), "execution_state", "") if job and job.data else ""
+        self.live_log.open_source(source, f"job {ref.name}", getattr(state, "value", str(state)), path)
+        self.show_tab("log")
+
+    def action_compare_runs(self) -> None:
+        """Open the comparison of the selected experiment's runs (or of the selected job's experiment)."""
+        from tui.console.widgets.compare_runs import CompareRunsScreen
+
+        item = self.need(self.selected(), ("experiment", "job", "output", "outdir"), "an experiment")
+        if item is None:
+            return
+        self.app.push_screen(CompareRunsScreen(self.backend, item.experiment_ref))
 
     def open_log(self, item: Item) -> None:
         ref = item.job_ref
@@ -330,8 +357,21 @@ class MainScreen(ResourceActions, Screen[None]):
                 return
             self.show_tab("job")
             self.notify(f"Loaded {path}", timeout=2)
+            self._prefill_from_state(form)
 
         self.with_form(load)
+
+    @work(group="form-prefill", exit_on_error=False)
+    async def _prefill_from_state(self, form: JobForm) -> None:
+        """Fill the form's empty target fields with the only group, workspace, experiment, cluster and
+        storage account there are (a first-time user has one of each): `bai --job job.json` then submits
+        with s, with nothing to type."""
+        try:
+            targets = await only_targets(self.backend)
+        except Exception:
+            return  # the state could not be read: the fields stay for the user (the tree says why)
+        if targets and not form._torn_down():
+            form.prefill_target(**targets)
 
     def action_save_job_file(self) -> None:
         def save(form: JobForm) -> None:
@@ -457,9 +497,46 @@ def tab_of(widget: Any) -> str | None:
     return None
 
 
+async def only_targets(backend: Any) -> dict[str, str]:
+    """The job form's target fields that the state decides: each level that has exactly one resource."""
+    targets: dict[str, str] = {}
+    groups = await backend.groups.list()
+    if len(groups) != 1:
+        return targets
+    group = targets["resource_group"] = groups[0].name
+    accounts = await backend.storage.list_accounts(group)
+    if len(accounts) == 1:
+        targets["storage_account"] = accounts[0].name
+    workspaces = await backend.workspaces.list(group)
+    if len(workspaces) != 1:
+        return targets
+    workspace = targets["workspace"] = workspaces[0].name
+    experiments = await backend.experiments.list(group, workspace)
+    if len(experiments) == 1:
+        targets["experiment"] = experiments[0].name
+    clusters = await backend.clusters.list(group, workspace)
+    if len(clusters) == 1:
+        targets["cluster"] = clusters[0].name
+    return targets
+
+
 def describe_item(item: Item) -> str:
     """A few facts about the selected resource, in az's words."""
     obj = item.obj
+    if item.kind == "output":
+        size = getattr(obj, "size", None)
+        modified = getattr(obj, "last_modified", None)
+        return "\n".join(
+            [
+                f"output file: {item.path} of job {item.job}",
+                f"  size: {size if size is not None else '?'} bytes",
+                f"  modified: {modified.isoformat(sep=' ', timespec='seconds') if modified else '?'}",
+                f"  output directory: {item.output_dir}",
+                "  Enter shows it in the log pane; f downloads it",
+            ]
+        )
+    if item.kind == "experiment":
+        return f"experiment: {item.name}\n  k compares its runs (accuracy, epochs, duration, curves)"
     if obj is None:
         return f"{item.kind} {item.name}"
     from tui.core.model import as_az_dict

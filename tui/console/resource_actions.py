@@ -326,7 +326,7 @@ class ResourceActions:
         )
 
     def action_download(self) -> None:
-        item = self.need(self.selected(), ("file", "job"), "a file on a share, or a job")
+        item = self.need(self.selected(), ("file", "job", "output"), "a file on a share, a job or its file")
         if item is None:
             return
 
@@ -338,6 +338,12 @@ class ResourceActions:
                 if item.kind == "file":
                     await self.backend.storage.download_file(
                         item.account, item.share, item.path, destination, progress=task.progress
+                    )
+                elif item.kind == "output":
+                    await save_stream(
+                        self.backend.jobs.stream_file(item.job_ref, item.path, item.output_dir, follow=False),
+                        destination,
+                        task,
                     )
                 else:
                     written = 0
@@ -356,7 +362,7 @@ class ResourceActions:
         fields = []
         if item.kind == "job":
             fields.append(FormField("name", "Output file", "stdout.txt", check=required("file name")))
-        default = Path.cwd() / (item.name if item.kind == "file" else f"{item.name}-stdout.txt")
+        default = Path.cwd() / (item.name if item.kind in ("file", "output") else f"{item.name}-stdout.txt")
         fields.append(
             FormField("destination", "Save as (local path)", str(default), check=required("path"), path=True)
         )
@@ -470,6 +476,22 @@ def group_field(item: Item | None) -> FormField:
 
 def workspace_field(item: Item | None) -> FormField:
     return FormField("workspace", "Workspace", item.workspace if item else "", check=required("workspace"))
+
+
+async def save_stream(chunks: Any, destination: Path, task: Task) -> None:
+    """Write a job file's bytes to `destination` through a temporary file, so a failed download leaves
+    nothing half written under the name the user gave."""
+    partial = destination.with_name(f".{destination.name}.part")
+    written = 0
+    try:
+        with partial.open("wb") as out:
+            async for chunk in chunks:
+                out.write(chunk)
+                written += len(chunk)
+                task.progress(written, None)
+        partial.replace(destination)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 async def ensure_directory(storage: Any, account: str, share: str, path: str) -> None:

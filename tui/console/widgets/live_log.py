@@ -71,6 +71,7 @@ class LiveLog(Vertical):
         self.max_lines = max_lines
         self.stream = LogStream()
         self.source_factory: SourceFactory | None = None
+        self.main_file = "stdout.txt"  # the file shown, parsed and followed (x switches to stderr.txt)
         self.job_title = "no job selected: pick a job in the tree and press Enter"
         self.job_state = ""
         self.finished = False
@@ -101,8 +102,11 @@ class LiveLog(Vertical):
 
     # ------------------------------------------------------------------------------------------ sources
 
-    def open_source(self, factory: SourceFactory, title: str, state: str = "") -> None:
-        """Show a new stream from the start (stdout.txt first); replaces whatever was shown."""
+    def open_source(
+        self, factory: SourceFactory, title: str, state: str = "", main_file: str = "stdout.txt"
+    ) -> None:
+        """Show a new stream from the start (`main_file`, stdout.txt unless another output file of the job
+        is viewed); replaces whatever was shown. x switches between it and stderr.txt."""
         self.workers.cancel_group(self, "live-log")
         self.source_factory = factory
         self.job_title = title
@@ -113,7 +117,8 @@ class LiveLog(Vertical):
         self.bytes_read = 0
         self.stdout_lines.clear()
         self._pending.clear()
-        self.file_name = "stdout.txt"
+        self.main_file = main_file
+        self.file_name = main_file
         self.text.clear()
         self.query_one(ProgressRows).update_ranks({}, "waiting for the first progress bar…")
         self.query_one(EpochChart).set_history([])
@@ -129,7 +134,7 @@ class LiveLog(Vertical):
     async def _follow_stdout(self, factory: SourceFactory) -> None:
         stream = self.stream
         try:
-            async for chunk in factory("stdout.txt"):
+            async for chunk in factory(self.main_file):
                 self.bytes_read += len(chunk)
                 for start in range(0, len(chunk), FEED_SLICE):
                     self._take(stream.feed(chunk[start : start + FEED_SLICE]), to_screen=True)
@@ -139,7 +144,7 @@ class LiveLog(Vertical):
         except asyncio.CancelledError:
             raise
         except Exception as error:  # BaiError says what to do; anything else must not reach the screen raw
-            self.error = _describe(error, "stdout.txt")
+            self.error = _describe(error, self.main_file)
             self.app.notify(self.error, title="Live log", severity="error")
         self._dirty = True
 
@@ -162,7 +167,7 @@ class LiveLog(Vertical):
             if isinstance(event, LineAdded):
                 line = format_line(event)
                 self.stdout_lines.append(line)
-                if self.file_name == "stdout.txt":
+                if self.file_name == self.main_file:
                     self._pending.append(line)
         if events:
             self._dirty = True
@@ -213,12 +218,12 @@ class LiveLog(Vertical):
             return
         self.text.clear()
         self._pending.clear()
-        if self.file_name == "stdout.txt":
+        if self.file_name == self.main_file:
             self.file_name = "stderr.txt"
             self._follow_stderr(self.source_factory)
         else:
             self.workers.cancel_group(self, "live-log-stderr")
-            self.file_name = "stdout.txt"
+            self.file_name = self.main_file
             self._pending.extend(self.stdout_lines)
         self._dirty = True
 

@@ -1,4 +1,5 @@
-"""The resource tree: groups > workspaces > experiments > jobs, clusters, storage > shares > folders > files.
+"""The resource tree: groups > workspaces > experiments > jobs > output files, clusters, storage > shares >
+folders > files.
 
 Children load when a node is first expanded (a backend call each), and `reload` rebuilds what was open and
 puts the cursor back on the same resource, so refreshing never loses the user's place. Job states are shown
@@ -8,6 +9,7 @@ by a symbol and a word as well as a colour, so they read on a 16-colour or colou
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.style import Style
@@ -78,6 +80,8 @@ KIND_TAG = {
     "folder": "dir",
     "file": "",
     "job": "",
+    "output": "",
+    "outdir": "dir",
 }
 
 
@@ -89,7 +93,11 @@ EMPTY_HINT = {
     "workspace": "press e: new experiment, c: new cluster",
     "experiment": "press 2: the job form (no jobs yet)",
     "account": "press h: new file share (none yet)",
+    "job": "no output files yet (r refreshes)",
 }
+
+# A job's output files as `bai job file list` lists them: the stdout/stderr directory.
+OUTPUT_DIRECTORY = "stdouterr"
 
 
 @dataclass
@@ -104,6 +112,8 @@ class Item:
     account: str = ""
     share: str = ""
     path: str = ""
+    job: str = ""  # an output file's job
+    output_dir: str = ""  # an output file's output directory id (stdouterr)
     obj: Any = field(default=None, compare=False, repr=False)
     loaded: bool = field(default=False, compare=False)
 
@@ -152,6 +162,21 @@ class Item:
         name = path.rpartition("/")[2]
         return cls(kind, group=group, account=account, share=share, name=name, path=path, obj=obj)
 
+    @classmethod
+    def of_output(cls, kind: str, ref: JobRef, output_dir: str, path: str, obj: Any = None) -> Item:
+        """A job's output file ("output") or folder ("outdir"), `path` inside its output directory."""
+        return cls(
+            kind,
+            group=ref.resource_group,
+            workspace=ref.workspace,
+            experiment=ref.experiment,
+            name=path.rpartition("/")[2],
+            path=path,
+            job=ref.name,
+            output_dir=output_dir,
+            obj=obj,
+        )
+
     @property
     def key(self) -> tuple[str, ...]:
         return (
@@ -163,11 +188,14 @@ class Item:
             self.account,
             self.share,
             self.path,
+            self.job,
+            self.output_dir,
         )
 
     @property
     def job_ref(self) -> JobRef:
-        return JobRef(self.group, self.workspace, self.experiment, self.name)
+        """The job itself, or the job an output file belongs to."""
+        return JobRef(self.group, self.workspace, self.experiment, self.job or self.name)
 
     @property
     def cluster_ref(self) -> ClusterRef:
@@ -179,7 +207,9 @@ class Item:
 
     @property
     def expandable(self) -> bool:
-        return self.kind in ("root", "group", "workspace", "experiment", "account", "share", "folder")
+        return self.kind in (
+            "root", "group", "workspace", "experiment", "job", "outdir", "account", "share", "folder"
+        )  # fmt: skip
 
     @property
     def label(self) -> str:
@@ -192,12 +222,21 @@ def path_of(item: Item) -> list[Item]:
     group = Item.of_group(item.group)
     if item.kind == "group":
         return [group]
-    if item.kind in ("workspace", "experiment", "cluster", "job"):
+    if item.kind in ("workspace", "experiment", "cluster", "job", "output", "outdir"):
         workspace = Item.of_workspace(item.group, item.workspace)
         if item.kind == "workspace":
             return [group, workspace]
+        experiment = Item.of_experiment(item.group, item.workspace, item.experiment)
         if item.kind == "job":
-            return [group, workspace, Item.of_experiment(item.group, item.workspace, item.experiment), item]
+            return [group, workspace, experiment, item]
+        if item.kind in ("output", "outdir"):
+            job = Item.of_job(item.job_ref)
+            parts = item.path.split("/")
+            folders = [
+                Item.of_output("outdir", item.job_ref, item.output_dir, "/".join(parts[:depth]))
+                for depth in range(1, len(parts))
+            ]
+            return [group, workspace, experiment, job, *folders, item]
         return [group, workspace, item]
     account = Item.of_account(item.group, item.account)
     if item.kind == "account":
@@ -233,11 +272,14 @@ def label_of(item: Item, looks: Looks | None = None) -> Text:
             idle = (looks or JOB_STATE_LOOK)[ExecutionState.QUEUED][1]  # the warning colour
             text.append(f" {counts.idle_node_count} idle", style=Style(color=idle))
         return text
-    if item.kind == "file":
+    if item.kind in ("file", "output"):
         size = getattr(item.obj, "size", None)
         text = Text(item.name)
         if size is not None:
             text.append(f" {_human(size)}", style="dim")
+        modified = getattr(item.obj, "last_modified", None)
+        if item.kind == "output" and modified is not None:
+            text.append(f" {_when(modified)}", style="dim")
         return text
     tag = KIND_TAG.get(item.kind, "")
     text = Text()
@@ -245,6 +287,14 @@ def label_of(item: Item, looks: Looks | None = None) -> Text:
         text.append(f"{tag} ", style="dim")
     text.append(item.name)
     return text
+
+
+def _when(moment: datetime) -> str:
+    """A file's time as `bai job file list` users read it: the time today, else the date and time."""
+    local = moment.astimezone() if moment.tzinfo is not None else moment
+    if local.date() == datetime.now(local.tzinfo).date():
+        return local.strftime("%H:%M:%S")
+    return local.strftime("%Y-%m-%d %H:%M")
 
 
 _human = fmt.size
@@ -341,6 +391,20 @@ class ResourceTree(Tree[Item]):
             jobs = await backend.jobs.list(item.group, item.workspace, item.experiment)
             jobs.sort(key=lambda j: (j.creation_time is None, j.creation_time or 0, j.name))
             return [Item.of_job(replace(item.job_ref, name=j.name), j) for j in jobs]
+        if item.kind in ("job", "outdir"):
+            output_dir = item.output_dir or OUTPUT_DIRECTORY
+            entries = await backend.jobs.list_output_files(item.job_ref, output_dir, item.path or ".")
+            entries.sort(key=lambda e: (not e.is_directory, e.name))
+            return [
+                Item.of_output(
+                    "outdir" if entry.is_directory else "output",
+                    item.job_ref,
+                    output_dir,
+                    f"{item.path}/{entry.name}".strip("/"),
+                    entry,
+                )
+                for entry in entries
+            ]
         if item.kind == "account":
             shares = await backend.storage.list_shares(item.account)
             return [
