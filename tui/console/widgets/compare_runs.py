@@ -25,6 +25,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Static
 
+from tui.core import format as fmt
 from tui.core.logstream import LogStream
 from tui.core.model import ExperimentRef, Job
 
@@ -125,12 +126,7 @@ def format_accuracy(value: float | None) -> str:
 
 
 def format_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    seconds = int(seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{secs:02d}s"
+    return "–" if seconds is None else fmt.duration(seconds)
 
 
 def row_cells(index: int, run: RunSummary, best_name: str | None) -> tuple[str, ...]:
