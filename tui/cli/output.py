@@ -217,7 +217,7 @@ def emit(
     if output == "none":
         return
     if output in ("json", "jsonc"):
-        text = json.dumps(queried, indent=2, ensure_ascii=False, default=str)
+        text = json_text(queried)
         if output == "jsonc" and getattr(stream, "isatty", lambda: False)():
             text = colour_json(text)
         stream.write(text + "\n")
@@ -228,6 +228,71 @@ def emit(
         rows = table_rows(queried, None if query else table)
         if rows:
             stream.write(render_table(rows))
+
+
+_SCALAR_TYPES = frozenset((str, int, float, bool, type(None)))
+
+
+def _flat(value: Any) -> bool:
+    """Whether the C encoder's compact text of `value` is also its indented text: a scalar, [] or {}."""
+    return type(value) in _SCALAR_TYPES or (not value and type(value) in (list, dict))
+
+
+def json_text(data: Any) -> str:
+    """`json.dumps(data, indent=2, ensure_ascii=False, default=str)`, the same text, fast for long lists.
+
+    With `indent` the json module encodes in Python (about 1.5 µs a value): 10,000 jobs took seconds. A
+    long list of flat dicts (what a list verb prints) is encoded instead with two C-encoder calls, one
+    for all keys and one for all scalar values, joined by "\x00" (which the encoder never writes raw: it
+    escapes control characters inside strings), and the indented text is assembled from the pieces;
+    a value that is a list or dict is encoded on its own and indented to its depth.
+    """
+    if not (type(data) is list and len(data) >= 64 and all(type(item) is dict for item in data)):
+        return json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    from itertools import chain, compress
+    from operator import not_
+
+    keys = list(chain.from_iterable(data))
+    values = list(chain.from_iterable(map(dict.values, data)))
+    if not keys or set(map(type, keys)) != {str}:
+        return json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    # C loops, not a Python test per value: where the values that are not scalars are.
+    deep = list(compress(range(len(values)), map(not_, map(_SCALAR_TYPES.__contains__, map(type, values)))))
+    flat = values.copy()
+    for at in deep:
+        if not _flat(values[at]):
+            flat[at] = None
+    key_texts = json.dumps(keys, ensure_ascii=False, separators=("\x00", ":"))[1:-1].split("\x00")
+    texts = json.dumps(flat, ensure_ascii=False, separators=("\x00", ":"))[1:-1].split("\x00")
+    small: list[tuple[int, int]] = []  # (place, size) of dicts of scalars inside the items, read in bulk
+    small_keys: list[Any] = []
+    small_values: list[Any] = []
+    for at in deep:
+        value = values[at]
+        if flat[at] is not None:
+            continue  # [] or {}: encoded with the scalars
+        if type(value) is dict and all(type(key) is str for key in value) and all(map(_flat, value.values())):
+            small.append((at, len(value)))
+            small_keys.extend(value)
+            small_values.extend(value.values())
+        else:
+            deep_text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+            texts[at] = deep_text.replace("\n", "\n    ")
+    if small:
+        inner_keys = json.dumps(small_keys, ensure_ascii=False, separators=("\x00", ":"))[1:-1].split("\x00")
+        inner = json.dumps(small_values, ensure_ascii=False, separators=("\x00", ":"))[1:-1].split("\x00")
+        inner_pairs = list(map("      {}: {}".format, inner_keys, inner))
+        start = 0
+        for at, size in small:
+            texts[at] = "{\n" + ",\n".join(inner_pairs[start : start + size]) + "\n    }"
+            start += size
+    pairs = list(map("    {}: {}".format, key_texts, texts))
+    items = []
+    at = 0
+    for size in map(len, data):
+        items.append("  {\n" + ",\n".join(pairs[at : at + size]) + "\n  }" if size else "  {}")
+        at += size
+    return "[\n" + ",\n".join(items) + "\n]"
 
 
 def colour_json(text: str) -> str:

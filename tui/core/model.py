@@ -227,6 +227,10 @@ def _camel(name: str) -> str:
 
 
 def _plain(value: Any) -> Any:
+    if type(value) is datetime:  # the common cases first: a job list has tens of thousands
+        return value.isoformat()
+    if type(value) is list:
+        return [_plain(item) for item in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return as_az_dict(value)
     if isinstance(value, enum.Enum):
@@ -240,13 +244,32 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_AZ_NAMES: dict[type, list[tuple[str, str]]] = {}  # per class: (field, camelCase key), worked out once
+_SCALARS = frozenset((str, int, float, bool, type(None)))
+
+
 def as_az_dict(obj: Any) -> dict[str, Any]:
     """The camelCase dict `az ... -o json` printed for this object (download URLs carry SAS: left out)."""
+    names = _AZ_NAMES.get(type(obj))
+    if names is None:
+        names = [
+            (spec.name, _camel(spec.name)) for spec in dataclasses.fields(obj) if spec.name != "download_url"
+        ]
+        _AZ_NAMES[type(obj)] = names
     out: dict[str, Any] = {}
-    for spec in dataclasses.fields(obj):
-        if spec.name == "download_url":
-            continue
-        out[_camel(spec.name)] = _plain(getattr(obj, spec.name))
+    for name, key in names:  # the common kinds inline: a job list may show 10,000 jobs
+        value = getattr(obj, name)
+        kind = type(value)
+        if kind in _SCALARS:
+            out[key] = value
+        elif kind is datetime:
+            out[key] = value.isoformat()
+        elif isinstance(value, enum.Enum):
+            out[key] = value.value
+        elif kind is list and not value:
+            out[key] = []
+        else:
+            out[key] = _plain(value)
     if isinstance(obj, FileEntry):
         out["fileType"] = obj.file_type
     return out

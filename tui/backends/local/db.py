@@ -114,6 +114,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     UNIQUE (resource_group, workspace, experiment, name)
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state, cluster_id);
+CREATE INDEX IF NOT EXISTS jobs_by_experiment ON jobs (resource_group, workspace, experiment, id);
 """
 
 BUSY_TIMEOUT_MS = 30_000

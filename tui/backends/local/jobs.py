@@ -57,8 +57,21 @@ def _priority(value: object) -> int:
     return scheduler.PRIORITIES.get(text, 0)
 
 
+# What `job_from_row` reads: a list selects only these (a job's plan is kilobytes).
+JOB_COLUMNS = (
+    "name, resource_group, workspace, experiment, cluster_name, state, node_count, toolkit, segment,"
+    " std_out_err_path_prefix, priority, created, transition_time, start_time, end_time, exit_code, errors,"
+    " warnings"
+)
+_PRIORITY_NAMES = {value: key for key, value in scheduler.PRIORITIES.items()}
+
+
+def _json_list(text: str) -> list:
+    return [] if text == "[]" else json.loads(text)
+
+
 def job_from_row(row) -> Job:  # type: ignore[no-untyped-def]
-    priority = {value: key for key, value in scheduler.PRIORITIES.items()}[row["priority"]]
+    priority = _PRIORITY_NAMES[row["priority"]]
     return Job(
         name=row["name"],
         resource_group=row["resource_group"],
@@ -78,9 +91,9 @@ def job_from_row(row) -> Job:  # type: ignore[no-untyped-def]
         exit_code=row["exit_code"],
         errors=[
             BatchAIError(code=item["code"], message=item["message"], details=item.get("details") or {})
-            for item in json.loads(row["errors"])
+            for item in _json_list(row["errors"])
         ],
-        warnings=json.loads(row["warnings"]),
+        warnings=_json_list(row["warnings"]),
     )
 
 
@@ -232,7 +245,8 @@ class LocalJobs:
         with self._ctx.connection() as conn:
             found = require_experiment(conn, JobRef(resource_group, workspace, experiment, "").experiment_ref)
             rows = conn.execute(
-                "SELECT * FROM jobs WHERE resource_group = ? AND workspace = ? AND experiment = ?"
+                f"SELECT {JOB_COLUMNS} FROM jobs"
+                " WHERE resource_group = ? AND workspace = ? AND experiment = ?"
                 " ORDER BY id",
                 (found.resource_group, found.workspace, found.name),
             ).fetchall()
