@@ -197,6 +197,7 @@ def test_cancel_from_the_command_line(emulator: AzureEmulator, tmp_path: Path) -
     shown = bai.json("job", "show", "-n", "stuck", *IN_EXP)
     assert shown["executionState"] == "queued"
     assert any("needs 4 node(s)" in warning for warning in shown["warnings"])
+    assert any("--target 4" in warning and "at most 1 node(s)" in warning for warning in shown["warnings"])
     terminated = bai.json("job", "terminate", "-n", "stuck", *IN_EXP)
     assert terminated["executionState"] in ("terminating", "canceled")
     waited = bai("job", "wait", "-n", "stuck", *IN_EXP, "--interval", "0.1", check=False)

@@ -203,6 +203,13 @@ class MLJobService:
             f"node(s), {counts.idle_node_count} idle, {counts.preparing_node_count} preparing, "
             f"{counts.running_node_count} running (target {cluster.target_node_count})"
         ]
+        if cluster.max_node_count < job.node_count:
+            lines.append(
+                f"cluster {cluster.name} grows to at most {cluster.max_node_count} node(s), fewer than "
+                f"the job needs: `bai cluster resize -g {job.resource_group} -w {job.workspace} "
+                f"-n {cluster.name} "
+                f"--target {job.node_count}`"
+            )
         lines += [f"cluster {cluster.name}: {error.code}: {error.message}" for error in cluster.errors]
         return lines
 
