@@ -23,6 +23,7 @@ FLAGS: dict[str, str] = {
     "config_file": "--config-file/-f",
     "location": "--location",
     "quota": "--quota",
+    "ssh_port": "--ssh-port",
 }
 
 # Resource kind -> the command listing what exists (names in capitals are for the user to fill).

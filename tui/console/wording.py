@@ -22,6 +22,7 @@ LABELS: dict[str, str] = {
     "config_file": "job.json",
     "location": "Location",
     "quota": "Quota",
+    "ssh_port": "SSH port",
 }
 
 # Resource kind -> the console action that creates one.

@@ -27,6 +27,7 @@ ARGUMENTS: dict[str, str] = {
     "config_file": "job file",
     "location": "location",
     "quota": "share quota",
+    "ssh_port": "SSH port",
 }
 
 # Resource kinds as hints name them (az's resource type, lower case) -> in words.

@@ -18,7 +18,7 @@ from tui.backends.azureml.settings import CURATED_ENVIRONMENT
 from tui.backends.base import JobSubmitOptions
 from tui.backends.batchai.redact import SECRETS
 from tui.backends.common import wait_until_final
-from tui.core.errors import BaiError, ConflictError, JobSpecError, NotFoundError
+from tui.core.errors import BaiError, ConflictError, Hint, JobSpecError, NotFoundError
 from tui.core.model import BatchAIError, FileEntry, Job, JobRef
 
 if TYPE_CHECKING:
@@ -61,7 +61,8 @@ class MLJobService:
         if not mount.account or not mount.container:
             raise BaiError(
                 f"the mount {mount.relative_path!r} names no storage account or share: set accountName and "
-                "azureFileUrl in job.json, or give --storage-account-name"
+                "azureFileUrl in job.json",
+                hint=Hint("give", "storage_account_name"),
             )
         key = mount.key or await self._storage.account_key(mount.account)
         SECRETS.add(key)

@@ -259,7 +259,7 @@ class MLExperimentService:
 
 def _vm_priority(value: str) -> str:
     if value not in ("dedicated", "lowpriority"):
-        raise BaiError(f"--vm-priority {value!r}: use dedicated or lowpriority")
+        raise BaiError(": use dedicated or lowpriority", argument="vm_priority", value=value)
     return "Dedicated" if value == "dedicated" else "LowPriority"
 
 
@@ -292,7 +292,7 @@ class MLClusterService:
         ssh_public_key: str | None = None,
     ) -> convert.AmlCluster:
         if target_node_count < 0:
-            raise BaiError(f"--target {target_node_count}: a cluster needs 0 or more nodes")
+            raise BaiError(": a cluster needs 0 or more nodes", argument="target", value=target_node_count)
         priority = _vm_priority(vm_priority)
         warnings = []
         newer = RETIRED_SIZES.get(vm_size.lower())
@@ -349,7 +349,7 @@ class MLClusterService:
         """min = max = N; N = 0 keeps the max (a new job can still scale it up) and lets idle nodes go
         within two minutes."""
         if target_node_count < 0:
-            raise BaiError(f"--target {target_node_count}: a cluster needs 0 or more nodes")
+            raise BaiError(": a cluster needs 0 or more nodes", argument="target", value=target_node_count)
         current = await self.get(ref)
         idle = current.node_idle_time_before_scale_down or SCALE_DOWN_IDLE
         if target_node_count == 0:

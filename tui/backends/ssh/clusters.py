@@ -231,20 +231,25 @@ class SshClusters(LocalClusters):
             target = len(hosts)
         if not 0 <= target <= len(hosts):
             raise BaiError(
-                f"--target {target} is out of range: the cluster has {len(hosts)} host(s); "
-                f"give 0 to {len(hosts)}"
+                f"is out of range: the cluster has {len(hosts)} host(s); give 0 to {len(hosts)}",
+                argument="target",
+                value=target,
             )
         priority = (vm_priority or "dedicated").lower()
         if priority not in VM_PRIORITIES:
-            raise BaiError(f"--vm-priority {priority!r} is not valid: use dedicated or lowpriority")
+            raise BaiError(
+                "is not valid: use dedicated or lowpriority", argument="vm_priority", value=priority
+            )
         if ssh_port is not None and not 1 <= ssh_port <= 65535:
-            raise BaiError(f"--ssh-port {ssh_port} is not valid: give a port from 1 to 65535")
+            raise BaiError("is not valid: give a port from 1 to 65535", argument="ssh_port", value=ssh_port)
         key = None
         if ssh_key:
             key_path = Path(ssh_key).expanduser().resolve()
             if not key_path.is_file():
                 raise BaiError(
-                    f"--ssh-key {ssh_key!r} is not a file: give the private key that reaches the hosts"
+                    "is not a file: give the private key that reaches the hosts",
+                    argument="ssh_key",
+                    value=ssh_key,
                 )
             key = str(key_path)
         access = remote.Access(
@@ -338,8 +343,10 @@ class SshClusters(LocalClusters):
             listed = host_rows(conn, row["id"])
             if not isinstance(target, int) or not 0 <= target <= len(listed):
                 raise BaiError(
-                    f"--target {target!r} is out of range: cluster {ref.name!r} has {len(listed)} host(s); "
-                    f"give 0 to {len(listed)}"
+                    f"is out of range: cluster {ref.name!r} has {len(listed)} host(s); "
+                    f"give 0 to {len(listed)}",
+                    argument="target",
+                    value=target,
                 )
             with db.immediate(conn):
                 self._resize_hosts(conn, row["id"], target)
