@@ -34,6 +34,7 @@ async def main(seconds: float, ranks: int, rate: float) -> None:
 
     from tui.backends import open_backend
     from tui.console.app import BaiApp
+    from tui.console.main_screen import MainScreen
     from tui.console.widgets.live_log import LiveLog
     from tui.console.widgets.resource_tree import ResourceTree
 
@@ -50,7 +51,7 @@ async def main(seconds: float, ranks: int, rate: float) -> None:
     for owner, name in (
         (ResourceTree, "action_cursor_down"),
         (ResourceTree, "action_cursor_up"),
-        (BaiApp, "action_show_tab"),
+        (MainScreen, "action_show_tab"),
     ):
         original = getattr(owner, name)
 

@@ -23,7 +23,7 @@ from textual.widgets import Input, Log, Static
 
 from tui.console.widgets.chart import EpochChart
 from tui.console.widgets.progress_rows import ProgressRows
-from tui.core.logstream import LineAdded, LogStream, RankProgress
+from tui.core.logstream import EpochEnded, EpochStarted, LineAdded, LogStream, RankProgress, StepProgress
 
 MAX_LOG_LINES = 5000
 FEED_SLICE = 64 * 1024  # bytes parsed between yields to the event loop
@@ -80,6 +80,11 @@ class LiveLog(Vertical):
         self.stdout_lines: deque[str] = deque(maxlen=max_lines)
         self._pending: deque[str] = deque(maxlen=max_lines)
         self._dirty = False
+        # What the next redraw must repaint besides the text: progress events since the last one are
+        # coalesced into one repaint of the rows (and of the chart after an epoch's end) per frame.
+        self._rows_dirty = False
+        self._chart_dirty = False
+        self._shown_note = ""
         self._search_term = ""
         self._shown_title = ""
         self._search_from = -1
@@ -122,6 +127,8 @@ class LiveLog(Vertical):
         self.text.clear()
         self.query_one(ProgressRows).update_ranks({}, "waiting for the first progress bar…")
         self.query_one(EpochChart).set_history([])
+        self._shown_note = "waiting for the first progress bar…"
+        self._rows_dirty = self._chart_dirty = False
         self._dirty = True
         self._follow_stdout(factory)
 
@@ -164,11 +171,16 @@ class LiveLog(Vertical):
 
     def _take(self, events: list, to_screen: bool) -> None:
         for event in events:
-            if isinstance(event, LineAdded):
+            kind = type(event)
+            if kind is LineAdded:
                 line = format_line(event)
                 self.stdout_lines.append(line)
                 if self.file_name == self.main_file:
                     self._pending.append(line)
+            elif kind is StepProgress or kind is EpochStarted:
+                self._rows_dirty = True
+            elif kind is EpochEnded:
+                self._rows_dirty = self._chart_dirty = True
         if events:
             self._dirty = True
 
@@ -188,8 +200,15 @@ class LiveLog(Vertical):
             return
         self._dirty = False
         note = "no training progress yet" if self.finished else "waiting for the first progress bar…"
-        self.query_one(ProgressRows).update_ranks(self.stream.ranks, note)
-        self.query_one(EpochChart).set_history(history_of(self.stream.ranks))
+        # Every rank's newest progress, once per frame (REDRAW_SECONDS) however many updates came in it;
+        # the chart (which reads the whole history) only after an epoch ended.
+        if self._rows_dirty or note != self._shown_note:
+            self._rows_dirty = False
+            self._shown_note = note
+            self.query_one(ProgressRows).update_ranks(self.stream.ranks, note)
+        if self._chart_dirty:
+            self._chart_dirty = False
+            self.query_one(EpochChart).set_history(history_of(self.stream.ranks))
         title = self.title_text()
         if title != self._shown_title:
             self._shown_title = title
