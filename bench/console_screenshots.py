@@ -3,9 +3,11 @@
     .venv/bin/python bench/console_screenshots.py [--out docs/screenshots] [--no-training]
 
 It creates the tutorial's resources, submits the tutorial's job.json (2 workers, test-made CIFAR-10 data,
-3 epochs) through the job form, and saves the screens as a user would see them at 100x30. With
---no-training, the live log replays tests/data/logs/horovodrun-np2-sample.log instead (real horovodrun
-output).
+3 epochs) through the job form, and saves the screens as a user would see them at 100x30: the tree and node
+table, the job form, the live log while training and after, the finished job's output files in the tree,
+and Compare runs over it and a second, 2-epoch run of the same job. With --no-training, the live log
+replays tests/data/logs/horovodrun-np2-sample.log instead (real horovodrun output) and the two training
+screens (output files, Compare runs) are not made.
 """
 
 from __future__ import annotations
@@ -77,6 +79,7 @@ async def main(out: Path, training: bool) -> None:
             await pilot.pause(0.5)
             app.save_screenshot("console-live-log-running.svg", str(out))
             await until(lambda: log.finished, 600)
+            await shoot_files_and_comparison(app, pilot, backend, work, out, until)
         else:
             sample = ROOT / "tests" / "data" / "logs" / "horovodrun-np2-sample.log"
 
@@ -99,6 +102,37 @@ async def main(out: Path, training: bool) -> None:
     await backend.close()
     for path in sorted(out.glob("console-*.svg")):
         print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+
+
+async def shoot_files_and_comparison(app, pilot, backend, work: Path, out: Path, until) -> None:  # type: ignore[no-untyped-def]
+    """The finished job opened in the tree to its output files; then a second run of the same job with 2
+    epochs, and Compare runs over both (the experiment's k)."""
+    from tests.tutorial_resources import ACCOUNT, CLUSTER, EXPERIMENT, GROUP, WORKSPACE, write_tutorial_job
+    from tui.console.widgets.compare_runs import CompareRunsScreen
+    from tui.core.model import JobRef
+    from tui.core.operations import prepare_job, submit_job
+
+    tree = app.tree
+    job = tree.cursor_node
+    await pilot.press("right")
+    await until(lambda: job.is_expanded and any(c.data.kind == "output" for c in job.children))
+    await pilot.press("down")
+    await pilot.pause(0.5)
+    app.save_screenshot("console-job-files.svg", str(out))
+
+    second = write_tutorial_job(work / "job-2-epochs.json", 2, train_images=640, test_images=64)
+    ref = JobRef(GROUP, WORKSPACE, EXPERIMENT, "cifar_2_epochs")
+    await submit_job(backend.jobs, ref, CLUSTER, prepare_job(second, ACCOUNT))
+    final = await backend.jobs.wait(ref, poll_interval=1.0, timeout=900)
+    print(f"second run: {final.execution_state.value}", file=sys.stderr)
+    await pilot.press("left", "left", "left", "r")  # file -> job (folded) -> experiment; r shows the new job
+    await pilot.pause(1.0)
+    await pilot.press("k")
+    await until(lambda: isinstance(app.screen, CompareRunsScreen) and app.screen.loaded)
+    await pilot.pause(0.5)
+    app.save_screenshot("console-compare-runs.svg", str(out))
+    await pilot.press("escape")
+    await pilot.pause(0.3)
 
 
 if __name__ == "__main__":
