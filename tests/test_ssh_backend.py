@@ -399,6 +399,13 @@ def test_tutorial_workflow_runs_on_both_hosts(world: World) -> None:
     assert running["nodeStateCounts"]["runningNodeCount"] == 2, running
     assert {h["name"]: h["state"] for h in running["hosts"]} == {a.address: "running", b.address: "running"}
     assert world.job("tutorial")["executionState"] == "running"
+    # Resized down while busy: the second host leaves when the job ends (hosts go in the listed order).
+    resized = world.bai.json("cluster", "resize", *IN_WS, "-n", CLUSTER, "--target", "1", timeout=90)
+    assert resized["allocationState"] == "resizing"
+    assert [(h["name"], h["state"]) for h in resized["hosts"]] == [
+        (a.address, "running"),
+        (b.address, "leaving"),
+    ]
     go.write_text("go")
     job = world.wait_state("tutorial")
     assert job["executionState"] == "succeeded", job
@@ -442,6 +449,12 @@ def test_tutorial_workflow_runs_on_both_hosts(world: World) -> None:
         "none",
     )
     assert target.read_bytes() == b"model"
+    after = world.cluster()
+    assert after["allocationState"] == "steady" and after["currentNodeCount"] == 1
+    assert world.host_states() == {a.address: "idle"}
+    # The tutorial's step 14 (stop paying) and back.
+    assert world.bai.json("cluster", "resize", *IN_WS, "-n", CLUSTER, "--target", "0")["hosts"] == []
+    world.bai("cluster", "resize", *IN_WS, "-n", CLUSTER, "--target", "2", "-o", "none", timeout=90)
     assert world.host_states() == {a.address: "idle", b.address: "idle"}
 
 
@@ -548,6 +561,7 @@ def test_a_host_down_at_submission_fails_job_create_naming_it(world: World) -> N
         started = time.monotonic()
         failed = world.submit("unreachable", "", check=False)
         took = time.monotonic() - started
+        print(f"job create with a host down failed after {took:.1f} s")
         assert failed.returncode == 1 and took < 12, (took, failed.stderr)
         assert f"bai: error: host {b.address}: cannot be reached over SSH" in failed.stderr
         assert world.bai("job", "show", *IN_WS, "-e", EXP, "-n", "unreachable", check=False).returncode != 0
@@ -568,6 +582,7 @@ def test_a_host_lost_mid_run_fails_the_job_naming_it(world: World) -> None:
         started = time.monotonic()
         job = world.wait_state("lost", 60)
         took = time.monotonic() - started
+        print(f"the job failed {took:.1f} s after its host was lost")
         assert job["executionState"] == "failed"
         assert took < 20, took
         assert f"host {b.address} was lost during the job" in job["errors"][0]["message"], job["errors"]
@@ -581,3 +596,12 @@ def test_a_host_lost_mid_run_fails_the_job_naming_it(world: World) -> None:
         b.link(up=True)
         end([pid for pid in pids.values() if pid in processes_with("work.py --hang")])
     wait_for(lambda: world.host_states()[b.address] == "idle", 40, every=1)
+
+
+def test_group_delete_removes_the_cluster_and_its_jobs(world: World) -> None:
+    """The tutorial's last step; runs last (it removes the module's resources)."""
+    world.submit("last", "--hang")
+    wait_for(lambda: world.stdout("last").count(" ready") == 2, 90)
+    world.bai("group", "delete", "-n", RG, "-y", timeout=90)
+    assert world.bai("cluster", "show", *IN_WS, "-n", CLUSTER, check=False).returncode != 0
+    wait_for(lambda: processes_with("work.py --hang") == [], 30)

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tui.backends.ssh.hosts import describe_hosts, parse_hostfile, parse_hosts
-from tui.backends.ssh.remote import HostSpec
+from tui.backends.ssh.remote import HostSpec, parse_gpus
 from tui.core.errors import BaiError
 
 
@@ -62,3 +62,18 @@ def test_hosts_then_hostfile_each_host_once(tmp_path: Path) -> None:
         describe_hosts("a:1,a:2", None)
     with pytest.raises(BaiError, match="give --hosts HOST"):
         describe_hosts(None, None)
+
+
+def test_gpus_from_nvidia_smi_lines() -> None:
+    lines = [
+        "BAI-REACHED",
+        "BAI-GPU 0, NVIDIA H100 80GB HBM3, 37, 1024, 81559",
+        "BAI-GPU 1, Tesla K80, [N/A], 0, 11441",
+        "BAI-PYTHON ok",
+    ]
+    assert parse_gpus(lines) == [
+        {"index": 0, "name": "NVIDIA H100 80GB HBM3", "utilizationPercent": 37, "memoryUsedMiB": 1024,
+         "memoryTotalMiB": 81559},
+        {"index": 1, "name": "Tesla K80", "utilizationPercent": "[N/A]", "memoryUsedMiB": 0,
+         "memoryTotalMiB": 11441},
+    ]  # fmt: skip

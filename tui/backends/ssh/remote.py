@@ -293,11 +293,19 @@ def _probe(access: Access, host: str, token_path: Path | None, token: str) -> Pr
             f"host {host}: the storage root {token_path.parent.parent.parent} is not the same folder there: "
             "mount it at the same path on every host (NFS), or set BAI_SSH_STORAGE_ROOT to a shared folder"
         )
-    for line in out:
+    probe.gpus = parse_gpus(out)
+    return probe
+
+
+def parse_gpus(lines: list[str]) -> list[dict[str, object]]:
+    """The probe's `BAI-GPU index, name, utilization %, memory used MiB, memory total MiB` lines (nvidia-smi's
+    csv,noheader,nounits); a value nvidia-smi cannot read ("[N/A]") is kept as text."""
+    gpus: list[dict[str, object]] = []
+    for line in lines:
         if line.startswith("BAI-GPU "):
             fields = [part.strip() for part in line[len("BAI-GPU ") :].split(",")]
             if len(fields) == 5:
-                probe.gpus.append(
+                gpus.append(
                     {
                         "index": _number(fields[0]),
                         "name": fields[1],
@@ -306,7 +314,7 @@ def _probe(access: Access, host: str, token_path: Path | None, token: str) -> Pr
                         "memoryTotalMiB": _number(fields[4]),
                     }
                 )
-    return probe
+    return gpus
 
 
 def _number(text: str) -> int | str:

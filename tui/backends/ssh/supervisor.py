@@ -162,7 +162,31 @@ class SshSupervisor(Supervisor):
             args += ["-i", self.access.key]
         return [*args, "bash", str(path)], env
 
+    def check_hosts(self) -> None:
+        """Before anything starts: every host of the job answers over SSH within seconds, else the job fails
+        naming the host (horovodrun itself would retry for about 50 s)."""
+        timeout = remote.CONNECT_TIMEOUT + 5
+        results = remote.parallel(
+            [host.name for host in self.hosts],
+            lambda host: (host, remote.run(self.access, host, ["true"], timeout=timeout)),
+        )
+        for host, result in results:
+            if result.returncode != 0:
+                self.unreachable[host] = remote.connection_problem(self.access, host, result.stderr)
+        if self.unreachable:
+            lost = ", ".join(self.unreachable)
+            raise Stopped(
+                lifecycle.error(
+                    "HostUnreachable",
+                    f"host {lost} could not be reached when the job started ("
+                    + "; ".join(self.unreachable.values())
+                    + "); marked unusable: submit the job again",
+                    hosts=lost,
+                )
+            )
+
     def job_preparation(self, env: dict[str, str]) -> None:
+        self.check_hosts()
         plan = self.plan
         if plan.job_preparation is None or not plan.run_job_preparation:
             super().job_preparation(env)
@@ -221,13 +245,15 @@ class SshSupervisor(Supervisor):
                 self.discard_environment()
 
     def finish(self, state: ExecutionState, exit_code: int | None, errors: list[dict[str, object]]) -> None:
+        """Record the end and, in the same transaction, mark the hosts that could not be reached unusable
+        (so no queued job is given a lost host in between)."""
         self.discard_environment()
-        errors = [self.explain(error) for error in errors]
-        super().finish(state, exit_code, errors)
-        if self.unreachable:
-            with db.immediate(self.conn):
-                for host, problem in self.unreachable.items():
-                    mark_unusable(self.conn, self.cluster_id, host, problem)
+        errors = [self.redact(self.explain(error)) for error in errors]
+        with db.immediate(self.conn):
+            lifecycle.finish(self.conn, self.job_id, state, exit_code, errors)
+            for host, problem in self.unreachable.items():
+                mark_unusable(self.conn, self.cluster_id, host, problem)
+        lifecycle.discard_secrets(self.layout, self.job_uuid)
 
     def explain(self, error: dict[str, object]) -> dict[str, object]:
         """Name the host: of the failing rank, and of every host that could not be reached at the end."""
@@ -239,7 +265,8 @@ class SshSupervisor(Supervisor):
             if host:
                 details["host"] = host
                 message = message.replace(f"rank {rank} ", f"rank {rank} on host {host} ", 1)
-        if self.unreachable and error.get("code") not in ("JobTerminated", "MaxWallClockTimeExceeded"):
+        quiet = ("JobTerminated", "MaxWallClockTimeExceeded", "HostUnreachable")
+        if self.unreachable and error.get("code") not in quiet:
             lost = ", ".join(sorted(self.unreachable))
             details["unreachableHosts"] = lost
             first = next(iter(self.unreachable.values()))
