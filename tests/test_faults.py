@@ -10,6 +10,7 @@ import os
 import textwrap
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -328,3 +329,108 @@ async def test_terminate_works_on_a_full_disk_and_a_failed_write_says_why(small_
     finally:
         for pid in job_processes(job_uuid):
             os.kill(pid, 9)
+
+
+# ----------------------------------------------------------------- item 9: a damaged or read-only state
+
+READS = [
+    ("group", "list"),
+    ("cluster", "list", "-g", "rg", "-w", "ws"),
+    ("job", "list", "-g", "rg", "-w", "ws", "-e", "exp"),
+]
+WRITES = [
+    ("group", "create", "-n", "rg2", "-l", "eastus"),
+    ("job", "terminate", "-g", "rg", "-w", "ws", "-e", "exp", "-n", "j"),
+]
+
+
+def make_state(home: Path) -> None:
+    from tests.test_cli import Bai
+
+    bai = Bai(home)
+    bai("group", "create", "-n", "rg", "-l", "eastus")
+    bai("workspace", "create", "-g", "rg", "-n", "ws")
+    bai("experiment", "create", "-g", "rg", "-w", "ws", "-n", "exp")
+
+
+def damage_cases(tmp_path: Path) -> dict[str, Callable[[Path], None]]:
+    import sqlite3
+
+    def garbage(path: Path) -> None:
+        path.write_bytes(b"this is no database, just text somebody saved here\n" * 100)
+
+    def foreign(path: Path) -> None:
+        path.unlink()
+        with sqlite3.connect(path) as conn:
+            conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, amount REAL)")
+            conn.execute("INSERT INTO invoices (amount) VALUES (12.5)")
+        conn.close()
+
+    def newer(path: Path) -> None:
+        with sqlite3.connect(path) as conn:
+            conn.execute("PRAGMA user_version = 99")
+        conn.close()
+
+    def truncated(path: Path) -> None:
+        data = path.read_bytes()
+        path.write_bytes(data[: len(data) // 3])
+
+    def folder(path: Path) -> None:
+        path.unlink()
+        path.mkdir()
+
+    return {"garbage": garbage, "foreign": foreign, "newer": newer, "truncated": truncated, "folder": folder}
+
+
+@pytest.mark.parametrize("damage", ["garbage", "foreign", "newer", "truncated", "folder"])
+def test_a_damaged_state_is_named_and_never_written_over(tmp_path: Path, damage: str) -> None:
+    from tests.test_cli import Bai
+
+    make_state(tmp_path)
+    database = tmp_path / "bai-home" / "state.sqlite3"
+    damage_cases(tmp_path)[damage](database)
+    before = database.read_bytes() if database.is_file() else None
+    bai = Bai(tmp_path)
+    for args in READS + WRITES:
+        result = bai(*args, check=False)
+        lines = result.stderr.splitlines()
+        assert result.returncode == 1 and len(lines) == 1, (args, result.stderr)
+        assert lines[0].startswith(f"bai: error: the state at {database} is damaged: "), (args, lines[0])
+        assert lines[0].endswith("; move it away to start afresh"), lines[0]
+    if before is not None:
+        assert database.read_bytes() == before, "a command wrote over the damaged state"
+
+
+@pytest.fixture
+def read_only_home(tmp_path: Path):
+    """A BAI_HOME with some state on a tmpfs that is then remounted read-only (root only)."""
+    import subprocess
+
+    if os.geteuid() != 0:
+        pytest.skip("remounting a tmpfs read-only needs root")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=20m", "tmpfs", str(disk)], check=False).returncode:
+        pytest.skip("this machine does not let root mount a tmpfs")
+    try:
+        make_state(disk)
+        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+        yield disk
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
+
+
+def test_reads_work_on_a_read_only_state_and_writes_say_why_not(read_only_home: Path) -> None:
+    from tests.test_cli import Bai
+
+    bai = Bai(read_only_home)
+    for args in READS:
+        result = bai(*args, check=False)
+        assert result.returncode == 0, (args, result.stderr)
+    assert [group["name"] for group in bai.json("group", "list")] == ["rg"]
+    for args in WRITES[:1]:
+        result = bai(*args, check=False)
+        lines = result.stderr.splitlines()
+        assert result.returncode == 1 and len(lines) == 1, (args, result.stderr)
+        assert "read-only" in lines[0] and str(read_only_home / "bai-home") in lines[0], lines[0]
+        assert "unexpected" not in lines[0]

@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from tui.backends.local import db
 from tui.backends.local.home import Layout
+from tui.core.errors import BaiError
 
 T = TypeVar("T")
 
@@ -22,7 +23,15 @@ T = TypeVar("T")
 class LocalContext:
     def __init__(self, layout: Layout):
         self.layout = layout
-        layout.ensure()
+        try:
+            layout.ensure()
+        except OSError as error:
+            if not layout.database.is_file():
+                raise BaiError(
+                    f"BAI_HOME ({layout.root}) cannot be set up ({error.strerror or error}): make it "
+                    "writable or point BAI_HOME at another folder"
+                ) from None
+            # A read-only BAI_HOME that holds a state can still be read.
 
     @contextmanager
     def connection(self) -> Iterator[sqlite3.Connection]:
@@ -30,4 +39,9 @@ class LocalContext:
             yield conn
 
     async def call(self, fn: Callable[..., T], *args: object) -> T:
-        return await asyncio.to_thread(fn, *args)
+        """Run `fn` in a worker thread; an SQLite error on the state becomes the one line that says what is
+        wrong with it (full, read-only, busy, damaged), never a traceback."""
+        try:
+            return await asyncio.to_thread(fn, *args)
+        except sqlite3.Error as error:
+            raise db.state_error(error, self.layout.database) from error

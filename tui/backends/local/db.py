@@ -116,6 +116,16 @@ CREATE TABLE IF NOT EXISTS jobs (
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state, cluster_id);
 CREATE INDEX IF NOT EXISTS jobs_by_experiment ON jobs (resource_group, workspace, experiment, id);
 """
+OUR_TABLES = {
+    "meta",
+    "resource_groups",
+    "storage_accounts",
+    "workspaces",
+    "experiments",
+    "clusters",
+    "nodes",
+    "jobs",
+}
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -129,9 +139,24 @@ _ready_lock = threading.Lock()
 
 
 class StateConnection(sqlite3.Connection):
-    """A connection that knows its database file (for the reserve and for error lines)."""
+    """A connection that knows its database file (for the reserve and for error lines) and whether it may
+    write."""
 
     path: Path
+    read_only: bool = False
+
+
+class StateDamagedError(BaiError):
+    """The state database cannot be read as bai's: it is left exactly as it is."""
+
+    def __init__(self, path: Path, what: str):
+        self.path = path
+        self.what = " ".join(what.split())
+        super().__init__(f"the state at {path} is damaged: {self.what}; move it away to start afresh")
+
+
+class ReadOnlyStateError(BaiError):
+    """The state is read-only here (a read-only file system or no permission) and the command writes."""
 
 
 class DiskFullError(BaiError):
@@ -205,7 +230,16 @@ def parse_time(text: str | None) -> datetime | None:
 
 
 def connect(path: Path) -> sqlite3.Connection:
-    """A connection in autocommit mode with WAL and the busy timeout; creates the schema on first use."""
+    """A connection in autocommit mode with WAL and the busy timeout; creates the schema on first use.
+
+    A state that cannot be read is never written: a file that is no SQLite database, someone else's database,
+    one from a newer bai, or one SQLite finds malformed raises StateDamagedError. On a read-only file system
+    the connection is read-only (reads work; a write raises ReadOnlyStateError)."""
+    if path.exists() and not path.is_file():
+        raise StateDamagedError(path, "it is not a file")
+    read_only = _read_only(path)
+    if read_only:
+        return _connect_read_only(path)
     # The first connection makes the WAL index (-shm) and log: on a full disk even a read needs that room.
     # Only then: a reader must not give the reserve away to a runaway job while a writer may still need it.
     if not path.with_name(path.name + "-shm").exists():
@@ -217,6 +251,7 @@ def connect(path: Path) -> sqlite3.Connection:
     except sqlite3.Error as error:
         raise BaiError(f"cannot open the local state database {path}: {error}; check BAI_HOME") from error
     conn.path = path
+    conn.read_only = False
     conn.row_factory = sqlite3.Row
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -226,24 +261,81 @@ def connect(path: Path) -> sqlite3.Connection:
                 _initialise(conn)
                 _keep_reserve(path)
                 _ready.add(path)
-    except sqlite3.Error as error:
+    except (sqlite3.Error, BaiError) as error:
         conn.close()
+        if isinstance(error, BaiError):
+            raise
         free = free_bytes(path.parent)
         if _is_disk_full(error) or (free is not None and free < RESERVE_BYTES):
             raise DiskFullError(
                 f"the disk holding the local state ({path.parent}) is full ({free or 0} bytes free): "
                 "even reading it needs a little room; free space there and retry"
             ) from error
-        raise
+        raise state_error(error, path) from error
     return conn
 
 
+def _read_only(path: Path) -> bool:
+    """True when this process cannot write the state (read-only file system, or no permission)."""
+    folder = path.parent
+    if not os.access(folder, os.W_OK):
+        return True
+    return path.exists() and not os.access(path, os.W_OK)
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """A read-only connection. A WAL database needs its index (-shm) to be writable even for reading; on a
+    read-only file system SQLite reads it as immutable instead, which is exact only when no change is waiting
+    in the WAL file (a clean close leaves none): otherwise say so rather than show stale state."""
+    if not path.exists():
+        raise ReadOnlyStateError(
+            f"BAI_HOME ({path.parent}) is read-only and holds no state yet: make it writable or point "
+            "BAI_HOME at a writable folder"
+        )
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size > 0 and not os.access(path.parent, os.W_OK):
+        raise ReadOnlyStateError(
+            f"the state at {path} is on a read-only file system with changes still in {wal.name}: make "
+            f"{path.parent} writable once (any bai command then merges them), then it can be read read-only"
+        )
+    uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
+    try:
+        conn = sqlite3.connect(
+            uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, factory=StateConnection
+        )
+        conn.path = path
+        conn.read_only = True
+        conn.row_factory = sqlite3.Row
+        _check_schema(conn)
+    except sqlite3.Error as error:
+        raise state_error(error, path) from error
+    return conn
+
+
+def _check_schema(conn: sqlite3.Connection) -> int:
+    """The state's schema version, after checking the file is bai's (0: an empty database, ours to make)."""
+    path = conn.path  # type: ignore[attr-defined]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    tables.discard("sqlite_sequence")
+    if version > SCHEMA_VERSION:
+        raise StateDamagedError(path, f"it was written by a newer bai (schema {version}, this one reads 1)")
+    if version == 0 and tables:
+        shown = ", ".join(sorted(tables)[:5])
+        raise StateDamagedError(path, f"it is another program's database (tables {shown})")
+    if version == SCHEMA_VERSION:
+        missing = sorted(OUR_TABLES - tables)
+        if missing:
+            raise StateDamagedError(path, f"table {missing[0]} is missing")
+    return version
+
+
 def _initialise(conn: sqlite3.Connection) -> None:
+    version = _check_schema(conn)  # before anything is written: a file we cannot read stays as it is
     # journal_mode is persistent in the file; setting it needs no write lock when it is already WAL.
     mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
     if mode.lower() != "wal":
         conn.execute("PRAGMA journal_mode = WAL")
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
     if version == SCHEMA_VERSION:
         return
     with immediate(conn):
@@ -254,10 +346,32 @@ def _initialise(conn: sqlite3.Connection) -> None:
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
+def state_error(error: BaseException, path: Path) -> BaiError:
+    """The one line a user sees for an SQLite error on the state: full, read-only, busy or damaged."""
+    if isinstance(error, BaiError):
+        return error
+    text = str(error)
+    code = getattr(error, "sqlite_errorcode", None)
+    if _is_disk_full(error):
+        return DiskFullError(
+            f"the disk holding the local state ({path.parent}) is full: nothing was changed; free space "
+            "there and retry"
+        )
+    if code == sqlite3.SQLITE_READONLY or "readonly" in text:
+        return ReadOnlyStateError(
+            f"the state at {path} is read-only: this command changes it; make {path.parent} writable"
+        )
+    if "locked" in text or "busy" in text:
+        return BaiError(f"the local state database is busy ({text}); another bai process holds it, try again")
+    return StateDamagedError(path, text)
+
+
 @contextmanager
 def immediate(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     """A short write transaction that holds the write lock from its first statement (BEGIN IMMEDIATE)."""
     path = getattr(conn, "path", None)
+    if getattr(conn, "read_only", False):
+        raise state_error(sqlite3.OperationalError("attempt to write a readonly database"), path)
     if path is not None:
         _release_reserve_if_low(path)
     deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000

@@ -67,6 +67,8 @@ def process_record(layout: Layout, job_uuid: str) -> Path:
 def reconcile(layout: Layout) -> None:
     """Fail active jobs whose supervisor is gone; then let the scheduler use whatever was freed."""
     with db.opened(layout.database) as conn:
+        if getattr(conn, "read_only", False):
+            return  # a read-only state is shown as it is: nothing here may change it
         rows = conn.execute(
             f"SELECT * FROM jobs WHERE state IN ({','.join('?' for _ in ACTIVE)})", ACTIVE
         ).fetchall()
