@@ -512,6 +512,19 @@ def test_job_preparation_on_each_host_custom_toolkit_on_the_first_and_custom_mpi
     assert {f"hostname {host.name}" in out for host in (a, b)} == {True}, out
 
 
+def test_a_killed_supervisor_is_noticed_and_the_workers_on_every_host_stopped(world: World) -> None:
+    import sqlite3
+
+    world.submit("orphan", "--hang")
+    wait_for(lambda: world.stdout("orphan").count(" ready") == 2, 90)
+    with sqlite3.connect(world.home / "bai-home" / "ssh-state.sqlite3") as conn:
+        (pid,) = conn.execute("SELECT supervisor_pid FROM jobs WHERE name = 'orphan'").fetchone()
+    os.kill(pid, signal.SIGKILL)
+    job = wait_for(lambda: (found := world.job("orphan"))["executionState"] == "failed" and found, 60)
+    assert job["errors"][0]["code"] == "SupervisorLost", job["errors"]
+    wait_for(lambda: processes_with("work.py --hang") == [], 30)
+
+
 async def test_the_console_node_table_shows_the_hosts_and_their_states(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
