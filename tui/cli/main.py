@@ -73,8 +73,18 @@ _CONTROL = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)} | {
 
 def one_line(text: str) -> str:
     """An error message as one line: newlines and other control characters from the input are quoted
-    (`\\n`), so a name or path with a line break or an escape sequence cannot forge terminal lines."""
-    return text.translate(_CONTROL)
+    (`\\n`), so a name or path with a line break or an escape sequence cannot forge terminal lines.
+
+    The indented lines an error adds on purpose (`  what to do: ...`, a service's `  details`) stay lines of
+    their own: they are what the user acts on, and every one of them starts with two spaces."""
+    lines = text.split("\n")
+    kept = [lines[0]]
+    for line in lines[1:]:
+        if line.startswith("  ") and line.strip():
+            kept.append(line)
+        else:
+            kept[-1] += "\n" + line
+    return "\n".join(line.translate(_CONTROL) for line in kept)
 
 
 def version_text() -> str:
