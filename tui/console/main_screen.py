@@ -21,7 +21,8 @@ from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
-from tui.console import actions, poller
+from tui.console import actions
+from tui.console.poller import Polled, Poller, View, jobs_in_view, unfinished_jobs
 from tui.console.resource_actions import ResourceActions
 from tui.console.widgets.dialogs import ConfirmDialog, FormDialog, FormField, required
 from tui.console.widgets.job_form import JobForm
@@ -54,6 +55,7 @@ class MainScreen(ResourceActions, Screen[None]):
         self.poll_seconds = poll_seconds
         self.node_poll_seconds = node_poll_seconds
         self.open_job_ref: Any = None
+        self.poller = Poller(self, self.in_view, min(poll_seconds, node_poll_seconds or poll_seconds))
         self._form_waiting: list[Callable[[JobForm], None]] = []
 
     @property
@@ -69,11 +71,7 @@ class MainScreen(ResourceActions, Screen[None]):
     def compose(self) -> ComposeResult:
         # Kept as attributes: the panes are found without a query, whichever screen is on top.
         self.pane_tree = ResourceTree(self.backend, id="tree")
-        self.pane_nodes = NodeTable(
-            self.backend,
-            id="node-table",
-            **({"poll_seconds": self.node_poll_seconds} if self.node_poll_seconds else {}),
-        )
+        self.pane_nodes = NodeTable(id="node-table")
         self.pane_details = Static("", id="details", markup=False)
         self.pane_live_log = LiveLog(id="live-log")
         self.pane_tabs = ConsoleTabs(id="tabs", initial="nodes")
@@ -96,7 +94,7 @@ class MainScreen(ResourceActions, Screen[None]):
 
     def on_mount(self) -> None:
         self.pane_tree.focus()
-        self.set_interval(self.poll_seconds, self.poll_jobs)
+        self.poller.start()
         if self.job_path is not None:
             self.load_job_file(self.job_path)
 
@@ -208,7 +206,7 @@ class MainScreen(ResourceActions, Screen[None]):
     def after_change(self, select: Item | None = None) -> None:
         """Show the backend's new state, opening the tree down to `select` (a new resource) when given."""
         self.tree.reload(path_of(select) if select is not None else None)
-        self.nodes.refresh_now()
+        self.poller.poll_now()
 
     # ------------------------------------------------------------------------------------------ tree events
 
@@ -219,10 +217,9 @@ class MainScreen(ResourceActions, Screen[None]):
             # not the facts of something no longer selected (or deleted); a hint in full, uncut
             self.pane_details.update(item.name if item is not None and item.kind == "empty" else "")
             return
-        if item.group and item.workspace:
-            self.nodes.show_workspace(
-                item.group, item.workspace, item.name if item.kind == "cluster" else None
-            )
+        cluster = item.name if item.kind == "cluster" else None
+        if item.group and item.workspace and self.nodes.show_workspace(item.group, item.workspace, cluster):
+            self.poller.poll_now()  # a new workspace: its clusters now, not at the next round
         self.with_form(
             lambda form: form.prefill_target(
                 resource_group=item.group,
@@ -281,12 +278,41 @@ class MainScreen(ResourceActions, Screen[None]):
 
     # ------------------------------------------------------------------------------------------ polling
 
-    def poll_jobs(self) -> None:
-        self._refresh_job_states()
+    def in_view(self) -> View:
+        """What the poller reads each round: the node table's workspace, the tree's unfinished jobs."""
+        return View(self.nodes.workspace, unfinished_jobs(self.tree.root))
 
-    @work(exclusive=True, group="job-poll", exit_on_error=False)
-    async def _refresh_job_states(self) -> None:
-        await poller.refresh_job_states(self)
+    @on(Polled)
+    def _polled(self, event: Polled) -> None:
+        """Render a round: the node table, the labels of jobs whose state moved, the open log's state."""
+        view, snapshot = event.view, event.snapshot
+        if view.workspace is not None:
+            workspace = view.workspace
+            self.nodes.show_polled(
+                workspace,
+                snapshot.cluster_lists.get(workspace),
+                snapshot.errors.get(workspace),
+                workspace in snapshot.gone,
+            )
+        tree = self.tree
+        for node in jobs_in_view(tree.root):
+            item = node.data
+            if item is None or item.obj is None:
+                continue
+            if item.obj.execution_state.is_final:
+                # A reload (after t, say) may have brought the final state before this poll saw it.
+                if self.open_job_ref == item.job_ref:
+                    self.live_log.set_state(item.obj.execution_state.value)
+                continue
+            job = snapshot.jobs.get(item.job_ref)
+            if job is None:
+                continue  # not asked this round, or no answer: a vanished job goes on the next reload
+            if job.execution_state != item.obj.execution_state:
+                tree.update_item(node, job)
+                if node is tree.cursor_node and node.data is not None:
+                    self.show_details(node.data)
+            if self.open_job_ref == item.job_ref:
+                self.live_log.set_state(job.execution_state.value)
 
     # ------------------------------------------------------------------------------------------ actions
 
@@ -452,7 +478,6 @@ class MainScreen(ResourceActions, Screen[None]):
             old = console.backend
             console.backend, console.backend_name = backend, other
             self.tree.backend = backend
-            self.nodes.backend = backend
             self.nodes.workspace = None
             console.sub_title = f"{other} backend"
             self.tree.reload()

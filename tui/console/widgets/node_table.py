@@ -1,15 +1,13 @@
 """The cluster node-state table (what `az batchai cluster show -o table` printed), refreshed in place.
 
-A worker polls the backend every few seconds for the clusters of the workspace in view and updates only the
-cells that changed, so the cursor and scroll position survive each refresh. Clusters that keep idle nodes
-allocated are called out with the key that scales them to 0: the tutorial's last step, to stop paying.
+The console's poller reads the clusters of the workspace in view every few seconds and hands them here
+(`show_polled`); the table updates only the cells that changed, so the cursor and scroll position survive
+each refresh. Clusters that keep idle nodes allocated are called out with the key that scales them to 0:
+the tutorial's last step, to stop paying.
 """
 
 from __future__ import annotations
 
-import asyncio
-
-from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
@@ -42,7 +40,6 @@ COMPACT_COLUMNS = (
     ("vm_size", "VM size"),
     ("priority", "Priority"),
 )
-POLL_SECONDS = 3.0
 NO_WORKSPACE = "Clusters: select a workspace or cluster in the tree"
 CELL_PADDING = 1
 
@@ -128,10 +125,8 @@ class NodeTable(Vertical):
     NodeTable #nodes-hosts { height: auto; padding: 0 1; }
     """
 
-    def __init__(self, backend: object, *, id: str | None = None, poll_seconds: float = POLL_SECONDS) -> None:
+    def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.backend = backend
-        self.poll_seconds = poll_seconds
         self.workspace: tuple[str, str] | None = None
         self.selected: str | None = None
         self.clusters: dict[str, Cluster] = {}
@@ -153,8 +148,9 @@ class NodeTable(Vertical):
     def table(self) -> DataTable:
         return self.query_one("#nodes-table", DataTable)
 
-    def show_workspace(self, resource_group: str, workspace: str, cluster: str | None = None) -> None:
-        """Follow this workspace's clusters (cursor on `cluster`); restarts the poller on a new workspace."""
+    def show_workspace(self, resource_group: str, workspace: str, cluster: str | None = None) -> bool:
+        """Follow this workspace's clusters (cursor on `cluster`); True when it is a new workspace, which
+        the poller should read at once."""
         self.selected = cluster
         key = (resource_group, workspace)
         if key != self.workspace:
@@ -162,9 +158,10 @@ class NodeTable(Vertical):
             self.clusters = {}
             self.table.clear()
             self.query_one("#nodes-title", Static).update(f"Clusters of {workspace} ({resource_group})")
-            self._poll()
-        else:
-            self._move_cursor()
+            self.query_one("#nodes-hint", Static).update("")
+            return True
+        self._move_cursor()
+        return False
 
     def forget(self) -> None:
         """Show no workspace: an empty table and the prompt to pick one."""
@@ -174,36 +171,24 @@ class NodeTable(Vertical):
         self.table.clear()
         self.query_one("#nodes-title", Static).update(NO_WORKSPACE)
         self.query_one("#nodes-hint", Static).update("")
-        self.query_one("#nodes-hosts", Static).update("")
 
-    def refresh_now(self) -> None:
-        if self.workspace is not None:
-            self._poll()
+    def show_polled(
+        self, workspace: tuple[str, str], clusters: list[Cluster] | None, error: str | None, gone: bool
+    ) -> None:
+        """Render one poll of `workspace`: its clusters, or why they could not be read (kept as they were).
 
-    @work(exclusive=True, group="node-poll", exit_on_error=False)
-    async def _poll(self) -> None:
-        from tui.core.errors import BaiError, NotFoundError
-
-        while self.workspace is not None:
-            group, workspace = self.workspace
-            try:
-                clusters = await self.backend.clusters.list(group, workspace)  # type: ignore[attr-defined]
-            except NotFoundError:
-                # The workspace (or its group) was deleted: its clusters went with it, stop asking.
-                if (group, workspace) == self.workspace:
-                    self.forget()
-                break
-            except BaiError as error:
-                self.query_one("#nodes-hint", Static).update(f"✘ {error}")
-            except Exception as error:
-                self.query_one("#nodes-hint", Static).update(
-                    f"✘ could not read the clusters ({type(error).__name__}: {error}); press r to retry"
-                )
-            else:
-                if (group, workspace) == self.workspace:
-                    self.apply(clusters)
-            self.polls += 1
-            await asyncio.sleep(self.poll_seconds)
+        A workspace deleted since (`gone`) takes its clusters with it: the table shows none. A poll of a
+        workspace no longer shown is ignored.
+        """
+        if workspace != self.workspace:
+            return
+        self.polls += 1
+        if gone:
+            self.forget()
+        elif clusters is not None:
+            self.apply(clusters)
+        elif error is not None:
+            self.query_one("#nodes-hint", Static).update(f"✘ {error}; press r to retry")
 
     def apply(self, clusters: list[Cluster]) -> None:
         """Update the table in place: changed cells only, new rows added, vanished rows removed."""
