@@ -57,9 +57,17 @@ async def tutorial_backend(bai_home: Path) -> AsyncIterator[Any]:
 
 
 @pytest.fixture
-def emulator() -> Iterator[Any]:
-    """The Batch AI / ARM / Files REST emulator on loopback, with short node and replay times."""
-    from azure_emulator import AzureEmulator, Timings
+def timings() -> Any:
+    """How fast the emulator's nodes and jobs move; a test file (or a parametrize) gives its own."""
+    from azure_emulator import Timings
 
-    with AzureEmulator(Timings(node_prepare=0.5, replay=2.0)) as emulator:
+    return Timings(node_prepare=0.5, replay=2.0)
+
+
+@pytest.fixture
+def emulator(timings: Any) -> Iterator[Any]:
+    """The Batch AI / Azure ML / ARM / Files REST emulator on loopback, moving at `timings`."""
+    from azure_emulator import AzureEmulator
+
+    with AzureEmulator(timings) as emulator:
         yield emulator

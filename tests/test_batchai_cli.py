@@ -8,11 +8,10 @@ import json
 import logging
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from azure_emulator import MODEL_BYTES, AzureEmulator, Timings
+from azure_emulator import MODEL_BYTES, AzureEmulator
 from azure_emulator.testing import (
     ACCOUNT,
     CLUSTER,
@@ -54,10 +53,7 @@ class AzureBai(Bai):
         return result
 
 
-@pytest.fixture
-def emulator() -> Iterator[AzureEmulator]:
-    with AzureEmulator(Timings(node_prepare=0.5, replay=2.0)) as emu:
-        yield emu
+# `emulator` and its `timings` (node_prepare=0.5, replay=2.0) come from conftest.py.
 
 
 def secrets_of(emulator: AzureEmulator) -> list[str]:

@@ -5,7 +5,7 @@ backend is behind."""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -22,9 +22,8 @@ pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture
-def emulator() -> Iterator[AzureEmulator]:
-    with AzureEmulator(Timings(replay=3.0)) as emu:
-        yield emu
+def timings() -> Timings:
+    return Timings(replay=3.0)  # the emulator (conftest.py) replays a job's log over 3 s
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -37,12 +37,6 @@ pytestmark = pytest.mark.timeout(60)
 @pytest.fixture
 def timings() -> Timings:
     return Timings()
-
-
-@pytest.fixture
-def emulator(timings: Timings) -> Iterator[AzureEmulator]:
-    with AzureEmulator(timings) as emu:
-        yield emu
 
 
 @pytest.fixture
