@@ -20,7 +20,7 @@ from textual.app import App
 import themes
 from tui.console import actions, lifecycle, settings
 from tui.console.main_screen import JOB_POLL_SECONDS, MainScreen
-from tui.console.palette import ConsoleCommands
+from tui.console.palette import ConsoleCommands, ConsolePalette
 from tui.console.widgets.live_log import LiveLog
 from tui.console.widgets.node_table import NodeTable
 from tui.console.widgets.resource_tree import ResourceTree
@@ -94,6 +94,11 @@ class BaiApp(App[int]):
     @property
     def live_log(self) -> LiveLog:
         return self.main.live_log
+
+    def action_command_palette(self) -> None:
+        """Ctrl+P: the palette, as Textual opens it, but one that ignores keys queued after it closed."""
+        if self.use_command_palette and not ConsolePalette.is_open(self):
+            self.push_screen(ConsolePalette(id="--command-palette"))
 
     def key_for(self, binding_id: str) -> str:
         """The key now bound to `binding_id` (after any keymap), for the palette's help text."""
