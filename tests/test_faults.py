@@ -6,6 +6,7 @@ Real horovodrun, real supervisor processes, a real state database; each test pol
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import textwrap
 import time
@@ -434,3 +435,104 @@ def test_reads_work_on_a_read_only_state_and_writes_say_why_not(read_only_home: 
         assert result.returncode == 1 and len(lines) == 1, (args, result.stderr)
         assert "read-only" in lines[0] and str(read_only_home / "bai-home") in lines[0], lines[0]
         assert "unexpected" not in lines[0]
+
+
+# --------------------------------------------------------------- item 5: an outage under a batchai stream
+
+
+async def test_a_batchai_stream_survives_an_outage_that_job_wait_survives(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from azure_emulator import AzureEmulator, Timings
+    from azure_emulator.testing import ACCOUNT, job_ref, tutorial_setup
+    from azure_emulator.testing import CLUSTER as BATCHAI_CLUSTER
+    from azure_emulator.testing import job_spec as batchai_job_spec
+
+    from tui.backends.batchai import open_batchai_backend
+
+    # Links live 2 s, so the stream must fetch new ones (POST listOutputFiles) during the 4 s outage.
+    with AzureEmulator(Timings(replay=10.0, sas_lifetime=2.0)) as emulator:
+        env = {**emulator.env(), "BAI_RETRY_BACKOFF": "0.8", "BAI_RETRY_TOTAL": "5"}
+        backend = open_batchai_backend(env)
+        try:
+            await tutorial_setup(backend, tmp_path)
+            ref = job_ref()
+            await backend.jobs.create(
+                ref, BATCHAI_CLUSTER, batchai_job_spec(), JobSubmitOptions(storage_account_name=ACCOUNT)
+            )
+            caplog.set_level(logging.INFO, logger="tui.backends.batchai.stream")
+            # The service goes away as the stream starts: its first request is the POST for the link.
+            emulator.outage(4.0)
+            waiting = asyncio.create_task(backend.jobs.wait(ref, poll_interval=0.2, timeout=60))
+            streamed = bytearray()
+            async for chunk in backend.jobs.stream_file(ref, "stdout.txt"):
+                streamed += chunk
+            job = await waiting
+            assert job.execution_state is ExecutionState.SUCCEEDED  # job wait survived it...
+            assert bytes(streamed) == emulator.world.stdout  # ...and so did the stream: nothing lost
+            assert any("reconnecting" in record.getMessage() for record in caplog.records)
+        finally:
+            await backend.close()
+
+
+async def test_bai_job_file_stream_says_reconnecting_on_a_terminal(tmp_path: Path) -> None:
+    import pty
+    import subprocess
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from azure_emulator import AzureEmulator, Timings
+    from azure_emulator.testing import ACCOUNT, EXPERIMENT_REF, job_ref, tutorial_setup
+    from azure_emulator.testing import CLUSTER as BATCHAI_CLUSTER
+    from azure_emulator.testing import job_spec as batchai_job_spec
+
+    from tests.test_cli import BAI, make_env
+    from tui.backends.batchai import open_batchai_backend
+
+    with AzureEmulator(Timings(replay=6.0)) as emulator:
+        env = {**emulator.env(), "BAI_RETRY_BACKOFF": "0.8", "BAI_RETRY_TOTAL": "5"}
+        backend = open_batchai_backend(env)
+        try:
+            await tutorial_setup(backend, tmp_path)
+            ref = job_ref()
+            await backend.jobs.create(
+                ref, BATCHAI_CLUSTER, batchai_job_spec(), JobSubmitOptions(storage_account_name=ACCOUNT)
+            )
+        finally:
+            await backend.close()
+        emulator.outage(3.0)
+        where = (
+            "-g",
+            EXPERIMENT_REF.resource_group,
+            "-w",
+            EXPERIMENT_REF.workspace,
+            "-e",
+            EXPERIMENT_REF.name,
+        )
+        primary, secondary = pty.openpty()
+        try:
+            process = await asyncio.create_subprocess_exec(
+                *BAI, "job", "file", "stream", *where, "-j", ref.name, "-f", "stdout.txt",
+                stdout=subprocess.PIPE, stderr=secondary, env={**make_env(tmp_path), **env},
+            )  # fmt: skip
+            os.close(secondary)
+
+            def read_terminal() -> bytes:
+                seen = b""
+                with contextlib.suppress(OSError):  # EIO once the command closed its end
+                    while chunk := os.read(primary, 65536):
+                        seen += chunk
+                return seen
+
+            reading = asyncio.create_task(asyncio.to_thread(read_terminal))
+            stdout, _ = await asyncio.wait_for(process.communicate(), 90)
+            terminal = await asyncio.wait_for(reading, 30)
+        finally:
+            os.close(primary)
+        assert process.returncode == 0, terminal
+        assert stdout == emulator.world.stdout
+        assert b"reconnecting" in terminal, terminal

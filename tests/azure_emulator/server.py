@@ -68,6 +68,7 @@ class AzureEmulator:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
         self.ml = ml.MLWorld(self)  # Azure Machine Learning: workspaces, computes, jobs, run history
 
     # ---- what clients need ----
@@ -234,6 +235,32 @@ class AzureEmulator:
         server = site._server
         assert server is not None
         self.port = server.sockets[0].getsockname()[1]
+        self._site = site
+
+    def outage(self, seconds: float) -> None:
+        """The service goes away for `seconds`: the port refuses connections and every open connection is
+        cut, then it listens on the same port again (the world keeps running meanwhile)."""
+        assert self._loop is not None and self._runner is not None
+
+        async def down() -> None:
+            server = self._site._server if self._site is not None else None
+            if server is not None:
+                server.close()  # no new connections: connection refused
+            handler = self._runner.server
+            for connection in list(getattr(handler, "connections", [])):
+                connection.force_close()
+                if connection.transport is not None:
+                    connection.transport.close()
+
+        async def up() -> None:
+            site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
+            await site.start()
+            self._site = site
+
+        asyncio.run_coroutine_threadsafe(down(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(
+            lambda: self._loop.call_later(seconds, lambda: self._loop.create_task(up()))  # type: ignore[union-attr]
+        )
 
     async def _tick_forever(self) -> None:
         while True:

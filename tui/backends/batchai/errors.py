@@ -141,6 +141,11 @@ def _raised_by_sdk(exc: BaseException) -> bool:
     return module.startswith(("azure.", "msrest."))
 
 
+class ServiceUnreachableError(BaiError):
+    """The service could not be reached (connection refused or dropped) after the SDK's own retries: a
+    caller that can wait longer (a stream) may try again."""
+
+
 def translate(exc: Exception, action: str) -> BaiError:
     """A BaiError for `exc`, raised while doing `action` ("creating cluster nc6cluster")."""
     from azure.core.exceptions import (
@@ -209,7 +214,7 @@ def translate(exc: Exception, action: str) -> BaiError:
         first = (str(exc) or type(exc).__name__).split("\n", 1)[0]
         return BaiError(scrub(f"{action} failed: no usable Azure credential ({first}); {AUTH_ADVICE}"))
     if isinstance(exc, ServiceRequestError | ServiceResponseError):
-        return BaiError(
+        return ServiceUnreachableError(
             scrub(
                 f"{action} failed: the service could not be reached or dropped the connection after retries "
                 f"({str(exc).splitlines()[0] if str(exc) else type(exc).__name__}); check BAI_ARM_ENDPOINT / "

@@ -8,6 +8,9 @@ asks for `bytes=<next offset>-`, every byte that arrives is yielded at once and 
 * 403 means the SAS expired or was revoked: the link is fetched again (listOutputFiles) and the read resumes;
   links are also refreshed shortly before their `se` expiry, so a healthy stream rarely sees a 403;
 * a dropped connection resumes from the offset of the last byte yielded;
+* the link refresh is a POST, which the SDK does not retry: while the service cannot be reached it is tried
+  again with backoff for as long as a GET (what `job wait` polls with) would be, logging "reconnecting"
+  (`bai job file stream` shows it on a terminal);
 * the stream ends once the job is seen in a final state *and* a read started after that saw no new bytes, so
   every byte written before the end is delivered.
 """
@@ -15,13 +18,14 @@ asks for `bytes=<next offset>-`, every byte that arrives is yielded at once and 
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from tui.backends.batchai.errors import translate
+from tui.backends.batchai.errors import ServiceUnreachableError, translate
 from tui.backends.batchai.redact import scrub
 from tui.backends.batchai.settings import BatchAISettings, check_endpoint
 from tui.core.errors import BaiError, NotFoundError
@@ -32,6 +36,14 @@ if TYPE_CHECKING:
 
 _NO_RANGE = 416
 _CHUNK = 64 * 1024
+log = logging.getLogger(__name__)
+
+
+def outage_budget(settings: BatchAISettings) -> float:
+    """How long a GET survives an outage under the SDK's retry policy (what `job wait` polls with): its
+    backoff sleeps, 0 then factor * 2**n seconds (at most 60 each), over retry_total retries."""
+    sleeps = [min(settings.retry_backoff * 2 ** (n - 1), 60.0) for n in range(2, settings.retry_total + 1)]
+    return max(sum(sleeps), 2.0)
 
 
 def link_expiry(url: str) -> float | None:
@@ -94,6 +106,24 @@ class OutputFileStream:
         self._expires = None
         return False
 
+    async def _fetch_link_patiently(self) -> bool:
+        """`_fetch_link`, tried again with backoff while the service cannot be reached (see outage_budget)."""
+        deadline = time.monotonic() + outage_budget(self._settings)
+        pause = max(self._settings.retry_backoff, 0.05)
+        while True:
+            try:
+                return await self._fetch_link()
+            except ServiceUnreachableError as error:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise
+                wait = min(pause, left, 10.0)
+                log.info(
+                    "reconnecting to the service in %.1f s (%s)", wait, str(error).split(": ", 1)[-1][:120]
+                )
+                await asyncio.sleep(wait)
+                pause *= 2
+
     def _link_is_stale(self) -> bool:
         if self._url is None:
             return True
@@ -132,7 +162,7 @@ class OutputFileStream:
         client = self._pipeline()
         try:
             while True:
-                if self._link_is_stale() and not await self._fetch_link():
+                if self._link_is_stale() and not await self._fetch_link_patiently():
                     if not follow:
                         raise NotFoundError(
                             f"{self._name} is not in the output of job {self._ref.name} (yet); "

@@ -7,7 +7,9 @@ stay fast.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -225,5 +227,25 @@ def _file_stream(args: argparse.Namespace) -> int:
             out.write(chunk)
             out.flush()
 
-    run_with_backend(args, stream)
+    with _reconnect_notes():
+        run_with_backend(args, stream)
     return 0
+
+
+@contextlib.contextmanager
+def _reconnect_notes() -> Iterator[None]:
+    """On a terminal, the stream's "reconnecting" notes go to stderr (a pipe gets the file's bytes only)."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("bai: %(message)s"))
+    logger = logging.getLogger("tui.backends")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
