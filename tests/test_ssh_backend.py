@@ -528,10 +528,10 @@ def test_a_killed_supervisor_is_noticed_and_the_workers_on_every_host_stopped(wo
 async def test_the_console_node_table_shows_the_hosts_and_their_states(
     world: World, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from test_console import go_to, make_app, until
+    from test_console import fill_dialog, go_to, make_app, until
 
     from tui.backends import open_backend
-    from tui.core.model import JobRef
+    from tui.core.model import ClusterRef, JobRef
 
     a, b = world.hosts.hosts
     monkeypatch.setenv("BAI_HOME", str(world.home / "bai-home"))
@@ -563,6 +563,14 @@ async def test_the_console_node_table_shows_the_hosts_and_their_states(
             finally:
                 b.link(up=True)
             await until(pilot, lambda: f"{b.address}  1 slot  idle" in hosts(), 60, "b idle again")
+            # A cluster of the same hosts made in the console's create dialog (c).
+            await pilot.press("c")
+            values = {"name": "fromconsole", "hosts": f"{a.address}:2,{b.address}", "ssh_user": "root"}
+            values |= {"ssh_key": str(world.hosts.key), "interface": world.hosts.interface}
+            await fill_dialog(pilot, values)
+            await until(pilot, lambda: "fromconsole" in app.nodes.clusters, 60, "the new cluster's row")
+            assert f"{a.address}  2 slots  idle" in hosts()
+            await backend.clusters.delete(ClusterRef(RG, WS, "fromconsole"))
     finally:
         await backend.close()
 

@@ -218,7 +218,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "b",
         "switch_backend",
         "Switch backend",
-        "Show the next backend (local / batchai / azureml)",
+        "Show the next backend (local / batchai / azureml / ssh)",
         "Console",
         show=False,
     ),

@@ -21,7 +21,9 @@ def parse_console_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="bai", description="Open the control console (bai <group> <verb> runs a headless command)."
     )
-    parser.add_argument("--backend", help="local, batchai or azureml (default: $BAI_BACKEND, else local)")
+    parser.add_argument(
+        "--backend", help="local, batchai, azureml or ssh (default: $BAI_BACKEND, else local)"
+    )
     parser.add_argument("--job", type=Path, metavar="PATH", help="a job.json to load into the job form")
     parser.add_argument(
         "--theme",

@@ -178,9 +178,21 @@ class ResourceActions:
             from tui.core.model import ClusterRef
 
             ref = ClusterRef(values["group"], values["workspace"], values["name"])
-            cluster = await self.backend.clusters.create(
-                ref, values["vm_size"], int(values["target"]), values["priority"] or "dedicated"
-            )
+            if ssh:  # the ssh backend: your hosts (see the README's "Your own hosts over SSH")
+                cluster = await self.backend.clusters.create(
+                    ref,
+                    values["vm_size"] or None,
+                    int(values["target"]) if values["target"].strip() else None,
+                    values["priority"] or "dedicated",
+                    admin_user_name=values["ssh_user"].strip() or None,
+                    hosts=values["hosts"],
+                    ssh_key=values["ssh_key"].strip() or None,
+                    network_interface=values["interface"].strip() or None,
+                )
+            else:
+                cluster = await self.backend.clusters.create(
+                    ref, values["vm_size"], int(values["target"]), values["priority"] or "dedicated"
+                )
             for warning in getattr(cluster, "warnings", ()):  # azureml: a retired VM size, sent as given
                 self.notify(warning, title=f"Cluster {ref.name}: warning", severity="warning", timeout=12)
             item = Item.of_cluster(ref.resource_group, ref.workspace, ref.name)
@@ -189,18 +201,37 @@ class ResourceActions:
         def priority(value: str) -> str | None:
             return None if value.strip() in ("dedicated", "lowpriority", "") else "dedicated or lowpriority"
 
+        def target_hosts(value: str) -> str | None:
+            return None if not value.strip() else whole_number("target", 0)(value)
+
+        ssh = getattr(self.backend, "name", "") == "ssh"
         item = self.in_context()
         name = "nc6cluster"
+        fields = [
+            group_field(item),
+            workspace_field(item),
+            FormField("name", "Cluster name", name, check=required("cluster name")),
+            FormField(
+                "vm_size",
+                "VM size",
+                "" if ssh else "Standard_NC6",
+                check=None if ssh else required("VM size"),
+            ),
+            FormField("priority", "VM priority", "dedicated", check=priority),
+        ]
+        if ssh:
+            fields += [
+                FormField("hosts", "Hosts (HOST[:SLOTS],...)", "", "gpu1:4,gpu2:4", check=required("hosts")),
+                FormField("target", "Hosts in the cluster now (empty: all)", "", check=target_hosts),
+                FormField("ssh_user", "SSH user (empty: yours)", ""),
+                FormField("ssh_key", "SSH private key (empty: ssh's default)", "", path=True),
+                FormField("interface", "Network interface (horovodrun's --network-interface)", ""),
+            ]
+        else:
+            fields.append(FormField("target", "Target nodes", "2", check=whole_number("target", 0)))
         self.create_with_form(
             "Create cluster (az batchai cluster create)",
-            [
-                group_field(item),
-                workspace_field(item),
-                FormField("name", "Cluster name", name, check=required("cluster name")),
-                FormField("vm_size", "VM size", "Standard_NC6", check=required("VM size")),
-                FormField("priority", "VM priority", "dedicated", check=priority),
-                FormField("target", "Target nodes", "2", check=whole_number("target", 0)),
-            ],
+            fields,
             lambda values: f"Creating cluster {values['name']}",
             create,
             lambda: self.backend.clusters.list(item.group, item.workspace),

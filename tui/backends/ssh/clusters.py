@@ -80,6 +80,7 @@ def host_rows(conn: sqlite3.Connection, cluster_id: int) -> list[sqlite3.Row]:
 
 def ssh_cluster_from_row(conn: sqlite3.Connection, row: sqlite3.Row) -> SshCluster:
     base = cluster_from_row(conn, row)
+    rows = [host for host in host_rows(conn, row["id"]) if host["node_id"] is not None]
     hosts = [
         {
             "name": host["name"],
@@ -87,15 +88,17 @@ def ssh_cluster_from_row(conn: sqlite3.Connection, row: sqlite3.Row) -> SshClust
             "state": host["state"],
             "gpus": json.loads(host["gpus"]),
         }
-        | (
-            {"problem": host["problem"]}
-            if host["problem"] and host["state"] == NodeState.UNUSABLE.value
-            else {}
-        )
-        for host in host_rows(conn, row["id"])
-        if host["node_id"] is not None
+        for host in rows
     ]
-    return SshCluster(**{key: getattr(base, key) for key in base.__dataclass_fields__}, hosts=hosts)
+    cluster = SshCluster(**{key: getattr(base, key) for key in base.__dataclass_fields__}, hosts=hosts)
+    # Why each unusable host is unusable: for the console, not a key of `cluster show` (same keys as the
+    # other backends, plus hosts).
+    cluster.host_problems = {  # type: ignore[attr-defined]
+        host["name"]: host["problem"]
+        for host in rows
+        if host["problem"] and host["state"] == NodeState.UNUSABLE.value
+    }
+    return cluster
 
 
 def _node_id(conn: sqlite3.Connection, host: str, cluster_id: int) -> str:

@@ -85,8 +85,9 @@ def hosts_text(clusters: list[Cluster]) -> str:
                     f"GPU{gpu.get('index')} {gpu.get('name')} {gpu.get('utilizationPercent')}%"
                     for gpu in gpus
                 )
-            if host.get("problem"):
-                line += f"  ({host['problem']})"
+            problem = getattr(cluster, "host_problems", {}).get(host.get("name"))
+            if problem:
+                line += f"  ({problem})"
             lines.append(line)
     return "\n".join(lines)
 
