@@ -504,7 +504,7 @@ async def test_bai_job_file_stream_says_reconnecting_on_a_terminal(tmp_path: Pat
             )
         finally:
             await backend.close()
-        emulator.outage(3.0)
+        emulator.outage(8.0)  # longer than the command takes to start on a loaded machine
         where = (
             "-g",
             EXPERIMENT_REF.resource_group,
