@@ -3,6 +3,7 @@
 
     .venv/bin/python bench/logstream.py [--size-mb 200] [--runs 3] [--before 7b80a93] [--shapes long,sample]
     .venv/bin/python bench/logstream.py --ranks 256 --size-mb 1024 --shapes sample   # memory at many ranks
+    .venv/bin/python bench/logstream.py --instructions --size-mb 4   # instructions, whatever the load
 
 Shapes, each a temporary file of --size-mb made of real output repeated:
 
@@ -21,7 +22,9 @@ reports wall-clock and CPU throughput and its peak resident memory (target: unde
 parser of commit --before (default 7b80a93, the parser as issue 12 found it), taken with `git archive` into a
 temporary folder; before and after alternate within each run, so both see the same load on this shared
 machine. `grep -c Epoch` on the same file is the "just read the bytes" mark. CPU MB/s (process time) is the
-steadier figure; the machine's load average is printed with each shape.
+steadier figure; the machine's load average is printed with each shape. With --instructions each parse runs
+once under valgrind's callgrind instead and the instructions it executed per MB are printed (the same process
+importing the parser and reading the file without parsing taken off): a count the load does not move.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import argparse
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import tarfile
@@ -50,7 +54,7 @@ CHILD = r"""
 import json, sys, time
 sys.path.insert(0, sys.argv[1])
 parse = sys.argv[3] == "parse"
-if parse:
+if parse or sys.argv[3] == "import":
     from tui.core.logstream import EpochEnded, LogStream
     stream = LogStream()
 epochs = 0
@@ -149,6 +153,43 @@ def child(code: Path, log: Path, mode: str) -> dict[str, float]:
     return json.loads(result.stdout)
 
 
+def instructions(code: Path, log: Path, mode: str) -> int:
+    """Instructions the child executes (valgrind's callgrind), which the machine's load does not change."""
+    args = (str(code), str(log), mode)
+    result = subprocess.run(
+        [
+            "valgrind",
+            "--tool=callgrind",
+            "--callgrind-out-file=/dev/null",
+            sys.executable,
+            "-c",
+            CHILD,
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(re.search(r"Collected : (\d+)", result.stderr).group(1))  # type: ignore[union-attr]
+
+
+def count_instructions(shapes: list[str], size_mb: int, ranks: int, codes: list, folder: Path) -> None:
+    """Per shape: instructions per MB of each parser, its import and reading the file alone taken off."""
+    for shape in shapes:
+        log = build_log(shape, size_mb, ranks, folder)
+        size = log.stat().st_size / 1e6
+        counts = {
+            name: (instructions(code, log, "parse") - instructions(code, log, "import")) / size
+            for name, code in codes
+        }
+        text = ", ".join(f"{name} {count / 1e6:.0f} M" for name, count in counts.items())
+        ratio = ""
+        if len(counts) == 2:
+            after, before = counts.values()
+            ratio = f" (after / before: {after / before:.2f})"
+        print(f"{shape}: {size:.1f} MB; instructions per MB parsed: {text}{ratio}")
+
+
 def grep_seconds(log: Path) -> tuple[float, int]:
     start = time.perf_counter()
     result = subprocess.run(["grep", "-c", "Epoch", str(log)], capture_output=True, text=True, check=False)
@@ -169,6 +210,11 @@ def main() -> int:
     parser.add_argument("--before", default="7b80a93", help="commit whose parser is 'before' ('' for none)")
     parser.add_argument("--shapes", default="long,sample,short", help="which shapes (default all three)")
     parser.add_argument("--ranks", type=int, default=2, help="ranks the horovodrun logs are spread over")
+    parser.add_argument(
+        "--instructions",
+        action="store_true",
+        help="count instructions with valgrind instead (use --size-mb 2)",
+    )
     args = parser.parse_args()
     shapes = [shape.strip() for shape in args.shapes.split(",") if shape.strip()]
     unknown = [shape for shape in shapes if shape not in TARGETS]
@@ -180,6 +226,9 @@ def main() -> int:
         folder = Path(tmp)
         before = extract_before(args.before, folder) if args.before else None
         codes = [("after", REPO)] + ([(f"before {args.before}", before)] if before else [])
+        if args.instructions:
+            count_instructions(shapes, args.size_mb, args.ranks, codes, folder)
+            return 0
         for shape in shapes:
             log = build_log(shape, args.size_mb, args.ranks, folder)
             size_mb = log.stat().st_size / 1e6

@@ -238,6 +238,11 @@ def _flat(value: Any) -> bool:
     return type(value) in _SCALAR_TYPES or (not value and type(value) in (list, dict))
 
 
+def _key_prefixes(keys: list[str], indent: int) -> dict[str, str]:
+    """Each distinct key as its indented JSON text and ": " (lists repeat the same few keys)."""
+    return {key: " " * indent + json.dumps(key, ensure_ascii=False) + ": " for key in set(keys)}
+
+
 def json_text(data: Any) -> str:
     """`json.dumps(data, indent=2, ensure_ascii=False, default=str)`, the same text, fast for long lists.
 
@@ -259,34 +264,36 @@ def json_text(data: Any) -> str:
     # C loops, not a Python test per value: where the values that are not scalars are.
     deep = list(compress(range(len(values)), map(not_, map(_SCALAR_TYPES.__contains__, map(type, values)))))
     flat = values.copy()
-    for at in deep:
-        if not _flat(values[at]):
-            flat[at] = None
-    key_texts = json.dumps(keys, ensure_ascii=False, separators=("\x00", ":"))[1:-1].split("\x00")
-    texts = json.dumps(flat, ensure_ascii=False, separators=("\x00", ":"))[1:-1].split("\x00")
     small: list[tuple[int, int]] = []  # (place, size) of dicts of scalars inside the items, read in bulk
     small_keys: list[Any] = []
     small_values: list[Any] = []
+    nested: list[int] = []  # places of the other values that are not scalars: encoded one by one
     for at in deep:
-        value = values[at]
-        if flat[at] is not None:
+        value = flat[at]
+        kind = type(value)
+        if not value and (kind is list or kind is dict):
             continue  # [] or {}: encoded with the scalars
-        if type(value) is dict and all(type(key) is str for key in value) and all(map(_flat, value.values())):
-            small.append((at, len(value)))
-            small_keys.extend(value)
-            small_values.extend(value.values())
-        else:
-            deep_text = json.dumps(value, indent=2, ensure_ascii=False, default=str)
-            texts[at] = deep_text.replace("\n", "\n    ")
+        flat[at] = None
+        if kind is dict and set(map(type, value)) == {str}:
+            inner = list(value.values())
+            if set(map(type, inner)) <= _SCALAR_TYPES or all(map(_flat, inner)):
+                small.append((at, len(inner)))
+                small_keys.extend(value)
+                small_values.extend(inner)
+                continue
+        nested.append(at)
+    texts = json.dumps(flat, ensure_ascii=False, separators=("\x00", ":"))[1:-1].split("\x00")
+    for at in nested:
+        deep_text = json.dumps(values[at], indent=2, ensure_ascii=False, default=str)
+        texts[at] = deep_text.replace("\n", "\n    ")
     if small:
-        inner_keys = json.dumps(small_keys, ensure_ascii=False, separators=("\x00", ":"))[1:-1].split("\x00")
         inner = json.dumps(small_values, ensure_ascii=False, separators=("\x00", ":"))[1:-1].split("\x00")
-        inner_pairs = list(map("      {}: {}".format, inner_keys, inner))
+        inner_pairs = list(map(str.__add__, map(_key_prefixes(small_keys, 6).__getitem__, small_keys), inner))
         start = 0
         for at, size in small:
             texts[at] = "{\n" + ",\n".join(inner_pairs[start : start + size]) + "\n    }"
             start += size
-    pairs = list(map("    {}: {}".format, key_texts, texts))
+    pairs = list(map(str.__add__, map(_key_prefixes(keys, 4).__getitem__, keys), texts))
     items = []
     at = 0
     for size in map(len, data):

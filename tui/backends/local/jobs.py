@@ -57,13 +57,30 @@ def _priority(value: object) -> int:
     return scheduler.PRIORITIES.get(text, 0)
 
 
-# What `job_from_row` reads: a list selects only these (a job's plan is kilobytes).
-JOB_COLUMNS = (
-    "name, resource_group, workspace, experiment, cluster_name, state, node_count, toolkit, segment,"
-    " std_out_err_path_prefix, priority, created, transition_time, start_time, end_time, exit_code, errors,"
-    " warnings"
+# What `job_from_row` reads: a list selects only these (a job's plan is kilobytes), as plain tuples.
+_JOB_COLUMN_NAMES = (
+    "name",
+    "resource_group",
+    "workspace",
+    "experiment",
+    "cluster_name",
+    "state",
+    "node_count",
+    "toolkit",
+    "segment",
+    "std_out_err_path_prefix",
+    "priority",
+    "created",
+    "transition_time",
+    "start_time",
+    "end_time",
+    "exit_code",
+    "errors",
+    "warnings",
 )
+JOB_COLUMNS = ", ".join(_JOB_COLUMN_NAMES)
 _PRIORITY_NAMES = {value: key for key, value in scheduler.PRIORITIES.items()}
+_STATES = {state.value: state for state in ExecutionState}
 
 
 def _json_list(text: str) -> list:
@@ -71,29 +88,54 @@ def _json_list(text: str) -> list:
 
 
 def job_from_row(row) -> Job:  # type: ignore[no-untyped-def]
-    priority = _PRIORITY_NAMES[row["priority"]]
+    return job_from_values(tuple(map(row.__getitem__, _JOB_COLUMN_NAMES)))
+
+
+def job_from_values(values: tuple) -> Job:
+    """A job from the values of JOB_COLUMNS, in that order (a list reads them as tuples: no name lookups)."""
+    (
+        name,
+        resource_group,
+        workspace,
+        experiment,
+        cluster,
+        state,
+        node_count,
+        toolkit,
+        segment,
+        prefix,
+        priority,
+        created,
+        transition_time,
+        start_time,
+        end_time,
+        exit_code,
+        errors,
+        warnings,
+    ) = values
+    parse_time = db.parse_time
     return Job(
-        name=row["name"],
-        resource_group=row["resource_group"],
-        workspace=row["workspace"],
-        experiment=row["experiment"],
-        cluster=row["cluster_name"],
-        execution_state=ExecutionState(row["state"]),
-        node_count=row["node_count"],
-        toolkit=row["toolkit"],
-        job_output_directory_path_segment=row["segment"],
-        std_out_err_path_prefix=row["std_out_err_path_prefix"],
-        scheduling_priority=priority,
-        creation_time=db.parse_time(row["created"]),
-        execution_state_transition_time=db.parse_time(row["transition_time"]),
-        start_time=db.parse_time(row["start_time"]),
-        end_time=db.parse_time(row["end_time"]),
-        exit_code=row["exit_code"],
+        name=name,
+        resource_group=resource_group,
+        workspace=workspace,
+        experiment=experiment,
+        cluster=cluster,
+        execution_state=_STATES.get(state) or ExecutionState(state),
+        node_count=node_count,
+        toolkit=toolkit,
+        job_output_directory_path_segment=segment,
+        std_out_err_path_prefix=prefix,
+        scheduling_priority=_PRIORITY_NAMES[priority],
+        creation_time=parse_time(created),
+        execution_state_transition_time=parse_time(transition_time),
+        start_time=parse_time(start_time),
+        end_time=parse_time(end_time),
+        exit_code=exit_code,
         errors=[
             BatchAIError(code=item["code"], message=item["message"], details=item.get("details") or {})
-            for item in _json_list(row["errors"])
+            for item in _json_list(errors)
         ],
-        warnings=_json_list(row["warnings"]),
+        warnings=_json_list(warnings),
     )
 
 
@@ -244,13 +286,15 @@ class LocalJobs:
         lifecycle.reconcile(self._ctx.layout)
         with self._ctx.connection() as conn:
             found = require_experiment(conn, JobRef(resource_group, workspace, experiment, "").experiment_ref)
-            rows = conn.execute(
+            cursor = conn.cursor()
+            cursor.row_factory = None  # plain tuples, read by position
+            rows = cursor.execute(
                 f"SELECT {JOB_COLUMNS} FROM jobs"
                 " WHERE resource_group = ? AND workspace = ? AND experiment = ?"
                 " ORDER BY id",
                 (found.resource_group, found.workspace, found.name),
             ).fetchall()
-        return [job_from_row(row) for row in rows]
+        return list(map(job_from_values, rows))
 
     async def wait(self, ref: JobRef, poll_interval: float = 2.0, timeout: float | None = None) -> Job:
         def still_running(job: Job, timeout: float) -> str:
