@@ -116,6 +116,17 @@ def _wait_for_port(address: str, netns: str, deadline: float) -> None:
     raise RuntimeError(f"sshd in {netns} did not listen on {address}:22")
 
 
+def _processes_in(netns: set[str]) -> list[int]:
+    """Pids whose network namespace is one of `netns` (`net:[inode]`)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                if os.readlink(entry / "ns" / "net") in netns:
+                    found.append(int(entry.name))
+    return found
+
+
 @contextlib.contextmanager
 def namespace_hosts(folder: Path, count: int = 2) -> Iterator[SshHosts]:
     """Build `count` namespace hosts with sshd; remove them (by pid and name) when the block ends."""
@@ -165,6 +176,8 @@ def namespace_hosts(folder: Path, count: int = 2) -> Iterator[SshHosts]:
                 f"PidFile {folder / (name + '.pid')}\nAuthorizedKeysFile {folder / 'authorized_keys'}\n"
                 "StrictModes no\nUsePAM no\nPermitRootLogin prohibit-password\nPasswordAuthentication no\n"
                 "KbdInteractiveAuthentication no\nMaxStartups 100:30:200\nMaxSessions 100\n"
+                # A session whose client vanished (a test took the link down) ends within seconds.
+                "ClientAliveInterval 2\nClientAliveCountMax 3\n"
             )
             proc = subprocess.Popen(
                 [
@@ -189,6 +202,13 @@ def namespace_hosts(folder: Path, count: int = 2) -> Iterator[SshHosts]:
             _wait_for_port(host.address, host.netns, deadline)
         yield made
     finally:
+        # Whatever still runs in our namespaces was started by these sshds (sessions, workers): end it.
+        inodes = {
+            f"net:[{host.netns_inode()}]" for host in hosts if Path(f"/run/netns/{host.netns}").exists()
+        }
+        for pid in _processes_in(inodes):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
         for proc in made.procs:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(proc.pid, signal.SIGTERM)

@@ -75,7 +75,7 @@ class World:
         self.hosts = hosts
         self.home = bai.home
 
-    def job_file(self, name: str, args: str, node_count: int = 2) -> Path:
+    def job_file(self, name: str, args: str, node_count: int = 2, **extra: Any) -> Path:
         root = "$AZ_BATCHAI_JOB_MOUNT_ROOT/myshare/cifar"
         document = {
             "properties": {
@@ -95,13 +95,16 @@ class World:
                 },
                 "environmentVariables": [{"name": "PLAIN", "value": "plain-value"}],
                 "secrets": [{"name": "MY_SECRET", "value": SECRET}],
+                **extra,
             }
         }
         path = self.home / f"{name}.json"
         path.write_text(json.dumps(document))
         return path
 
-    def submit(self, name: str, args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def submit(
+        self, name: str, args: str, check: bool = True, **extra: Any
+    ) -> subprocess.CompletedProcess[str]:
         return self.bai(
             "job",
             "create",
@@ -113,7 +116,7 @@ class World:
             "-c",
             CLUSTER,
             "-f",
-            str(self.job_file(name, args)),
+            str(self.job_file(name, args, **extra)),
             "-o",
             "none",
             check=check,
@@ -510,6 +513,14 @@ def test_job_preparation_on_each_host_custom_toolkit_on_the_first_and_custom_mpi
     assert f"custom on {a.name} plain=plain-value" in (folder / "stdout.txt").read_text()
     out = world.stdout("mpi")
     assert {f"hostname {host.name}" in out for host in (a, b)} == {True}, out
+
+
+def test_max_wall_clock_time_stops_the_workers_on_every_host(world: World) -> None:
+    world.submit("wallclock", "--hang --wallclock", constraints={"maxWallClockTime": "PT50S"})
+    job = world.wait_state("wallclock", 150)
+    assert job["executionState"] == "failed"
+    assert job["errors"][0]["code"] == "MaxWallClockTimeExceeded", job["errors"]
+    wait_for(lambda: processes_with("work.py --hang --wallclock") == [], 15)
 
 
 def test_a_killed_supervisor_is_noticed_and_the_workers_on_every_host_stopped(world: World) -> None:

@@ -77,3 +77,29 @@ def test_gpus_from_nvidia_smi_lines() -> None:
         {"index": 1, "name": "Tesla K80", "utilizationPercent": "[N/A]", "memoryUsedMiB": 0,
          "memoryTotalMiB": 11441},
     ]  # fmt: skip
+
+
+async def test_shares_live_under_the_storage_root_and_ssh_settings_under_bai_home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tui.backends.ssh import open_ssh_backend
+    from tui.core.model import ClusterRef
+
+    monkeypatch.setenv("BAI_SSH_STORAGE_ROOT", str(tmp_path / "nfs"))
+    backend = open_ssh_backend(tmp_path / "home")
+    await backend.groups.create("rg", "eastus")
+    await backend.workspaces.create("rg", "ws")
+    await backend.storage.create_account("rg", "acct", "eastus")
+    await backend.storage.create_share("acct", "myshare")
+    source = tmp_path / "train.py"
+    source.write_text("print('hi')\n")
+    await backend.storage.create_directory("acct", "myshare", "cifar")
+    await backend.storage.upload_file("acct", "myshare", "cifar", source)
+    assert (tmp_path / "nfs" / "acct" / "myshare" / "cifar" / "train.py").read_text() == "print('hi')\n"
+    config = (tmp_path / "home" / "ssh" / "config").read_text()
+    assert "StrictHostKeyChecking accept-new" in config and "BatchMode yes" in config
+    assert f'UserKnownHostsFile "{tmp_path / "home" / "ssh" / "known_hosts"}"' in config
+    assert "ServerAliveInterval" in config and "ConnectTimeout" in config
+    with pytest.raises(BaiError, match="give --hosts HOST"):
+        await backend.clusters.create(ClusterRef("rg", "ws", "c"))
+    await backend.close()
