@@ -313,6 +313,8 @@ async def test_upload_then_download_a_file(backend, tmp_path: Path) -> None:  # 
         await pilot.press("u")
         await fill_dialog(pilot, {"source": str(tmp_path / "missing.py")})
         assert "does not exist" in str(app.screen.query_one("#error-source").render())
+        # As az (and `bai storage file upload`): one file goes into a folder that exists (issue 9).
+        await backend.storage.create_directory(ACCOUNT, SHARE, "cifar")
         await fill_dialog(pilot, {"source": str(script), "directory": "cifar"})
         await until(pilot, lambda: any("Uploaded train.py" in n for n in notices(app)), what="the upload")
         await pilot.press("right")

@@ -165,7 +165,9 @@ class MainScreen(ResourceActions, Screen[None]):
                 timeout=8,
             )
         except BaiError as error:
-            self.notify(str(error), title=f"{label} failed", severity="error", timeout=8)
+            from tui.console.wording import error_text  # the console's words: field labels, its own actions
+
+            self.notify(error_text(error), title=f"{label} failed", severity="error", timeout=8)
         except Exception as error:  # never let a traceback reach the screen
             self.notify(
                 f"{type(error).__name__}: {error}. Press r to refresh, then try again.",
@@ -444,19 +446,17 @@ class MainScreen(ResourceActions, Screen[None]):
         document, target = event.document, event.target
 
         async def run(task: Task) -> None:
-            from tui.backends.base import JobSubmitOptions
-            from tui.core.jobspec import apply_storage_account, parse_job_spec
             from tui.core.model import JobRef
+            from tui.core.operations import prepare_job, submit_job
 
-            ignored: list[str] = []  # job.json fields the service ignored, as `bai job create` warns of them
-            spec = parse_job_spec(document, notes=ignored)
-            apply_storage_account(spec, target.storage_account)
+            # The same use case as `bai job create`: the storage account is the form's, else
+            # AZURE_BATCHAI_STORAGE_ACCOUNT; the warnings are the same list in the same order.
+            prepared = prepare_job(document, target.storage_account)
             ref = JobRef(target.resource_group, target.workspace, target.experiment, target.name)
-            job = await self.backend.jobs.create(
-                ref, target.cluster, spec, JobSubmitOptions(storage_account_name=target.storage_account)
-            )
+            submitted = await submit_job(self.backend.jobs, ref, target.cluster, prepared)
+            job = submitted.job
             self.notify(f"Job {job.name} submitted ({job.execution_state.value})", title="Submitted")
-            for warning in [*ignored, *job.warnings]:
+            for warning in submitted.warnings:
                 self.notify(warning, title=f"Job {job.name}: warning", severity="warning", timeout=12)
             chain = path_of(Item.of_job(ref))
             node = await self.tree.reveal(chain)

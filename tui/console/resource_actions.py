@@ -7,7 +7,6 @@ main screen, which provides the selection, the dialogs and the worker.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -176,6 +175,7 @@ class ResourceActions:
     def action_create_cluster(self) -> None:
         async def create(values: dict[str, str]) -> tuple[str, Item]:
             from tui.core.model import ClusterRef
+            from tui.core.operations import cluster_admin
 
             ref = ClusterRef(values["group"], values["workspace"], values["name"])
             if ssh:  # the ssh backend: your hosts (see the README's "Your own hosts over SSH")
@@ -190,8 +190,18 @@ class ResourceActions:
                     network_interface=values["interface"].strip() or None,
                 )
             else:
+                # az's SSH-key policy, the same as `bai cluster create`: the key given, else
+                # ~/.ssh/id_rsa.pub (the local backend needs none, Azure ML one only when given).
+                user, key = cluster_admin(
+                    getattr(self.backend, "name", "local"), None, values.get("ssh_key", "").strip() or None
+                )
                 cluster = await self.backend.clusters.create(
-                    ref, values["vm_size"], int(values["target"]), values["priority"] or "dedicated"
+                    ref,
+                    values["vm_size"],
+                    int(values["target"]),
+                    values["priority"] or "dedicated",
+                    admin_user_name=user,
+                    ssh_public_key=key,
                 )
             for warning in getattr(cluster, "warnings", ()):  # azureml: a retired VM size, sent as given
                 self.notify(warning, title=f"Cluster {ref.name}: warning", severity="warning", timeout=12)
@@ -229,6 +239,8 @@ class ResourceActions:
             ]
         else:
             fields.append(FormField("target", "Target nodes", "2", check=whole_number("target", 0)))
+            if getattr(self.backend, "name", "local") != "local":  # az's --ssh-key
+                fields.append(FormField("ssh_key", "SSH public key (empty: ~/.ssh/id_rsa.pub)", ""))
         self.create_with_form(
             "Create cluster (az batchai cluster create)",
             fields,
@@ -330,17 +342,19 @@ class ResourceActions:
             target = values["directory"].strip("/")
 
             async def run(task: Task) -> None:
+                from tui.core.operations import upload_file, upload_folder
+
+                # As az: a folder is uploaded as upload-batch does (its folders made); one file goes into a
+                # folder that must exist (ParentNotFound), the same rule as `bai storage file upload`.
                 storage = self.backend.storage
-                await ensure_directory(storage, item.account, item.share, target)
                 if source.is_dir():
-                    entries = await storage.upload_directory(
-                        item.account, item.share, target, source, progress=task.progress
+                    entries = await upload_folder(
+                        storage, item.account, item.share, target, source, progress=task.progress
                     )
                     self.notify(f"Uploaded {len(entries)} file(s) to {item.share}/{target}")
                 else:
-                    await storage.upload_file(
-                        item.account, item.share, target, source, progress=task.progress
-                    )
+                    path = f"{target}/{source.name}".lstrip("/")
+                    await upload_file(storage, item.account, item.share, path, source, progress=task.progress)
                     self.notify(f"Uploaded {source.name} to {item.share}/{target}")
                 self.after_change()
 
@@ -523,13 +537,3 @@ async def save_stream(chunks: Any, destination: Path, task: Task) -> None:
         partial.replace(destination)
     finally:
         partial.unlink(missing_ok=True)
-
-
-async def ensure_directory(storage: Any, account: str, share: str, path: str) -> None:
-    """Create each missing folder of `path` on the share (az needs `directory create` first; we do it)."""
-    from tui.core.errors import ConflictError
-
-    parts = [part for part in path.split("/") if part]
-    for depth in range(1, len(parts) + 1):
-        with contextlib.suppress(ConflictError):  # already there
-            await storage.create_directory(account, share, "/".join(parts[:depth]))

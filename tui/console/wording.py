@@ -43,7 +43,8 @@ def label(argument: str) -> str:
 
 def hint_text(hint: Hint) -> str:
     """A hint as the console says it."""
-    kind = KINDS.get(hint.subject, hint.subject)
+    # The tree calls a share's directories folders.
+    kind = "folder" if hint.subject == "directory" else KINDS.get(hint.subject, hint.subject)
     if hint.verb == "create":
         action = CREATE_ACTIONS.get(hint.subject)
         return f": create the {kind} first" + (f" ({action})" if action else "")

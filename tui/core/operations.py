@@ -276,7 +276,7 @@ def cluster_admin(
     needs neither; a remote one gets your user name (as az did) and the key by `ssh_public_key`'s policy.
     Batch AI requires a key; Azure ML's nodes take one only when a key or `generate_ssh_keys` is given (SSH
     to them is opened then)."""
-    if backend_name == "local":
+    if backend_name in ("local", "ssh"):  # ssh: the hosts' own logins (a private key), not an admin key
         return user_name, None
     if user_name is None:
         import getpass

@@ -26,6 +26,7 @@ from textual.widget import Widget
 from textual.widgets import Collapsible, Input, Label, Static, TextArea
 
 from tui.console.widgets.choice import ChoiceField
+from tui.console.wording import hint_text
 from tui.core.errors import FieldError
 from tui.core.jobspec.fields import TOOLKIT_FIELDS, JobFields, field_of_error, join_job, split_job
 
@@ -314,9 +315,11 @@ class JobForm(Vertical):
         for error in errors:
             field = field_of_error(error, toolkit)
             with_path = field in ("shares", "environment", "advanced", "toolkit")
-            grouped.setdefault(field, []).append(
-                f"{error.path}: {error.message}" if with_path else error.message
-            )
+            # What helps, in the console's words ("fill the Storage account field"), never a CLI flag.
+            message = error.message + (hint_text(error.hint) if error.hint else "")
+            shown = f"{error.path}: {message}" if with_path else message
+            if shown not in grouped.setdefault(field, []):
+                grouped[field].append(shown)
         self.errors = grouped
         for name in FIELD_LABELS:
             messages = grouped.get(name, [])

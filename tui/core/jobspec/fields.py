@@ -230,6 +230,10 @@ def field_of_error(error: FieldError, toolkit: str) -> str:
     path = error.path
     if path.startswith("target."):
         return path
+    hint = error.hint
+    fills_it = hint is not None and (hint.verb, hint.subject) == ("give", "storage_account_name")
+    if fills_it and hint is not None and not hint.names.get("inline"):
+        return "target.storage_account"  # a placeholder left unfilled: the form's field that fills it
     script_key, args_key, count_key = TOOLKIT_FIELDS.get(toolkit, TOOLKIT_FIELDS["horovod"])
     settings = f"properties.{toolkit}Settings"
     for key, name in ((script_key, "script"), (args_key, "arguments"), (count_key, "process_count")):
