@@ -17,7 +17,7 @@ from tui.core.errors import BaiError, ConflictError, NotFoundError
 QUOTA_ADVICE = (
     "the subscription's quota for this VM family (or its total regional vCPUs) in the workspace's region is "
     "too small: ask for more under Azure portal > Quotas > Machine learning (choose the region and the VM "
-    "family), or use a smaller --vm-size or fewer nodes"
+    "family), or use a smaller VM size or fewer nodes"
 )
 RETIRED_SIZES = {
     # Retired sizes and what replaces them today (NC6: 2023-09-06; NCv3: 2025-09-30).

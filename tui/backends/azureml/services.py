@@ -21,7 +21,7 @@ from tui.backends.azureml import convert
 from tui.backends.azureml.durations import iso_seconds
 from tui.backends.azureml.errors import RETIRED_SIZES
 from tui.backends.azureml.rest import MLRest
-from tui.core.errors import BaiError, NotFoundError
+from tui.core.errors import BaiError, Hint, NotFoundError
 from tui.core.model import ClusterRef, Experiment, ExperimentRef, Workspace
 
 STORAGE_API = "2023-05-01"
@@ -65,8 +65,9 @@ class MLWorkspaceService:
                 return str(item["id"])
         if not create:
             raise NotFoundError(
-                f"storage account {name!r} (from --storage-account or AZURE_BATCHAI_STORAGE_ACCOUNT) was not "
-                "found; create it with `bai storage account create`, or leave both unset and bai makes one"
+                f"storage account {name!r} (the one given, or AZURE_BATCHAI_STORAGE_ACCOUNT) was not found "
+                "(leave both unset and bai makes one)",
+                hint=Hint("create", "storageaccount", {"name": name}),
             )
         path = f"{self._rest.group_path(resource_group)}/providers/Microsoft.Storage/storageAccounts/{name}"
         body = {"sku": {"name": "Standard_LRS"}, "kind": "StorageV2", "location": location}

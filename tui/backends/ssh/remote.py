@@ -172,12 +172,15 @@ def connection_problem(access: Access, host: str, stderr: str) -> str:
         )
     if "Permission denied" in text:
         return (
-            f"host {host}: SSH refused the login ({access.who()}): give the right --ssh-user/--ssh-key, "
-            "or add the public key to the host's ~/.ssh/authorized_keys"
+            f"host {host}: SSH refused the login ({access.who()}): give the cluster the right SSH user and "
+            "key, or add the public key to the host's ~/.ssh/authorized_keys"
         )
     if "Connection refused" in text:
         port = access.port or 22
-        return f"host {host}: nothing accepts SSH on port {port}: start sshd there or give --ssh-port"
+        return (
+            f"host {host}: nothing accepts SSH on port {port}: start sshd there "
+            "or give the cluster its SSH port"
+        )
     if "Could not resolve hostname" in text or "Name or service not known" in text:
         return f"host {host}: the name does not resolve here: give its address or add it to DNS/hosts"
     return f"host {host}: cannot be reached over SSH ({last}): check that it is up and reachable from here"
