@@ -64,10 +64,13 @@ class ArgumentParser(argparse.ArgumentParser):
         sys.exit(2)
 
 
-_CONTROL = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)} | {
+# C0 and C1 controls (0x9b is a one-byte CSI to some terminals) and Unicode's line/paragraph separators.
+_CONTROL = {code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0))} | {
     ord("\n"): "\\n",
     ord("\r"): "\\r",
     ord("\t"): "\\t",
+    0x2028: "\\u2028",
+    0x2029: "\\u2029",
 }
 
 
