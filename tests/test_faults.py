@@ -536,3 +536,55 @@ async def test_bai_job_file_stream_says_reconnecting_on_a_terminal(tmp_path: Pat
         assert process.returncode == 0, terminal
         assert stdout == emulator.world.stdout
         assert b"reconnecting" in terminal, terminal
+
+
+# ------------------------------------------------------------------- kill -9: the supervisor goes away
+
+
+async def test_a_killed_supervisor_takes_every_process_of_its_job_with_it(home: Path, tracking: str) -> None:
+    """kill -9 of the supervisor: the next reader fails the job and ends all it started, also a process
+    that cleared its environment and left its session (found by the job's cgroup or recorded tree)."""
+    import signal
+
+    backend = open_local_backend(home)
+    await make_tree(backend, nodes=1)
+    marker = f"777.{uuid.uuid4().int % 10**9}"
+    spec = job_spec(
+        {"customToolkitSettings": {"commandLine": f"env -i setsid sleep {marker} & echo escaped; sleep 600"}},
+        node_count=1,
+    )
+    ref = JobRef(RG, WS, EXP, "orphaned")
+    created = await backend.jobs.create(ref, CLUSTER, spec, JobSubmitOptions(storage_account_name="mystore"))
+    job_uuid = created.job_output_directory_path_segment.rsplit("/", 1)[1]
+    try:
+
+        async def escaped() -> bool:
+            return "escaped" in await stdout_of(backend, ref) and bool(pids_running(marker))
+
+        await until(escaped, what="the escaping process")
+
+        async def tracked() -> bool:
+            """The supervisor knows the escaped process: in the cgroup, or in its recorded tree."""
+            if tracking == "cgroup":
+                return True
+            record = home / "jobs" / job_uuid / "processes"
+            listed = (
+                {line.split(" ", 1)[0] for line in record.read_text().splitlines()}
+                if record.exists()
+                else set()
+            )
+            return any(str(pid) in listed for pid in pids_running(marker))
+
+        await until(tracked, what="the escaped process recorded")
+        supervisors = [int(line.split(":", 1)[0]) for line in command_lines_containing(job_uuid.encode())
+                       if "tui.backends.local.supervisor" in line]  # fmt: skip
+        assert len(supervisors) == 1, supervisors
+        os.kill(supervisors[0], signal.SIGKILL)
+        job = await backend.jobs.wait(ref, poll_interval=0.3, timeout=60)
+        assert job.execution_state is ExecutionState.FAILED
+        assert job.errors[0].code == "SupervisorLost", job.errors
+        assert await gone(marker) == [], f"'sleep {marker}' outlived its killed supervisor ({tracking})"
+        assert job_processes(job_uuid) == []
+    finally:
+        for pid in pids_running(marker):
+            os.kill(pid, 9)
