@@ -238,6 +238,10 @@ class Supervisor:
             )
         self.running = process
         self.pgid = process.pid
+        if self.cgroup is not None and process.pid not in procs.cgroup_pids(self.job_uuid):
+            # The machine let us make the cgroup but not move into it (delegation rules): record the tree.
+            self.cgroup = None
+            self.track()
         with db.immediate(self.conn):
             self.conn.execute("UPDATE jobs SET job_pgid = ? WHERE id = ?", (process.pid, self.job_id))
         try:
