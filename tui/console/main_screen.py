@@ -2,8 +2,8 @@
 
 It holds the panes, turns the tree's selection into what the other panes show, and runs the actions of
 `tui.console.actions` (its key bindings are generated from that table; the resource actions come from
-`ResourceActions`). Every backend call runs in a worker that turns a `BaiError` into a notification saying
-what to do, so no traceback ever reaches the screen.
+`ResourceActions`, the job-file ones from `JobActions`). Every backend call runs in a worker that turns a
+`BaiError` into a notification saying what to do, so no traceback ever reaches the screen.
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
 
 from tui.console import actions
+from tui.console.job_actions import JobActions
 from tui.console.poller import Polled, Poller, View, jobs_in_view, unfinished_jobs
 from tui.console.resource_actions import ResourceActions
-from tui.console.widgets.dialogs import ConfirmDialog, FormDialog, FormField, required
+from tui.console.widgets.dialogs import ConfirmDialog, FormDialog, FormField
 from tui.console.widgets.job_form import JobForm
 from tui.console.widgets.live_log import LiveLog
 from tui.console.widgets.node_table import NodeTable
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 JOB_POLL_SECONDS = 3.0
 
 
-class MainScreen(ResourceActions, Screen[None]):
+class MainScreen(JobActions, ResourceActions, Screen[None]):
     """The panes and the actions on them; the app's first screen (dialogs open over it)."""
 
     BINDINGS: ClassVar[list[BindingType]] = actions.bindings()  # type: ignore[assignment]
@@ -223,7 +224,7 @@ class MainScreen(ResourceActions, Screen[None]):
         if item.group and item.workspace and self.nodes.show_workspace(item.group, item.workspace, cluster):
             self.poller.poll_now()  # a new workspace: its clusters now, not at the next round
         self.with_form(
-            lambda form: form.prefill_target(
+            lambda form: form.follow_target(
                 resource_group=item.group,
                 workspace=item.workspace,
                 experiment=item.experiment,
@@ -357,114 +358,6 @@ class MainScreen(ResourceActions, Screen[None]):
         self.show_tab("log")
         self.live_log.toggle_stderr()
 
-    def action_open_job_file(self) -> None:
-        def open_dialog(form: JobForm) -> None:
-            self.ask(
-                "Open job.json",
-                [
-                    FormField(
-                        "path",
-                        "Path",
-                        str(form.path or Path.cwd() / "job.json"),
-                        check=job_file_problem,
-                        path=True,
-                    )
-                ],
-                lambda values: self.load_job_file(Path(values["path"]).expanduser()),
-                "Open",
-            )
-
-        self.with_form(open_dialog)
-
-    def load_job_file(self, path: Path) -> None:
-        def load(form: JobForm) -> None:
-            try:
-                form.load_file(path)
-            except (OSError, ValueError) as error:
-                self.notify(str(error), title="Cannot open job.json", severity="error", timeout=8)
-                return
-            self.show_tab("job")
-            self.notify(f"Loaded {path}", timeout=2)
-            self._prefill_from_state(form)
-
-        self.with_form(load)
-
-    @work(group="form-prefill", exit_on_error=False)
-    async def _prefill_from_state(self, form: JobForm) -> None:
-        """Fill the form's empty target fields with the only group, workspace, experiment, cluster and
-        storage account there are (a first-time user has one of each): `bai --job job.json` then submits
-        with s, with nothing to type."""
-        try:
-            targets = await only_targets(self.backend)
-        except Exception:
-            return  # the state could not be read: the fields stay for the user (the tree says why)
-        if targets and not form._torn_down():
-            form.prefill_target(**targets)
-
-    def action_save_job_file(self) -> None:
-        def save(form: JobForm) -> None:
-            if form.path is None:
-                self.ask(
-                    "Save job.json as",
-                    [
-                        FormField(
-                            "path", "Path", str(Path.cwd() / "job.json"), check=required("path"), path=True
-                        )
-                    ],
-                    lambda values: self._save_job(form, Path(values["path"]).expanduser()),
-                    "Save",
-                )
-            else:
-                self._save_job(form, None)
-
-        self.with_form(save)
-
-    def _save_job(self, form: JobForm, path: Path | None) -> None:
-        try:
-            written = form.save(path)
-        except (OSError, ValueError) as error:
-            self.notify(str(error), title="Not saved", severity="error", timeout=8)
-            return
-        self.notify(f"Saved {written}", timeout=3)
-
-    def action_submit(self) -> None:
-        self.show_tab("job")
-
-        def submit(form: JobForm) -> None:
-            if not form.request_submit():
-                self.notify(
-                    "The job form has problems, marked next to each field: fix them and press s again.",
-                    title="Not submitted",
-                    severity="error",
-                    timeout=6,
-                )
-
-        self.with_form(submit)
-
-    @on(JobForm.Submit)
-    def _submit(self, event: JobForm.Submit) -> None:
-        document, target = event.document, event.target
-
-        async def run(task: Task) -> None:
-            from tui.core.model import JobRef
-            from tui.core.operations import prepare_job, submit_job
-
-            # The same use case as `bai job create`: the storage account is the form's, else
-            # AZURE_BATCHAI_STORAGE_ACCOUNT; the warnings are the same list in the same order.
-            prepared = prepare_job(document, target.storage_account)
-            ref = JobRef(target.resource_group, target.workspace, target.experiment, target.name)
-            submitted = await submit_job(self.backend.jobs, ref, target.cluster, prepared)
-            job = submitted.job
-            self.notify(f"Job {job.name} submitted ({job.execution_state.value})", title="Submitted")
-            for warning in submitted.warnings:
-                self.notify(warning, title=f"Job {job.name}: warning", severity="warning", timeout=12)
-            chain = path_of(Item.of_job(ref))
-            node = await self.tree.reveal(chain)
-            if node is not None and node.data is not None:
-                self.open_log(node.data)
-
-        self.run_task(f"Submitting job {target.name}", run)
-
     def action_switch_backend(self) -> None:
         from tui.backends import BACKENDS
 
@@ -485,18 +378,6 @@ class MainScreen(ResourceActions, Screen[None]):
             await old.close()
 
         self.run_task(f"Opening the {other} backend", run)
-
-
-def job_file_problem(value: str) -> str | None:
-    """What is wrong with a job.json path typed in the Open dialog (kept open to fix it), None if fine."""
-    if not value.strip():
-        return "enter the path of a job.json"
-    path = Path(value.strip()).expanduser()
-    if path.is_dir():
-        return f"{value} is a folder: give the path of a job.json in it"
-    if not path.is_file():
-        return f"{value} does not exist: give the path of a job.json"
-    return None
 
 
 class ConsoleTabs(TabbedContent):
@@ -520,29 +401,6 @@ def tab_of(widget: Any) -> str | None:
         if isinstance(node, TabPane):
             return node.id
     return None
-
-
-async def only_targets(backend: Any) -> dict[str, str]:
-    """The job form's target fields that the state decides: each level that has exactly one resource."""
-    targets: dict[str, str] = {}
-    groups = await backend.groups.list()
-    if len(groups) != 1:
-        return targets
-    group = targets["resource_group"] = groups[0].name
-    accounts = await backend.storage.list_accounts(group)
-    if len(accounts) == 1:
-        targets["storage_account"] = accounts[0].name
-    workspaces = await backend.workspaces.list(group)
-    if len(workspaces) != 1:
-        return targets
-    workspace = targets["workspace"] = workspaces[0].name
-    experiments = await backend.experiments.list(group, workspace)
-    if len(experiments) == 1:
-        targets["experiment"] = experiments[0].name
-    clusters = await backend.clusters.list(group, workspace)
-    if len(clusters) == 1:
-        targets["cluster"] = clusters[0].name
-    return targets
 
 
 def describe_item(item: Item) -> str:

@@ -130,6 +130,10 @@ class JobForm(Vertical):
         self.is_ready = False
         self._edits = 0  # user edits so far: a refusal stays marked until the next one
         self._refused: tuple[int, list[FieldError]] | None = None
+        # Target fields the user has set: they no longer follow the tree's selection.
+        self.typed_target: set[str] = set()
+        # Values the form itself put in a target field, each still to be heard back as Input.Changed.
+        self._followed: dict[str, list[str]] = {}
 
     # ------------------------------------------------------------------------------------------ layout
 
@@ -186,6 +190,9 @@ class JobForm(Vertical):
         return widget.value
 
     def set_value(self, name: str, value: str) -> None:
+        """Put `value` in a field as the user would: a target field set so no longer follows the tree."""
+        if name in FIELD_LABELS and name.startswith("target."):
+            self.typed_target.add(name)
         widget = self._widget(name)
         if isinstance(widget, TextArea):
             widget.load_text(value)
@@ -240,12 +247,27 @@ class JobForm(Vertical):
         )
         return target, errors
 
-    def prefill_target(self, **values: str) -> None:
-        """Fill empty target fields from the tree's selection (never overwrite what the user typed)."""
+    def follow_target(self, *, only_empty: bool = False, **values: str) -> None:
+        """Show the tree's selection in the target fields the user has not set (never overwrite those).
+
+        An empty value is no news: the selection says nothing about that level (a cluster names no
+        experiment), so the field keeps what it showed. With `only_empty`, only empty fields are filled.
+        """
         for key, value in values.items():
             name = f"target.{key}"
-            if value and not self._value(name).strip():
-                self.set_value(name, value)
+            if not value or name in self.typed_target:
+                continue
+            widget = self._widget(name)
+            if not isinstance(widget, Input) or widget.value == value:
+                continue
+            if only_empty and widget.value.strip():
+                continue
+            self._followed.setdefault(name, []).append(value)
+            widget.value = value
+
+    def prefill_target(self, **values: str) -> None:
+        """Fill the empty target fields the user has not set (what the state decides, say)."""
+        self.follow_target(only_empty=True, **values)
 
     # ------------------------------------------------------------------------------------------ files
 
@@ -445,6 +467,15 @@ class JobForm(Vertical):
     @on(Input.Changed)
     @on(TextArea.Changed)
     def _changed(self, event: Message) -> None:
+        control = getattr(event, "control", None)
+        name = next((n for n in FIELD_LABELS if control is not None and control.id == f"f-{_dom_id(n)}"), "")
+        if name.startswith("target."):
+            followed = self._followed.get(name, [])
+            value = getattr(event, "value", None)
+            if value in followed:  # the form's own doing (following the tree), not the user's
+                del followed[: followed.index(value) + 1]
+            else:
+                self.typed_target.add(name)
         if not self._filling:
             self._edits += 1
             self.validate_soon()
