@@ -258,3 +258,25 @@ async def test_console_and_cli_submit_the_same_job_json_alike(
 
 def _warnings(app: Any) -> list[str]:
     return [message for message, severity in app.sent if severity == "warning"]
+
+
+# ---------------------------------------------------------------------------------------------- wording
+
+
+async def test_one_typed_error_is_worded_by_each_front_end(tutorial_backend: Any) -> None:
+    """The backend says which argument and what helps; the CLI names its flag and command, the console its
+    field and action, and neither wording reaches the other."""
+    from tui.cli.wording import error_text as cli_text
+    from tui.console.wording import error_text as console_text
+
+    with pytest.raises(BaiError) as target:
+        await tutorial_backend.clusters.resize(ClusterRef(GROUP, WORKSPACE, CLUSTER), 65)
+    assert cli_text(target.value) == "--target 65 is out of range: give 0 to 64 nodes"
+    assert console_text(target.value) == "Target nodes 65 is out of range: give 0 to 64 nodes"
+    with pytest.raises(NotFoundError) as missing:
+        await tutorial_backend.storage.list_files(ACCOUNT, "nope")
+    assert cli_text(missing.value).endswith(
+        "create it with `bai storage share create -n nope --account-name baistore`"
+    )
+    assert console_text(missing.value).endswith(": create the share first (Create file share)")
+    assert flags_in([console_text(target.value), console_text(missing.value)]) == []

@@ -309,8 +309,9 @@ class LiveLog(Vertical):
 
 
 def _describe(error: Exception, name: str) -> str:
+    from tui.console.wording import error_text
     from tui.core.errors import BaiError
 
     if isinstance(error, BaiError):
-        return str(error)
+        return error_text(error)  # the console's words: its labels and actions, never a CLI flag
     return f"reading {name} failed ({type(error).__name__}: {error}); press r to refresh and Enter to retry"

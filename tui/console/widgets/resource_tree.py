@@ -557,8 +557,9 @@ class ResourceTree(Tree[Item]):
 
 
 def _describe(error: Exception) -> str:
+    from tui.console.wording import error_text
     from tui.core.errors import BaiError
 
     if isinstance(error, BaiError):
-        return str(error)
+        return error_text(error)  # the console's words: its labels and actions, never a CLI flag
     return f"the backend failed ({type(error).__name__}: {error}); press r to try again"
