@@ -650,6 +650,8 @@ def test_bad_console_arguments_are_one_clear_line(home: Path, capsys: pytest.Cap
     )
     assert run_console(["--job", "nowhere.json"]) == 2
     assert "--job 'nowhere.json' is not a file" in capsys.readouterr().err
+    assert run_console(["--backend", "cloud9"]) == 1  # the backend's typed error, in the command line's words
+    assert "bai: --backend 'cloud9' is unknown" in capsys.readouterr().err
 
 
 def test_selected_item_keys_are_stable() -> None:

@@ -51,7 +51,9 @@ def run_console(argv: list[str]) -> int:
         name = backend_name(args.backend)
         backend = open_backend(name)
     except BaiError as error:
-        print(f"bai: {error}", file=sys.stderr)
+        from tui.cli.wording import error_text  # launched from the command line: its flags (--backend)
+
+        print(f"bai: {error_text(error)}", file=sys.stderr)
         return 1
     app = BaiApp(backend, backend_name=name, job_path=args.job, theme=args.theme, keymap=load_keymap())
     app.run()
