@@ -461,6 +461,36 @@ def test_tutorial_workflow_runs_on_both_hosts(world: World) -> None:
     assert world.host_states() == {a.address: "idle", b.address: "idle"}
 
 
+@pytest.mark.slow
+def test_the_tutorial_trainer_trains_on_both_hosts(world: World, tmp_path: Path) -> None:
+    """The real trainer (TensorFlow, Horovod allreduce over Gloo between the hosts) on tiny test-made data."""
+    from cifar_data import write_cifar_dataset
+
+    trainer = Path(__file__).resolve().parents[1] / "trainer" / "cifar_cnn_distributed.py"
+    bai = world.bai
+    bai("storage", "file", "upload", "--path", "cifar", "--share-name", SHARE, "--account-name", ACCOUNT,
+        "--source", str(trainer), "-o", "none")  # fmt: skip
+    data = write_cifar_dataset(tmp_path / "data", train_per_batch=20, test_images=32, batches=5)
+    bai("storage", "file", "upload-batch", "--destination", f"{SHARE}/cifar/data", "--account-name", ACCOUNT,
+        "--source", str(data), "-o", "none", timeout=120)  # fmt: skip
+    root = "$AZ_BATCHAI_JOB_MOUNT_ROOT/myshare/cifar"
+    path = world.job_file("trainer", "")
+    document = json.loads(path.read_text())
+    document["properties"]["horovodSettings"] = {
+        "pythonScriptFilePath": f"{root}/{trainer.name}",
+        "commandLineArgs": f"--dir={root} --data-dir={root}/data --epochs 1 --verbose 2"
+        " --max-train-images 64 --max-test-images 32",
+    }
+    path.write_text(json.dumps(document))
+    bai("job", "create", *IN_WS, "-e", EXP, "-n", "trainer", "-c", CLUSTER, "-f", str(path), "-o", "none",
+        timeout=90)  # fmt: skip
+    job = world.wait_state("trainer", 600)
+    assert job["executionState"] == "succeeded", job["errors"]
+    out = world.stdout("trainer")
+    assert "Test accuracy:" in out
+    assert "[bai] rank 0 of the job runs on host" in out and "[bai] rank 1 of the job runs on host" in out
+
+
 def test_secret_never_on_a_command_line_and_terminate_stops_every_host(world: World) -> None:
     world.submit("hang", "--hang")
     wait_for(lambda: world.stdout("hang").count(" ready") == 2, 90)
