@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from tests.tutorial_resources import ACCOUNT, CLUSTER, EXPERIMENT, GROUP, SHARE, WORKSPACE
-from tui.backends import open_backend
 from tui.console.actions import ACTIONS
 from tui.console.app import BaiApp
 from tui.console.launch import run_console
@@ -31,26 +30,15 @@ TUTORIAL_JOB = json.loads((Path(__file__).parent / "data/jobs/tutorial-job.json"
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    folder = tmp_path / "bai-home"
-    monkeypatch.setenv("BAI_HOME", str(folder))
-    monkeypatch.setenv("BAI_BACKEND", "local")
-    monkeypatch.chdir(tmp_path)
-    return folder
+def home(bai_home: Path) -> Path:
+    """A private BAI_HOME on the local backend (conftest.py's `bai_home`; other console tests import this)."""
+    return bai_home
 
 
 @pytest.fixture
-async def backend(home: Path) -> AsyncIterator[object]:
-    """The tutorial's resources, made through the real local backend."""
-    backend = open_backend("local")
-    await backend.groups.create(GROUP, "eastus")
-    await backend.workspaces.create(GROUP, WORKSPACE)
-    await backend.experiments.create(ExperimentRef(GROUP, WORKSPACE, EXPERIMENT))
-    await backend.clusters.create(ClusterRef(GROUP, WORKSPACE, CLUSTER), "Standard_NC6", 2)
-    await backend.storage.create_account(GROUP, ACCOUNT, "eastus")
-    await backend.storage.create_share(ACCOUNT, SHARE)
-    yield backend
-    await backend.close()
+def backend(tutorial_backend: object) -> object:
+    """The tutorial's resources, made through the real local backend (conftest.py's `tutorial_backend`)."""
+    return tutorial_backend
 
 
 def make_app(backend: object, **options: object) -> BaiApp:
