@@ -321,9 +321,9 @@ def test_cluster_create_checks_every_host_and_shows_them(world: World, tmp_path:
     assert time.monotonic() - started < 15
     assert failed.returncode == 1
     lines = failed.stderr.splitlines()
-    assert lines[0] == "bai: error: cluster broken: not created: 1 host check(s) failed", failed.stderr
-    assert lines[1].startswith(f"bai: error: host {nobody}: cannot be reached over SSH"), failed.stderr
-    assert len(lines) == 2
+    assert len(lines) == 1, failed.stderr
+    assert lines[0].startswith(f"bai: error: host {nobody}: cannot be reached over SSH"), failed.stderr
+    assert lines[0].endswith("(cluster broken not created)"), failed.stderr
     # A job Python without Horovod fails the check on every host, naming each.
     failed = bai(
         "cluster",
@@ -342,7 +342,7 @@ def test_cluster_create_checks_every_host_and_shows_them(world: World, tmp_path:
         check=False,
         timeout=90,
     )
-    assert [line.split(":")[2].strip() for line in failed.stderr.splitlines()[1:]] == [
+    assert [line.split(":")[2].strip() for line in failed.stderr.splitlines()] == [
         f"host {a.address}",
         f"host {b.address}",
     ], failed.stderr

@@ -28,7 +28,7 @@ from tui.core.errors import BaiError, ConflictError
 from tui.core.model import Cluster, ClusterRef, NodeState
 
 # A cluster read more than this long after its last probe probes its hosts again.
-PROBE_MAX_AGE_SECONDS = 10.0
+PROBE_MAX_AGE_SECONDS = 3.0
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS ssh_clusters (
@@ -271,9 +271,7 @@ class SshClusters(LocalClusters):
         probes = remote.probe_hosts(self._layout, access, [host.name for host in hosts])
         problems = [problem for probe in probes for problem in probe.problems]
         if problems:
-            raise remote.host_check_error(
-                f"cluster {ref.name}", f"not created: {len(problems)} host check(s) failed", problems
-            )
+            raise remote.host_check_error(problems, f"cluster {ref.name} not created")
         with self._ctx.connection() as conn, db.immediate(conn):
             self._refuse_existing(conn, workspace.resource_group, workspace.name, ref.name)
             stamp = db.now_text()

@@ -93,8 +93,7 @@ class SshJobs(LocalJobs):
         if bad and good < node_count <= len(probes):
             lines = [problem for probe in bad for problem in probe.problems]
             raise remote.host_check_error(
-                f"cluster {cluster_row['name']}",
-                f"the job needs {node_count} host(s) and {len(bad)} cannot take it (marked unusable); "
-                "nothing was created",
                 lines,
+                f"marked unusable; the job needs {node_count} of the cluster's {len(probes)} host(s): "
+                "job not created",
             )

@@ -200,11 +200,12 @@ class HostCheckError(JobSpecError):
         """`job create` names its file on the errors it raises; these are about the hosts instead."""
 
 
-def host_check_error(summary_path: str, summary: str, problems: list[str]) -> HostCheckError:
-    errors = [FieldError(summary_path, summary)]
+def host_check_error(problems: list[str], outcome: str) -> HostCheckError:
+    """One line per failed check, each naming its host and what to do, then what it means (`outcome`)."""
+    errors = []
     for line in problems:
         path, _, message = line.partition(": ")
-        errors.append(FieldError(path, message))
+        errors.append(FieldError(path, f"{message} ({outcome})"))
     return HostCheckError(errors)
 
 
