@@ -572,7 +572,7 @@ class LogStream:
                 else:
                     self._flush(streams)
                 break
-        self._store(state, line)
+        self._store_text(state, line.decode("utf-8", "replace").rstrip())
         if bar is not None:  # read already: what _read_line would do with it
             if ends:
                 self._end_epoch(state, bar, bar.details())
@@ -693,9 +693,11 @@ class LogStream:
                 heappush(heap, (lines[0][0], state))
 
     def _read_line(self, stream: _Stream, text: bytes) -> None:
-        first = text.lstrip()[:1]
-        if not first:
-            return
+        first = text[:1]
+        if first in b" \t\n\r\x0b\x0c":  # whitespace (b"" is in every bytes): the first byte after it
+            first = text.lstrip()[:1]
+            if not first:
+                return
         if first.isdigit() or first == b"-":
             bar = _BAR.match(text)
             if bar is not None:
