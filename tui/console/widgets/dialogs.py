@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -275,3 +275,71 @@ class FormDialog(ModalScreen[dict[str, str] | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One answer of a `ChoiceDialog`: the key that gives it, its button's words, what it dismisses with."""
+
+    key: str
+    label: str
+    answer: str
+    variant: str = "default"
+
+
+class ChoiceDialog(ModalScreen[str | None]):
+    """A question with more answers than yes and no, each on its own key; Esc (or n) answers None.
+
+    The scale-to-0 question needs three: scale now (the service waits for running jobs before it removes
+    their nodes), terminate those jobs and then scale, or leave it.
+    """
+
+    DEFAULT_CSS = """
+    ChoiceDialog { align: center middle; }
+    ChoiceDialog > Vertical {
+        width: 76; max-width: 98%; height: auto; padding: 1 2;
+        border: thick $error; background: $surface;
+    }
+    ChoiceDialog #question { width: 100%; margin-bottom: 1; }
+    ChoiceDialog Horizontal { height: auto; align: right middle; }
+    ChoiceDialog Button { margin-left: 1; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "answer('')", "No", id="choice.no")]
+
+    def __init__(self, question: str, choices: list[Choice]) -> None:
+        super().__init__()
+        self.question = question
+        self.choices = choices
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self.question, id="question", markup=False)
+            with Horizontal():
+                for choice in self.choices:
+                    yield Button(
+                        f"{choice.label} ({choice.key})",
+                        variant=choice.variant,  # type: ignore[arg-type]
+                        id=f"choice-{choice.answer}",
+                    )
+                yield Button("No (n)", id="choice-no")
+
+    def on_mount(self) -> None:
+        self.query_one("#choice-no", Button).focus()
+
+    def on_key(self, event: Any) -> None:
+        for choice in self.choices:
+            if event.key == choice.key:
+                event.stop()
+                self.dismiss(choice.answer)
+                return
+        if event.key == "n":
+            event.stop()
+            self.dismiss(None)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        answer = (event.button.id or "").removeprefix("choice-")
+        self.dismiss(None if answer == "no" else answer)
+
+    def action_answer(self, answer: str) -> None:
+        self.dismiss(answer or None)

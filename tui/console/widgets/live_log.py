@@ -14,7 +14,8 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from typing import ClassVar
 
-from textual import on, work
+from textual import events, on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -22,6 +23,7 @@ from textual.reactive import reactive
 from textual.widgets import Input, Log, Static
 
 from tui.console.widgets.chart import EpochChart
+from tui.console.widgets.keys import key_of
 from tui.console.widgets.progress_rows import ProgressRows
 from tui.core.logstream import EpochEnded, EpochStarted, LineAdded, LogStream, RankProgress, StepProgress
 
@@ -44,6 +46,23 @@ def history_of(ranks: dict[str, RankProgress]) -> list[dict]:
 
 def format_line(event: LineAdded) -> str:
     return event.text if event.rank in ("-", "", None) else f"[{event.rank}] {event.text}"
+
+
+class TailLog(Log):
+    """The log's text, kept at its last line while following, whatever changes its height.
+
+    `Log` scrolls to its end only when it is written to. The panes above it grow as a run goes on (the
+    title wraps when the job ends, the progress rows and the chart appear) and the terminal may be resized:
+    each time the text lost rows at the bottom and the last lines (the test accuracy) sat below the view.
+    """
+
+    def on_resize(self, event: events.Resize) -> None:
+        if self.auto_scroll:
+            self.call_after_refresh(self._to_end)
+
+    def _to_end(self) -> None:
+        if self.auto_scroll and self.is_attached:
+            self.scroll_end(animate=False, immediate=True)
 
 
 class LiveLog(Vertical):
@@ -74,6 +93,7 @@ class LiveLog(Vertical):
         self.main_file = "stdout.txt"  # the file shown, parsed and followed (x switches to stderr.txt)
         self.job_title = "no job selected: pick a job in the tree and press Enter"
         self.job_state = ""
+        self.job_note = ""  # why a queued job waits, say
         self.finished = False
         self.error: str | None = None
         self.bytes_read = 0
@@ -96,7 +116,7 @@ class LiveLog(Vertical):
         yield Input(
             placeholder="search the log (Enter: next match, Esc: close)", id="log-search", compact=True
         )
-        yield Log(max_lines=self.max_lines, id="log-text", auto_scroll=True)
+        yield TailLog(max_lines=self.max_lines, id="log-text", auto_scroll=True)
 
     def on_mount(self) -> None:
         self.set_interval(REDRAW_SECONDS, self._redraw)
@@ -116,6 +136,10 @@ class LiveLog(Vertical):
         self.source_factory = factory
         self.job_title = title
         self.job_state = state
+        self.job_note = ""
+        # A new job's log follows from its start: a search paused the last one, not this one.
+        self._search_term, self._search_from = "", -1
+        self.following = True
         self.stream = LogStream()
         self.finished = False
         self.error = None
@@ -132,9 +156,10 @@ class LiveLog(Vertical):
         self._dirty = True
         self._follow_stdout(factory)
 
-    def set_state(self, state: str) -> None:
-        if state != self.job_state:
-            self.job_state = state
+    def set_state(self, state: str, note: str = "") -> None:
+        """The job's state word for the title, and what it is waiting for (`note`, "" when nothing)."""
+        if (state, note) != (self.job_state, self.job_note):
+            self.job_state, self.job_note = state, note
             self._dirty = True
 
     @work(exclusive=True, group="live-log", exit_on_error=False)
@@ -151,7 +176,7 @@ class LiveLog(Vertical):
         except asyncio.CancelledError:
             raise
         except Exception as error:  # BaiError says what to do; anything else must not reach the screen raw
-            self.error = _describe(error, self.main_file)
+            self.error = _describe(error, self.main_file, key_of(self.app, "bai.refresh", "r"))
             self.app.notify(self.error, title="Live log", severity="error")
         self._dirty = True
 
@@ -167,7 +192,11 @@ class LiveLog(Vertical):
         except asyncio.CancelledError:
             raise
         except Exception as error:
-            self.app.notify(_describe(error, "stderr.txt"), title="Live log", severity="error")
+            self.app.notify(
+                _describe(error, "stderr.txt", key_of(self.app, "bai.refresh", "r")),
+                title="Live log",
+                severity="error",
+            )
 
     def _take(self, events: list, to_screen: bool) -> None:
         for event in events:
@@ -215,9 +244,16 @@ class LiveLog(Vertical):
             self.query_one("#log-title", Static).update(title)
 
     def title_text(self) -> str:
-        parts = [self.job_title, self.file_name, "following" if self.following else "paused (p resumes)"]
+        resume = key_of(self.app, "bai.follow", "p")
+        parts = [
+            self.job_title,
+            self.file_name,
+            "following" if self.following else f"paused ({resume} resumes)",
+        ]
         if self.job_state:
             parts.append(self.job_state)
+        if self.job_note:
+            parts.append(self.job_note)
         if self.stream.test is not None and self.stream.test.accuracy is not None:
             parts.append(f"test acc {self.stream.test.accuracy:.4f}")
         if self.stream.failed:
@@ -273,10 +309,12 @@ class LiveLog(Vertical):
         search.focus()
 
     def action_close_search(self) -> None:
+        """Esc goes back one level: out of the search into the text; from the text, on to the screen's Esc."""
         search = self.query_one("#log-search", Input)
-        if search.has_class("-visible"):
-            search.remove_class("-visible")
-            self.text.focus()
+        if not search.has_class("-visible"):
+            raise SkipAction()  # the next Esc binding up (the screen's: back to the tree) takes it
+        search.remove_class("-visible")
+        self.text.focus()
 
     @on(Input.Submitted, "#log-search")
     def _search(self, event: Input.Submitted) -> None:
@@ -300,18 +338,19 @@ class LiveLog(Vertical):
                 self.following = False
                 self.text.scroll_to(y=index, animate=False)
                 matches = sum(1 for line in lines if needle in line.lower())
-                self.app.notify(
-                    f"line {index + 1}: {lines[index][:60]}", title=f"{matches} match(es)", timeout=3
-                )
+                self.app.notify(f"line {index + 1}: {lines[index]}", title=f"{matches} match(es)", timeout=3)
                 return index
         self.app.notify(f"{term!r} is not in the last {count} lines", severity="warning", timeout=3)
         return None
 
 
-def _describe(error: Exception, name: str) -> str:
+def _describe(error: Exception, name: str, refresh: str = "r") -> str:
     from tui.console.wording import error_text
     from tui.core.errors import BaiError
 
     if isinstance(error, BaiError):
         return error_text(error)  # the console's words: its labels and actions, never a CLI flag
-    return f"reading {name} failed ({type(error).__name__}: {error}); press r to refresh and Enter to retry"
+    return (
+        f"reading {name} failed ({type(error).__name__}: {error}); "
+        f"press {refresh} to refresh and Enter to retry"
+    )

@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
 
+from tui.console.widgets.keys import key_of
 from tui.core.model import Cluster
 
 COLUMNS = (
@@ -92,8 +93,8 @@ def hosts_text(clusters: list[Cluster]) -> str:
     return "\n".join(lines)
 
 
-def idle_hint(clusters: list[Cluster]) -> str:
-    """The call-out for clusters paying for idle nodes; "" when there are none."""
+def idle_hint(clusters: list[Cluster], key: str = "0") -> str:
+    """The call-out for clusters paying for idle nodes (`key` scales to 0); "" when there are none."""
     idle = [
         c
         for c in clusters
@@ -104,7 +105,7 @@ def idle_hint(clusters: list[Cluster]) -> str:
     names = ", ".join(f"{c.name} ({c.node_state_counts.idle_node_count} idle)" for c in idle)
     return (
         f"⚠ idle nodes still allocated: {names}. "
-        "Select the cluster and press 0 to scale to 0 and stop paying."
+        f"Select the cluster and press {key} to scale to 0 and stop paying."
     )
 
 
@@ -189,7 +190,9 @@ class NodeTable(Vertical):
         elif clusters is not None:
             self.apply(clusters)
         elif error is not None:
-            self.query_one("#nodes-hint", Static).update(f"✘ {error}; press r to retry")
+            self.query_one("#nodes-hint", Static).update(
+                f"✘ {error}; press {key_of(self.app, 'bai.refresh', 'r')} to retry"
+            )
 
     def apply(self, clusters: list[Cluster]) -> None:
         """Update the table in place: changed cells only, new rows added, vanished rows removed."""
@@ -209,9 +212,11 @@ class NodeTable(Vertical):
             else:
                 table.add_row(*(cells[key] for key, _label in self.columns), key=name)
             self.clusters[name] = cluster
-        hint = " ".join(filter(None, (idle_hint(list(fresh.values())), preempted_hint(list(fresh.values())))))
+        clusters = list(fresh.values())
+        idle = idle_hint(clusters, key_of(self.app, "bai.scale_zero", "0"))
+        hint = " ".join(filter(None, (idle, preempted_hint(clusters))))
         if not fresh:
-            hint = "No clusters here yet: press c to create one."
+            hint = f"No clusters here yet: press {key_of(self.app, 'bai.new_cluster', 'c')} to create one."
         self.query_one("#nodes-hint", Static).update(hint)
         self.query_one("#nodes-hosts", Static).update(hosts_text(list(fresh.values())))
         self._fit_columns()

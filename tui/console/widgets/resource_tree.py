@@ -19,6 +19,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from tui.console.widgets.keys import key_of
 from tui.core import format as fmt
 from tui.core.model import ClusterRef, ExecutionState, ExperimentRef, JobRef
 
@@ -87,14 +88,32 @@ KIND_TAG = {
 
 # What an empty level says, so a new user knows the next step; the key comes first because at 80 columns
 # the tree is about 22 wide (the whole line also shows beside the tree while the cursor is on it).
+# Each {name} is the key of action `bai.<name>`, remapped or not (see `empty_hint`).
 EMPTY_HINT = {
-    "root": "press g: new resource group (none yet)",
-    "group": "press w: new workspace, a: new storage account",
-    "workspace": "press e: new experiment, c: new cluster",
-    "experiment": "press 2: the job form (no jobs yet)",
-    "account": "press h: new file share (none yet)",
-    "job": "no output files yet (r refreshes)",
+    "root": "press {new_group}: new resource group (none yet)",
+    "group": "press {new_workspace}: new workspace, {new_storage}: new storage account",
+    "workspace": "press {new_experiment}: new experiment, {new_cluster}: new cluster",
+    "experiment": "press {tab_job}: the job form (no jobs yet)",
+    "account": "press {new_share}: new file share (none yet)",
+    "job": "no output files yet ({refresh} refreshes)",
 }
+HINT_KEYS = {
+    "new_group": "g",
+    "new_workspace": "w",
+    "new_storage": "a",
+    "new_experiment": "e",
+    "new_cluster": "c",
+    "tab_job": "2",
+    "new_share": "h",
+    "refresh": "r",
+}
+
+
+def empty_hint(kind: str, app: Any = None) -> str:
+    """What an empty level of `kind` says, naming the keys the user has now (after any keymap)."""
+    keys = {name: key_of(app, f"bai.{name}", default) for name, default in HINT_KEYS.items()}
+    return EMPTY_HINT.get(kind, "(empty)").format_map(keys)
+
 
 # A job's output files as `bai job file list` lists them: the stdout/stderr directory.
 OUTPUT_DIRECTORY = "stdouterr"
@@ -438,7 +457,7 @@ class ResourceTree(Tree[Item]):
         for child in children:
             self._add(node, child)
         if not children:
-            hint = EMPTY_HINT.get(node.data.kind, "(empty)")
+            hint = empty_hint(node.data.kind, self.app)
             node.add_leaf(Text(hint, style="dim italic"), data=Item("empty", name=hint))
         node.data.loaded = True
 
@@ -456,7 +475,11 @@ class ResourceTree(Tree[Item]):
             await self.populate(node)
         except Exception as error:
             node.remove_children()
-            self.app.notify(_describe(error), title="Could not load", severity="error")
+            self.app.notify(
+                _describe(error, key_of(self.app, "bai.refresh", "r")),
+                title="Could not load",
+                severity="error",
+            )
         finally:
             self.loading_count -= 1
 
@@ -496,7 +519,11 @@ class ResourceTree(Tree[Item]):
             if reveal and await self.reveal(reveal) is not None:
                 return
         except Exception as error:
-            self.app.notify(_describe(error), title="Could not refresh", severity="error")
+            self.app.notify(
+                _describe(error, key_of(self.app, "bai.refresh", "r")),
+                title="Could not refresh",
+                severity="error",
+            )
         finally:
             self.loading_count -= 1
         if cursor:
@@ -556,10 +583,10 @@ class ResourceTree(Tree[Item]):
         node.set_label(label_of(node.data, self.looks()))
 
 
-def _describe(error: Exception) -> str:
+def _describe(error: Exception, refresh: str = "r") -> str:
     from tui.console.wording import error_text
     from tui.core.errors import BaiError
 
     if isinstance(error, BaiError):
         return error_text(error)  # the console's words: its labels and actions, never a CLI flag
-    return f"the backend failed ({type(error).__name__}: {error}); press r to try again"
+    return f"the backend failed ({type(error).__name__}: {error}); press {refresh} to try again"
