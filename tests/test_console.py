@@ -19,6 +19,7 @@ from tui.console.app import BaiApp
 from tui.console.launch import run_console
 from tui.console.widgets.dialogs import ConfirmDialog, FormDialog
 from tui.console.widgets.job_form import JobForm
+from tui.console.widgets.keys_help import KeysScreen
 from tui.console.widgets.live_log import LiveLog
 from tui.console.widgets.resource_tree import Item
 from tui.core.model import ClusterRef, ExperimentRef, JobRef
@@ -201,12 +202,13 @@ async def test_scale_to_zero_asks_first_then_resizes(backend) -> None:  # type: 
     ref = ClusterRef(GROUP, WORKSPACE, CLUSTER)
     async with app.run_test(size=SIZE) as pilot:
         await go_to(pilot, app, GROUP, WORKSPACE, CLUSTER)
-        await pilot.press("0")
-        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("0")  # the question comes once the cluster's jobs are read (none here)
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the question")
         await pilot.press("n")
         assert not isinstance(app.screen, ConfirmDialog)
         assert (await backend.clusters.get(ref)).target_node_count == 2
         await pilot.press("0")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the question again")
         await pilot.press("y")
         await until(pilot, lambda: any("resizing to 0" in n for n in notices(app)), what="the resize notice")
         assert (await backend.clusters.get(ref)).target_node_count == 0
@@ -571,9 +573,9 @@ async def test_question_mark_shows_and_hides_the_keys(backend) -> None:  # type:
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: labels(app))
         await pilot.press("question_mark")
-        await until(pilot, lambda: app.screen.query("HelpPanel"), what="the help panel")
+        await until(pilot, lambda: isinstance(app.screen, KeysScreen), what="the key list")
         await pilot.press("question_mark")
-        await until(pilot, lambda: not app.screen.query("HelpPanel"), what="the help panel to go")
+        await until(pilot, lambda: not isinstance(app.screen, KeysScreen), what="the key list to go")
 
 
 async def test_keymap_remaps_a_binding_by_id(backend) -> None:  # type: ignore[no-untyped-def]

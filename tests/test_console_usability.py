@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
-from textual.widgets import DataTable, Input, Log
+from textual.widgets import DataTable, Input
 
 from tests import test_console as base
 from tests.test_console import (
@@ -32,8 +32,7 @@ from tests.test_console import (
     until,
     write_job,
 )
-from tui.console.widgets.dialogs import ConfirmDialog, FormDialog
-from tui.console.widgets.live_log import LiveLog
+from tui.console.widgets.dialogs import ChoiceDialog, ConfirmDialog, FormDialog
 from tui.core.jobspec import parse_job_spec
 from tui.core.model import ClusterRef, JobRef
 
@@ -196,8 +195,8 @@ async def test_the_footer_shows_the_keys_of_the_focused_pane(backend) -> None:  
 
 
 async def test_question_mark_lists_every_action_with_its_key_and_id(backend) -> None:  # type: ignore[no-untyped-def]
-    """`?` showed Textual's Tree keys: g/w/e/c were not there, it could not scroll and Esc did not close it."""
-    from tui.console.app import ACTIONS
+    """`?` showed Textual's Tree keys: g/w/e/c were missing, it could not scroll and Esc did not close it."""
+    from tui.console.actions import ACTIONS, GROUPS
 
     app = make_app(backend, keymap={"bai.submit": "ctrl+s"})
     async with app.run_test(size=SMALL) as pilot:
@@ -217,7 +216,7 @@ async def test_question_mark_lists_every_action_with_its_key_and_id(backend) -> 
         shown = "\n".join(seen)
         for spec in ACTIONS:
             assert spec.binding_id in shown and spec.title in shown, spec
-        for group in ("Move", "Create", "Storage", "Clusters", "Jobs", "Log", "Console"):
+        for group in GROUPS:
             assert group in shown, group
         assert "ctrl+s" in shown  # the remapped key, not s
         submit_line = next(line for line in shown.splitlines() if "bai.submit" in line)
@@ -246,12 +245,14 @@ async def test_reopening_comes_back_to_the_selected_item_and_tab(backend, home: 
     async with again.run_test(size=SMALL) as pilot:
         await until(
             pilot,
-            lambda: again.tree.cursor_node is not None
-            and again.tree.cursor_node.data is not None
-            and again.tree.cursor_node.data.name == CLUSTER,
+            lambda: (
+                again.tree.cursor_node is not None
+                and again.tree.cursor_node.data is not None
+                and again.tree.cursor_node.data.name == CLUSTER
+            ),
             what="the cluster selected again",
         )
-        assert again.pane_tabs.active == "job"
+        assert again.main.pane_tabs.active == "job"
 
 
 async def test_reopening_reattaches_the_log_of_a_running_job(backend, home: Path) -> None:  # type: ignore[no-untyped-def]
@@ -263,20 +264,22 @@ async def test_reopening_reattaches_the_log_of_a_running_job(backend, home: Path
         async with app.run_test(size=SMALL) as pilot:
             await go_to(pilot, app, GROUP, WORKSPACE, EXPERIMENT, "longrun")
             await pilot.press("enter")  # watch it
-            await until(pilot, lambda: app.open_job_ref == ref, what="the log opened")
+            await until(pilot, lambda: app.main.open_job_ref == ref, what="the log opened")
             await go_to(pilot, app, CLUSTER)  # then look elsewhere before leaving
             await pilot.press("1", "q")
         again = make_app(backend)
         async with again.run_test(size=SMALL) as pilot:
-            await until(pilot, lambda: again.open_job_ref == ref, timeout=30, what="the job re-attached")
+            await until(pilot, lambda: again.main.open_job_ref == ref, timeout=30, what="the job re-attached")
             await until(
                 pilot,
-                lambda: again.tree.cursor_node is not None
-                and again.tree.cursor_node.data is not None
-                and again.tree.cursor_node.data.name == "longrun",
+                lambda: (
+                    again.tree.cursor_node is not None
+                    and again.tree.cursor_node.data is not None
+                    and again.tree.cursor_node.data.name == "longrun"
+                ),
                 what="the job selected",
             )
-            assert again.pane_tabs.active == "log"
+            assert again.main.pane_tabs.active == "log"
             log = again.live_log
             assert log.following
             await until(
@@ -305,7 +308,7 @@ async def test_a_following_log_always_shows_its_last_line(backend, hidden: bool)
         await pilot.press("3")
         assert log.following
         await until(pilot, lambda: "LAST-LINE" in screen_text(app), what="LAST-LINE on screen")
-        for size in ((120, 40), (60, 16), SMALL):
+        for size in ((120, 40), (100, 30), SMALL):
             await pilot.resize_terminal(*size)
             await until(pilot, lambda: "LAST-LINE" in screen_text(app), what=f"LAST-LINE at {size}")
 
@@ -358,34 +361,33 @@ async def test_submit_warnings_go_to_the_jobs_details_and_one_short_toast(backen
         form.set_value("target.name", "warned")
         form.set_value("target.storage_account", ACCOUNT)
         await pilot.press("s")
-        await until(pilot, lambda: app.open_job_ref is not None, what="the job's log")
+        await until(pilot, lambda: app.main.open_job_ref is not None, what="the job's log")
         await pilot.pause(0.3)
         warnings = [message for message, severity in app.sent if severity == "warning"]
         assert len(warnings) == 1, warnings
         assert "\n" not in warnings[0] and len(warnings[0]) <= 76, warnings[0]
         assert "3 warning" in warnings[0]
         await pilot.press("1")
-        details = str(app.pane_details.render())
+        details = str(app.main.pane_details.render())
         assert "properties.priority: ignored" in details
         assert "jobPreparation skipped" in details and "containerSettings ignored" in details
 
 
 async def test_no_toast_over_a_dialog_and_long_messages_wrap(backend) -> None:  # type: ignore[no-untyped-def]
     """The scale-to-0 question was unreadable under two warnings at 80x24."""
-    from textual.widgets._toast import Toast
-
     app = make_app(backend)
-    async with app.run_test(size=SMALL) as pilot:
+    async with app.run_test(size=SMALL, notifications=True) as pilot:  # tests draw no toasts by default
         await go_to(pilot, app, GROUP, WORKSPACE, CLUSTER)
-        app.notify("something said before the dialog", timeout=30)
-        await until(pilot, lambda: app.screen.query(Toast), what="the first toast")
+        app.notify("said-before-the-dialog", timeout=30)
+        await until(pilot, lambda: "said-before-the-dialog" in screen_text(app), what="the first toast")
         await pilot.press("0")
         await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the dialog")
         words = [f"word{n:02d}" for n in range(40)]
         app.notify(" ".join(words), title="Long", severity="warning", timeout=30)
         await pilot.pause(0.3)
-        assert not app.screen.query(Toast), "a toast over the dialog"
-        assert "Scale" in screen_text(app)
+        shown = screen_text(app)
+        assert "said-before-the-dialog" not in shown and "word00" not in shown, shown
+        assert "Scale" in shown
         await pilot.press("n")
         await until(pilot, lambda: not isinstance(app.screen, ConfirmDialog), what="the dialog to close")
         await until(pilot, lambda: "word39" in screen_text(app), what="the held toast, whole")
@@ -411,7 +413,7 @@ async def test_scale_to_zero_says_the_service_waits_and_offers_to_terminate(back
                 what="the job running",
             )
             await pilot.press("0")
-            await until(pilot, lambda: isinstance(app.screen, ConfirmDialog), what="the dialog")
+            await until(pilot, lambda: isinstance(app.screen, ChoiceDialog), what="the dialog")
             question = str(app.screen.query_one("#question").render())
             assert "are stopped" not in question
             assert "busy" in question and "wait" in question, question
@@ -435,7 +437,9 @@ async def test_a_waiting_job_says_why(backend) -> None:  # type: ignore[no-untyp
         async with app.run_test(size=SMALL) as pilot:
             await go_to(pilot, app, GROUP, WORKSPACE, EXPERIMENT, "waiter")
             reason = f"waiting for 2 idle nodes: {CLUSTER} has 0; press f7 to resize"
-            await until(pilot, lambda: reason in str(app.pane_details.render()), what="the reason in details")
+            await until(
+                pilot, lambda: reason in str(app.main.pane_details.render()), what="the reason in details"
+            )
             await pilot.press("enter")
             await until(pilot, lambda: reason in app.live_log.title_text(), what="the reason in the log")
     finally:
@@ -447,31 +451,35 @@ async def test_the_details_pane_follows_the_resource(backend) -> None:  # type: 
     app = make_app(backend)
     async with app.run_test(size=SMALL) as pilot:
         await go_to(pilot, app, GROUP, WORKSPACE, CLUSTER)
-        await until(pilot, lambda: "targetNodeCount: 2" in str(app.pane_details.render()), what="details")
+        await until(
+            pilot, lambda: "targetNodeCount: 2" in str(app.main.pane_details.render()), what="details"
+        )
         await backend.clusters.resize(ClusterRef(GROUP, WORKSPACE, CLUSTER), 3)
         await until(
-            pilot, lambda: "targetNodeCount: 3" in str(app.pane_details.render()), what="the new count"
+            pilot, lambda: "targetNodeCount: 3" in str(app.main.pane_details.render()), what="the new count"
         )
 
 
 async def test_the_details_pane_drops_an_empty_hint_once_something_exists(home: Path) -> None:
-    """"none yet" stayed in the details after the first group was made."""
+    """ "none yet" stayed in the details after the first group was made."""
     from tui.backends import open_backend
 
     backend = open_backend("local")
     try:
         app = make_app(backend)
         async with app.run_test(size=SMALL) as pilot:
-            await until(pilot, lambda: "none yet" in str(app.pane_details.render()), what="the empty hint")
+            await until(
+                pilot, lambda: "none yet" in str(app.main.pane_details.render()), what="the empty hint"
+            )
             await pilot.press("g")
             await until(pilot, lambda: isinstance(app.screen, FormDialog), what="the dialog")
             app.screen.query_one("#field-name", Input).value = "first.group"
             await pilot.press("enter")
             await until(pilot, lambda: "rg first.group" in labels(app), what="the new group")
             await until(
-                pilot, lambda: "none yet" not in str(app.pane_details.render()), what="the hint to go"
+                pilot, lambda: "none yet" not in str(app.main.pane_details.render()), what="the hint to go"
             )
-            assert "first.group" in str(app.pane_details.render())
+            assert "first.group" in str(app.main.pane_details.render())
     finally:
         await backend.close()
 
@@ -518,6 +526,9 @@ async def test_remapped_keys_show_in_every_hint(backend, tmp_path: Path) -> None
     await backend.workspaces.create(GROUP, "empty-ws")
     app = make_app(backend, keymap=keymap)
     async with app.run_test(size=SMALL) as pilot:
+        await until(pilot, lambda: not app.main.restoring, what="the place restored")
+        app.tree.focus()
+        await pilot.press("home")
         await go_to(pilot, app, GROUP, "empty-ws")
         await pilot.press("right")
         await until(pilot, lambda: any("f4" in text for text in labels(app)), what="the hint with f4")

@@ -3,7 +3,8 @@
 `bai job create` prints a `bai: warning:` line for every job.json field the service ignored (legacy fields
 such as `priority`) and for each of the job's warnings (the local backend skipping jobPreparation, ignoring
 containerSettings); the console's submit showed none of them, so a console user never learned that the
-tutorial's `apt install ...` job preparation did not run.
+tutorial's `apt install ...` job preparation did not run. They go to the job's details (a notice says so
+in one line: at 80x24 a toast per warning covered the log).
 """
 
 from __future__ import annotations
@@ -59,7 +60,12 @@ async def test_submit_shows_ignored_fields_and_the_jobs_warnings(backend, tmp_pa
         form.set_value("target.storage_account", ACCOUNT)
         await pilot.press("s")
         await until(pilot, lambda: any("submitted" in notice for notice in notices(app)), what="the submit")
-        said = "\n".join(notices(app))
+        await until(pilot, lambda: app.main.open_job_ref is not None, what="the job selected")
+        await pilot.press(
+            "1"
+        )  # in full in the job's details, under the node table (one short notice said so)
+        assert any("3 warning(s): see the job's details" in notice for notice in notices(app))
+        said = str(app.main.pane_details.render())
         assert "properties.priority: ignored" in said and "schedulingPriority" in said
         assert "jobPreparation skipped" in said
         assert "containerSettings ignored" in said

@@ -14,7 +14,7 @@ from textual.binding import Binding
 
 # The help groups, in the order a key list shows them.
 GROUPS = ("Resources", "Storage", "Jobs", "Log", "View", "Console")
-KEY_NAMES = {"slash": "/", "question_mark": "?"}
+KEY_NAMES = {"slash": "/", "question_mark": "?", "escape": "Esc"}
 
 
 @dataclass(frozen=True)
@@ -136,6 +136,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "az batchai cluster resize --target N",
         "Resources",
         show=False,
+        footer="Resize",
     ),
     ActionSpec(
         "scale_zero",
@@ -202,6 +203,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "Stop or resume scrolling the live log",
         "Log",
         show=False,
+        footer="Follow/pause",
     ),
     ActionSpec("search", "slash", "search_log", "Search log", "Find text in the live log", "Log", show=False),
     ActionSpec(
@@ -212,6 +214,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "Switch the log's file",
         "Log",
         show=False,
+        footer="stderr",
     ),
     ActionSpec(
         "backend",
@@ -245,11 +248,20 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "tab_log", "3", "show_tab('log')", "Show live log", "The selected job's live log", "View", show=False
     ),
     ActionSpec(
+        "back",
+        "escape",
+        "back",
+        "Back / to the tree",
+        "One level back (out of a search, a field, a pane), and finally to the tree",
+        "View",
+        footer="Tree",
+    ),
+    ActionSpec(
         "help",
         "question_mark",
         "toggle_help",
         "Show keys",
-        "Show or hide every key of the focused pane",
+        "Show or hide this list of every key, with its id for console.json's keymap",
         "Console",
         footer="Keys",
     ),
@@ -257,11 +269,41 @@ ACTIONS: tuple[ActionSpec, ...] = (
 )
 
 
+# The keys each pane's footer shows while that pane has the keyboard; `EVERYWHERE`'s show in every footer.
+# Every key works from every pane (where no text field takes it): this only chooses what the footer,
+# which fits about eight keys at 80 columns, spends its room on.
+PANE_KEYS: dict[str, tuple[str, ...]] = {
+    "tree": tuple(spec.name for spec in ACTIONS if spec.show and spec.name not in ("back", "help", "quit")),
+    "nodes": ("resize", "scale_zero", "refresh"),
+    "job": ("submit", "save_job", "open_job"),
+    "log": ("follow", "search", "stderr"),
+}
+EVERYWHERE = ("back", "help", "quit")
+
+
+def action_on(spec: ActionSpec, namespace: str) -> str:
+    """The spec's action addressed from a pane: to the screen unless it already names its target."""
+    return spec.action if spec.action.startswith(("app.", "screen.")) else f"{namespace}.{spec.action}"
+
+
 def bindings() -> list[Binding]:
-    """The main screen's key bindings, one per action, each with its remappable id."""
+    """The main screen's key bindings, one per action, each with its remappable id; the footer shows only
+    `EVERYWHERE`'s from here, each pane adds its own (see `pane_bindings`)."""
     return [
-        Binding(spec.key, spec.action, spec.footer_label, show=spec.show, id=spec.binding_id)
+        Binding(spec.key, spec.action, spec.footer_label, show=spec.name in EVERYWHERE, id=spec.binding_id)
         for spec in ACTIONS
+    ]
+
+
+def pane_bindings(pane: str) -> list[Binding]:
+    """The keys a pane's footer shows (`PANE_KEYS`): the screen's actions under the same ids, so a keymap
+    moves them together."""
+    names = PANE_KEYS[pane]
+    return [
+        Binding(spec.key, action_on(spec, "screen"), spec.footer_label, id=spec.binding_id)
+        for name in names
+        for spec in ACTIONS
+        if spec.name == name
     ]
 
 
@@ -282,9 +324,27 @@ def palette_entries(keymap: dict[str, str]) -> list[tuple[str, str, str]]:
     return out
 
 
-def help_groups(keymap: dict[str, str]) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Every action's (key, title), grouped as `GROUPS` orders them: the console's whole key list."""
-    return [
-        (group, [(key_for(spec.binding_id, keymap), spec.title) for spec in ACTIONS if spec.group == group])
+# Keys that are not actions of the table (no id to remap): how to move around, listed first by `?`.
+MOVE_KEYS: tuple[tuple[str, str], ...] = (
+    ("↑ ↓ ← →", "move in the tree; → opens a level, ← closes it"),
+    ("Enter", "open the selected job's live log"),
+    ("Tab / Shift+Tab", "next / previous pane (tree, then the tab's table, form or log)"),
+    ("Ctrl+P", "command palette: every action by name"),
+)
+
+
+def help_groups(keymap: dict[str, str]) -> list[tuple[str, list[tuple[str, str, str]]]]:
+    """Every action's (key, title, binding id), grouped as `GROUPS` orders them after the moving keys:
+    the console's whole key list, as `?` shows it."""
+    moving = [(key, what, "") for key, what in MOVE_KEYS]
+    return [("Move", moving)] + [
+        (
+            group,
+            [
+                (key_for(spec.binding_id, keymap), spec.title, spec.binding_id)
+                for spec in ACTIONS
+                if spec.group == group
+            ],
+        )
         for group in GROUPS
     ]

@@ -16,6 +16,8 @@ from typing import Any
 
 from rich.console import Console
 from textual.app import App
+from textual.notifications import SeverityLevel
+from textual.screen import ModalScreen
 
 import themes
 from tui.console import actions, lifecycle, settings
@@ -66,6 +68,7 @@ class BaiApp(App[int]):
         self.error_console = Console(
             file=self.crash_log, color_system=None, width=1000, markup=False, highlight=False
         )
+        self.held_notifications: list[dict[str, Any]] = []
 
     def get_default_screen(self) -> MainScreen:
         return self.main
@@ -103,6 +106,33 @@ class BaiApp(App[int]):
     def key_for(self, binding_id: str) -> str:
         """The key now bound to `binding_id` (after any keymap), for the palette's help text."""
         return actions.key_for(binding_id, self.keymap_overrides)
+
+    # ------------------------------------------------------------------------------------------ notices
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Say something; while a dialog is open it is held and said once the dialog closes.
+
+        At 80x24 toasts covered the scale-to-0 question; held, they cannot cover a dialog, and they get
+        their whole time on screen after it (and the toasts from before it are hidden under it, app.tcss).
+        """
+        notice = {"title": title, "severity": severity, "timeout": timeout, "markup": markup}
+        if isinstance(self.screen, ModalScreen):
+            self.held_notifications.append({"message": message, **notice})
+            return
+        super().notify(message, **notice)  # type: ignore[arg-type]
+
+    def show_held_notifications(self) -> None:
+        held, self.held_notifications = self.held_notifications, []
+        for notice in held:
+            self.notify(**notice)
 
     # ------------------------------------------------------------------------------------------ themes
 

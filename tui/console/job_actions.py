@@ -16,6 +16,7 @@ from textual import work
 
 from tui.console.widgets.dialogs import FormField, required
 from tui.console.widgets.job_form import JobForm, JobTarget
+from tui.console.widgets.keys import key_of
 from tui.console.widgets.resource_tree import Item, path_of
 from tui.console.widgets.task_bar import Task
 
@@ -29,6 +30,8 @@ class JobActions:
     if TYPE_CHECKING:
         backend: Any
         tree: ResourceTree
+        app: Any
+        submit_warnings: dict[Any, list[str]]  # what a submit warned of, shown in the job's details
 
         def selected(self) -> Item | None: ...
         def with_form(self, use: Callable[[JobForm], None]) -> None: ...
@@ -121,7 +124,8 @@ class JobActions:
         def submit(form: JobForm) -> None:
             if not form.request_submit():
                 self.notify(
-                    "The job form has problems, marked next to each field: fix them and press s again.",
+                    "The job form has problems, marked next to each field: fix them and press "
+                    f"{key_of(self.app, 'bai.submit', 's')} again.",
                     title="Not submitted",
                     severity="error",
                     timeout=6,
@@ -142,9 +146,16 @@ class JobActions:
             ref = JobRef(target.resource_group, target.workspace, target.experiment, target.name)
             submitted = await submit_job(self.backend.jobs, ref, target.cluster, prepared)
             job = submitted.job
+            self.submit_warnings[ref] = list(submitted.warnings)
             self.notify(f"Job {job.name} submitted ({job.execution_state.value})", title="Submitted")
-            for warning in submitted.warnings:
-                self.notify(warning, title=f"Job {job.name}: warning", severity="warning", timeout=12)
+            if submitted.warnings:  # in full in the job's details; one short line here, not a screenful
+                details = key_of(self.app, "bai.tab_nodes", "1")
+                self.notify(
+                    f"{len(submitted.warnings)} warning(s): see the job's details (press {details})",
+                    title=f"Job {job.name}",
+                    severity="warning",
+                    timeout=8,
+                )
             chain = path_of(Item.of_job(ref))
             node = await self.tree.reveal(chain)
             if node is not None and node.data is not None:

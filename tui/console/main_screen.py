@@ -16,22 +16,28 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal
 from textual.lazy import Lazy
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Static, TabbedContent, TabPane
+from textual.widgets import Footer, Header, Static, TabbedContent
 
 from tui.console import actions
 from tui.console.job_actions import JobActions
+from tui.console.panes import ConsoleTabs, JobPane, LogPane, NodesPane, TreePane, tab_of
+from tui.console.place import Reattach
 from tui.console.poller import Polled, Poller, View, jobs_in_view, unfinished_jobs
 from tui.console.resource_actions import ResourceActions
+from tui.console.states import JobNotes, describe_item
 from tui.console.widgets.dialogs import ConfirmDialog, FormDialog, FormField
 from tui.console.widgets.job_form import JobForm
+from tui.console.widgets.keys import key_of
+from tui.console.widgets.keys_help import KeysScreen
 from tui.console.widgets.live_log import LiveLog
 from tui.console.widgets.node_table import NodeTable
 from tui.console.widgets.resource_tree import Item, ResourceTree, path_of
 from tui.console.widgets.task_bar import Task, TaskBar
 from tui.core.errors import BaiError, JobSpecError
+from tui.core.model import JobRef
 
 if TYPE_CHECKING:
     from tui.console.app import BaiApp
@@ -39,7 +45,7 @@ if TYPE_CHECKING:
 JOB_POLL_SECONDS = 3.0
 
 
-class MainScreen(JobActions, ResourceActions, Screen[None]):
+class MainScreen(JobActions, ResourceActions, Reattach, JobNotes, Screen[None]):
     """The panes and the actions on them; the app's first screen (dialogs open over it)."""
 
     BINDINGS: ClassVar[list[BindingType]] = actions.bindings()  # type: ignore[assignment]
@@ -58,6 +64,8 @@ class MainScreen(JobActions, ResourceActions, Screen[None]):
         self.open_job_ref: Any = None
         self.poller = Poller(self, self.in_view, min(poll_seconds, node_poll_seconds or poll_seconds))
         self._form_waiting: list[Callable[[JobForm], None]] = []
+        self.submit_warnings: dict[JobRef, list[str]] = {}
+        self.waiting: dict[JobRef, str] = {}
 
     @property
     def console(self) -> BaiApp:
@@ -79,16 +87,16 @@ class MainScreen(JobActions, ResourceActions, Screen[None]):
         self.pane_task_bar = TaskBar(id="task-bar")
         yield Header(show_clock=False, icon="≡")
         with Horizontal(id="body"):
-            with Vertical(id="tree-pane"):
+            with TreePane(id="tree-pane"):
                 yield self.pane_tree
             with self.pane_tabs:
-                with TabPane("Nodes 1", id="nodes"):
+                with NodesPane("Nodes 1", id="nodes"):
                     yield self.pane_nodes
                     yield self.pane_details
-                with TabPane("Job 2", id="job"):
+                with JobPane("Job 2", id="job"):
                     # The biggest pane: mounted by Textual just after the first paint, so that paint is quick.
                     yield Lazy(JobForm(id="job-form"))
-                with TabPane("Log 3", id="log"):
+                with LogPane("Log 3", id="log"):
                     yield self.pane_live_log
         yield self.pane_task_bar
         yield Footer(compact=True)  # one space less per key: ? and q still show at 80 columns
@@ -98,11 +106,27 @@ class MainScreen(JobActions, ResourceActions, Screen[None]):
         self.poller.start()
         if self.job_path is not None:
             self.load_job_file(self.job_path)
+        self.run_worker(self.reattach(), group="reattach", exit_on_error=False)
+
+    def on_unmount(self) -> None:
+        self.save_place_now()
+
+    def on_screen_suspend(self) -> None:
+        self.add_class("-covered")  # a dialog is over this screen: its toasts hide (app.tcss)
+
+    def on_screen_resume(self) -> None:
+        """Back from a dialog: what was said while it was open is shown now (see `BaiApp.notify`)."""
+        self.remove_class("-covered")
+        self.console.show_held_notifications()
 
     def job_form(self) -> JobForm | None:
         """The job form once it is mounted and filled in, else None."""
         forms = self.query(JobForm)
         return forms.first() if forms and forms.first().is_ready else None
+
+    @on(TabbedContent.TabActivated)
+    def _tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        self.remember_place()
 
     def with_form(self, use: Callable[[JobForm], None]) -> None:
         """Run `use` on the job form now, or once it is mounted (that happens just after the first paint)."""
@@ -143,7 +167,7 @@ class MainScreen(JobActions, ResourceActions, Screen[None]):
         return item if item is not None and item.kind not in ("root", "empty") else None
 
     def show_details(self, item: Item) -> None:
-        self.pane_details.update(describe_item(item))
+        self.pane_details.update(describe_item(item, self.notes_for(item)))
 
     def run_task(self, label: str, work_fn: Callable[[Task], Awaitable[Any]]) -> None:
         """Run backend work in a worker with a progress line; errors become notifications, not tracebacks."""
@@ -160,7 +184,7 @@ class MainScreen(JobActions, ResourceActions, Screen[None]):
             self.with_form(lambda form: form.show_refused(errors))
             self.notify(
                 f"{label}: the job spec has {len(error.errors)} problem(s), marked in the job form. "
-                "Fix them and press s again.",
+                f"Fix them and press {key_of(self.app, 'bai.submit', 's')} again.",
                 title="Not submitted",
                 severity="error",
                 timeout=8,
@@ -171,7 +195,8 @@ class MainScreen(JobActions, ResourceActions, Screen[None]):
             self.notify(error_text(error), title=f"{label} failed", severity="error", timeout=8)
         except Exception as error:  # never let a traceback reach the screen
             self.notify(
-                f"{type(error).__name__}: {error}. Press r to refresh, then try again.",
+                f"{type(error).__name__}: {error}. "
+                f"Press {key_of(self.app, 'bai.refresh', 'r')} to refresh, then try again.",
                 title=f"{label} failed unexpectedly",
                 severity="error",
                 timeout=10,
@@ -233,6 +258,9 @@ class MainScreen(JobActions, ResourceActions, Screen[None]):
             )
         )
         self.show_details(item)
+        if item.kind == "job" and item.obj is not None and not item.obj.execution_state.is_final:
+            self.explain_waiting(item)
+        self.remember_place()
 
     @on(ResourceTree.NodeSelected)
     def _selected(self, event: ResourceTree.NodeSelected[Item]) -> None:
@@ -270,6 +298,7 @@ class MainScreen(JobActions, ResourceActions, Screen[None]):
     def open_log(self, item: Item) -> None:
         ref = item.job_ref
         self.open_job_ref = ref
+        self.watched = ref  # reopening the console comes back to this log while the job runs
         jobs = self.backend.jobs
 
         def source(name: str):  # type: ignore[no-untyped-def]
@@ -277,7 +306,9 @@ class MainScreen(JobActions, ResourceActions, Screen[None]):
 
         state = getattr(item.obj, "execution_state", "")
         self.live_log.open_source(source, f"job {ref.name}", getattr(state, "value", str(state)))
+        self.live_log.set_state(getattr(state, "value", str(state)), self.waiting.get(ref, ""))
         self.show_tab("log")
+        self.save_place_now()  # at once: a job to come back to is worth a write
 
     # ------------------------------------------------------------------------------------------ polling
 
@@ -297,6 +328,7 @@ class MainScreen(JobActions, ResourceActions, Screen[None]):
                 snapshot.errors.get(workspace),
                 workspace in snapshot.gone,
             )
+            self.show_clusters(workspace, snapshot.cluster_lists.get(workspace) or [])
         tree = self.tree
         for node in jobs_in_view(tree.root):
             item = node.data
@@ -310,12 +342,25 @@ class MainScreen(JobActions, ResourceActions, Screen[None]):
             job = snapshot.jobs.get(item.job_ref)
             if job is None:
                 continue  # not asked this round, or no answer: a vanished job goes on the next reload
-            if job.execution_state != item.obj.execution_state:
+            # a queued job says why it waits, from the clusters this round read (when it read them)
+            clusters = snapshot.cluster_lists.get((job.resource_group, job.workspace))
+            reason_moved = self.note_waiting_on(job, clusters)
+            if job.execution_state != item.obj.execution_state or reason_moved:
                 tree.update_item(node, job)
                 if node is tree.cursor_node and node.data is not None:
                     self.show_details(node.data)
             if self.open_job_ref == item.job_ref:
-                self.live_log.set_state(job.execution_state.value)
+                self.live_log.set_state(job.execution_state.value, self.waiting.get(job.ref, ""))
+
+    def show_clusters(self, workspace: tuple[str, str], clusters: list[Any]) -> None:
+        """A poll's clusters also in the tree's labels and the details: the same counts as the table."""
+        for cluster in clusters:
+            node = self.tree.find(Item.of_cluster(workspace[0], workspace[1], cluster.name).key)
+            if node is None or node.data is None or node.data.obj == cluster:
+                continue
+            self.tree.update_item(node, cluster)
+            if node is self.tree.cursor_node and node.data is not None:
+                self.show_details(node.data)
 
     # ------------------------------------------------------------------------------------------ actions
 
@@ -342,10 +387,16 @@ class MainScreen(JobActions, ResourceActions, Screen[None]):
         self.pane_tree.focus()
 
     def action_toggle_help(self) -> None:
-        if self.query("HelpPanel"):
-            self.app.action_hide_help_panel()
-        else:
-            self.app.action_show_help_panel()
+        """The console's own key list, made from the action table (the key list closes itself on ?)."""
+        self.app.push_screen(KeysScreen(actions.help_groups(self.console.keymap_overrides)))
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Already at the top in the tree: Esc is not offered there (nor taken: it goes on up).
+        return not (action == "back" and self.focused is self.pane_tree)
+
+    def action_back(self) -> None:
+        """Esc from a pane (the node table, the log, a form field that passed it on): to the tree."""
+        self.pane_tree.focus()
 
     def action_toggle_follow(self) -> None:
         self.live_log.toggle_follow()
@@ -378,61 +429,3 @@ class MainScreen(JobActions, ResourceActions, Screen[None]):
             await old.close()
 
         self.run_task(f"Opening the {other} backend", run)
-
-
-class ConsoleTabs(TabbedContent):
-    """TabbedContent that brings a pane up for a focused widget only while the focus is still there.
-
-    Textual's TabbedContent switches to a pane when it hears that something in it got focus. That note
-    travels through two message queues; on a busy machine it could arrive after the user had already chosen
-    another tab (focus handed to the tree by then), and the console flipped straight back to the job form.
-    """
-
-    def on_tab_pane_focused(self, event: TabPane.Focused) -> None:
-        focused = self.app.focused
-        if focused is None or tab_of(focused) != event.tab_pane.id:
-            event.prevent_default()  # TabbedContent's own handler (a base class's, called after) skips it
-            event.stop()
-
-
-def tab_of(widget: Any) -> str | None:
-    """The id of the tab pane holding `widget`, None when it is outside the tabs."""
-    for node in (widget, *widget.ancestors):
-        if isinstance(node, TabPane):
-            return node.id
-    return None
-
-
-def describe_item(item: Item) -> str:
-    """A few facts about the selected resource, in az's words."""
-    obj = item.obj
-    if item.kind == "output":
-        size = getattr(obj, "size", None)
-        modified = getattr(obj, "last_modified", None)
-        return "\n".join(
-            [
-                f"output file: {item.path} of job {item.job}",
-                f"  size: {size if size is not None else '?'} bytes",
-                f"  modified: {modified.isoformat(sep=' ', timespec='seconds') if modified else '?'}",
-                f"  output directory: {item.output_dir}",
-                "  Enter shows it in the log pane; f downloads it",
-            ]
-        )
-    if item.kind == "experiment":
-        return f"experiment: {item.name}\n  k compares its runs (accuracy, epochs, duration, curves)"
-    if obj is None:
-        return f"{item.kind} {item.name}"
-    from tui.core.model import as_az_dict
-
-    try:
-        facts = as_az_dict(obj)
-    except TypeError:
-        return f"{item.kind} {item.name}"
-    lines = [f"{item.kind}: {item.name}"]
-    for key, value in facts.items():
-        if value in (None, "", [], {}) or key == "name":
-            continue
-        if isinstance(value, dict):
-            value = ", ".join(f"{k}={v}" for k, v in value.items())
-        lines.append(f"  {key}: {value}")
-    return "\n".join(lines[:14])

@@ -11,7 +11,15 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from tui.console.widgets.dialogs import FormField, required, suggest_name, whole_number
+from tui.console.states import active_jobs_on, scale_question
+from tui.console.widgets.dialogs import (
+    Choice,
+    ChoiceDialog,
+    FormField,
+    required,
+    suggest_name,
+    whole_number,
+)
 from tui.console.widgets.resource_tree import Item, ResourceTree
 from tui.console.widgets.task_bar import Task
 
@@ -24,6 +32,7 @@ class ResourceActions:
     if TYPE_CHECKING:
         backend: Any
         tree: ResourceTree
+        app: Any
 
         def selected(self) -> Item | None: ...
         def run_task(self, label: str, work_fn: Callable[[Task], Awaitable[Any]]) -> None: ...
@@ -428,14 +437,42 @@ class ResourceActions:
         )
 
     def action_scale_to_zero(self) -> None:
+        """Ask first, saying what really happens to the cluster's unfinished jobs: the service waits for
+        them (their nodes sit in Leaving), so the user may terminate them first."""
         item = self.need(self.selected(), ("cluster",), "a cluster")
         if item is None:
             return
-        self.confirm(
-            f"Scale cluster {item.name} to 0 nodes? Jobs running on it are stopped.",
-            lambda: self._resize(item, 0),
-            "Scale to 0",
-        )
+
+        async def run(task: Task) -> None:
+            jobs = await active_jobs_on(self.backend, item)
+            question = scale_question(item.name, jobs)
+            if not jobs:
+                self.confirm(question, lambda: self._resize(item, 0), "Scale to 0")
+                return
+
+            def answered(answer: str | None) -> None:
+                if answer == "scale":
+                    self._resize(item, 0)
+                elif answer == "terminate":
+                    self._terminate_then_scale(item, jobs)
+
+            choices = [
+                Choice("t", "Terminate, then scale", "terminate", "error"),
+                Choice("y", "Scale, let them finish", "scale", "warning"),
+            ]
+            self.app.push_screen(ChoiceDialog(question, choices), answered)
+
+        self.run_task(f"Reading the jobs on {item.name}", run)
+
+    def _terminate_then_scale(self, item: Item, jobs: list[Any]) -> None:
+        async def run(task: Task) -> None:
+            for job in jobs:
+                await self.backend.jobs.terminate(job.ref)
+            await self.backend.clusters.resize(item.cluster_ref, 0)
+            self.notify(f"Terminated {len(jobs)} job(s); cluster {item.name} resizing to 0 node(s)")
+            self.after_change()
+
+        self.run_task(f"Terminating the jobs on {item.name}", run)
 
     def _resize(self, item: Item, target: int) -> None:
         async def run(task: Task) -> None:

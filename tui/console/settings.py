@@ -47,17 +47,23 @@ def load_theme_choice() -> str | None:
 
 
 def save_theme_choice(name: str) -> None:
-    """Remember the theme; written atomically so two consoles never leave half a file."""
+    """Remember the theme."""
+    save_setting("theme", name)
+
+
+def save_setting(key: str, value: object) -> None:
+    """Set one top-level entry of console.json, keeping the others; written atomically so two consoles
+    never leave half a file."""
     folder = config_dir()
     settings = load_settings()
-    settings["theme"] = name
+    settings[key] = value
     try:
         folder.mkdir(parents=True, exist_ok=True)
         temporary = folder / f".{SETTINGS_FILE}.{os.getpid()}"
         temporary.write_text(json.dumps(settings, indent=2) + "\n", encoding="utf-8")
         temporary.replace(folder / SETTINGS_FILE)
     except OSError:
-        pass  # a read-only home must not break the console; the theme still applies for this session
+        pass  # a read-only home must not break the console; the choice still applies for this session
 
 
 def load_keymap() -> dict[str, str]:

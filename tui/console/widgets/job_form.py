@@ -140,7 +140,9 @@ class JobForm(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("New job (o opens a job.json)", id="form-title", markup=False)
         yield Static("", id="form-status", markup=False)
-        with VerticalScroll():
+        fields = VerticalScroll()
+        fields.can_focus = False  # Tab from the tree lands in the first field, not on the scroller
+        with fields:
             with Grid():
                 for name, label in TARGET_FIELDS:
                     yield from self._field(name, label, "input")

@@ -48,7 +48,7 @@ class KeysScreen(ModalScreen[None]):
         border: round $accent; border-title-style: bold; border-subtitle-color: $text-muted;
         background: $surface;
     }
-    KeysScreen #keys-table { width: auto; }
+    KeysScreen #keys-table { width: 100%; height: auto; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "close", "Close", id="keys.close"),

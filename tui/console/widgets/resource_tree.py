@@ -571,9 +571,20 @@ class ResourceTree(Tree[Item]):
                     await self.populate(found)
                 found.expand()
             node = found
-        self.call_after_refresh(self.move_cursor, node)
+        self.call_after_refresh(self._move_and_announce, node)
         self.call_after_refresh(self.scroll_to_node, node)
         return node
+
+    def _move_and_announce(self, node: TreeNode[Item]) -> None:
+        """Put the cursor on `node` and say it is highlighted even when the cursor's line did not change.
+
+        Tree only announces a new cursor line; the first group created replaces the "none yet" hint on the
+        same line, and the details went on showing the hint.
+        """
+        line = self.cursor_line
+        self.move_cursor(node)
+        if self.cursor_line == line and self.cursor_node is node:
+            self.post_message(Tree.NodeHighlighted(node))
 
     def update_item(self, node: TreeNode[Item], obj: Any) -> None:
         """Show a fresher object (a job's new state) on an existing node without reloading its level."""
