@@ -421,6 +421,8 @@ async def test_scale_to_zero_says_the_service_waits_and_offers_to_terminate(back
             await pilot.press("t")
             final = await backend.jobs.wait(ref, poll_interval=0.2, timeout=60)
             assert final.execution_state.is_final
+            # then the cluster is scaled (after the terminate call returns)
+            await until(pilot, lambda: any("resizing to 0" in n for n in notices(app)), what="the resize")
             cluster = await backend.clusters.get(ClusterRef(GROUP, WORKSPACE, CLUSTER))
             assert cluster.target_node_count == 0
     finally:
