@@ -528,7 +528,15 @@ async def test_remapped_keys_show_in_every_hint(backend, tmp_path: Path) -> None
     await backend.workspaces.create(GROUP, "empty-ws")
     app = make_app(backend, keymap=keymap)
     async with app.run_test(size=SMALL) as pilot:
-        await until(pilot, lambda: not app.main.restoring, what="the place restored")
+        await until(  # the console came back to the cluster (the place it was left at): start from the top
+            pilot,
+            lambda: (
+                app.tree.cursor_node is not None
+                and app.tree.cursor_node.data is not None
+                and app.tree.cursor_node.data.name == CLUSTER
+            ),
+            what="the place restored",
+        )
         app.tree.focus()
         await pilot.press("home")
         await go_to(pilot, app, GROUP, "empty-ws")
