@@ -18,7 +18,7 @@ import pytest
 
 from tui.backends.base import JobSubmitOptions
 from tui.backends.local import open_local_backend
-from tui.backends.local.procs import job_processes
+from tui.backends.local.procs import job_processes, start_time
 from tui.core.errors import NotFoundError
 from tui.core.jobspec import parse_job_spec
 from tui.core.model import ClusterRef, ExecutionState, ExperimentRef, JobRef
@@ -171,15 +171,17 @@ def tracking(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) ->
 
 @pytest.mark.parametrize("ending", ["terminated", "succeeded"])
 async def test_a_process_with_a_cleared_environment_ends_with_its_job(
-    home: Path, tracking: str, ending: str
+    home: Path, tmp_path: Path, tracking: str, ending: str
 ) -> None:
     backend = open_local_backend(home)
     await make_tree(backend, nodes=1)
     marker = f"777.{uuid.uuid4().int % 10**9}"  # a sleep no other process runs
-    then = "echo escaped; sleep 600" if ending == "terminated" else "echo escaped"
-    spec = job_spec(
-        {"customToolkitSettings": {"commandLine": f"env -i setsid sleep {marker} & {then}"}}, node_count=1
-    )
+    pid_file = tmp_path / "escaped.pid"
+    # The escaping process writes its pid, then the job goes on only once it has (so it surely started).
+    escape = f"env -i setsid sh -c 'echo $$ > {pid_file}; exec sleep {marker}' &"
+    wait = f"while [ ! -s {pid_file} ]; do sleep 0.05; done; echo escaped"
+    then = "; sleep 600" if ending == "terminated" else ""
+    spec = job_spec({"customToolkitSettings": {"commandLine": f"{escape} {wait}{then}"}}, node_count=1)
     ref = JobRef(RG, WS, EXP, "escape")
     await backend.jobs.create(ref, CLUSTER, spec, JobSubmitOptions(storage_account_name="mystore"))
     try:
@@ -188,13 +190,13 @@ async def test_a_process_with_a_cleared_environment_ends_with_its_job(
             return "escaped" in await stdout_of(backend, ref)
 
         await until(escaped, what="the job's first line")
-        assert pids_running(marker), "the escaping process must have started"
         if ending == "terminated":
             await backend.jobs.terminate(ref)
         job = await backend.jobs.wait(ref, poll_interval=0.3, timeout=60)
         expected = ExecutionState.FAILED if ending == "terminated" else ExecutionState.SUCCEEDED
         assert job.execution_state is expected, job.errors
         assert await gone(marker) == [], f"'sleep {marker}' outlived its job ({tracking})"
+        assert start_time(int(pid_file.read_text())) is None
     finally:
         for pid in pids_running(marker):
             os.kill(pid, 9)

@@ -187,6 +187,7 @@ def make_cgroup(job_uuid: str) -> Path | None:
     path = job_cgroup(job_uuid)
     if path is None:
         return None
+    _remove_stale_cgroups(path.parent)
     try:
         path.mkdir(parents=True, exist_ok=True)
         if not os.access(path / "cgroup.procs", os.W_OK):
@@ -195,6 +196,23 @@ def make_cgroup(job_uuid: str) -> Path | None:
     except OSError:
         return None
     return path
+
+
+def _remove_stale_cgroups(parent: Path, older_than: float = 60.0) -> None:
+    """Empty job cgroups left behind (a supervisor killed before it removed its own), a minute old or more:
+    a fresh one may still be waiting for its first process."""
+    try:
+        children = [child for child in parent.iterdir() if child.is_dir()]
+    except OSError:
+        return
+    now = time.time()
+    for child in children:
+        with contextlib.suppress(OSError, ValueError):
+            if now - child.stat().st_mtime < older_than:
+                continue
+            events = dict(line.split(" ", 1) for line in (child / "cgroup.events").read_text().splitlines())
+            if events.get("populated", "1").strip() == "0":
+                child.rmdir()
 
 
 def enter_cgroup(path: Path | None) -> Callable[[], None] | None:
