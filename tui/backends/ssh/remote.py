@@ -70,7 +70,7 @@ def config_text(layout: SshLayout) -> str:
         "    ControlMaster no\n"
         "    ControlPath none\n"
         "    RequestTTY no\n"
-        "    LogLevel ERROR\n"
+        "    LogLevel INFO\n"  # INFO: "Timeout, server H not responding." reaches the job's stderr
     )
 
 
