@@ -247,3 +247,20 @@ def test_an_access_token_with_a_line_break_is_refused(bai: Bai, token: str) -> N
                  BAI_ARM_ENDPOINT="http://127.0.0.1:9")  # fmt: skip
     line = _fails_with_one_line(result, "BAI_ACCESS_TOKEN")
     assert "def" not in line and "Injected" not in line  # the token itself is never shown
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"),
+    [
+        ("--interval", "nan"),
+        ("--interval", "inf"),
+        ("--interval", "1e999"),
+        ("--timeout", "nan"),
+        ("--timeout", "-1"),
+    ],
+)
+def test_job_wait_refuses_intervals_and_timeouts_that_are_no_duration(
+    bai: Bai, flag: str, value: str
+) -> None:
+    result = bai("job", "wait", *JOB, "-n", "j", flag, value, check=False)
+    _fails_with_one_line(result, f"argument {flag}", codes=(2,))

@@ -181,10 +181,14 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _wait(args: argparse.Namespace) -> int:
+    import math
+
     from tui.core.model import ExecutionState
 
-    if args.interval <= 0:
-        raise UsageError("argument --interval: give a number of seconds above 0")
+    if not (math.isfinite(args.interval) and 0 < args.interval <= 86400):
+        raise UsageError("argument --interval: give a number of seconds above 0, at most 86400")
+    if args.timeout is not None and not (math.isfinite(args.timeout) and args.timeout >= 0):
+        raise UsageError("argument --timeout: give a number of seconds, 0 or more")
     job = run_with_backend(args, lambda b: b.jobs.wait(job_ref(args), args.interval, args.timeout), busy=True)
     show(args, job, job_row)
     if job.execution_state == ExecutionState.CANCELED:
