@@ -9,6 +9,7 @@ warnings of their own so every field has something to show.
 from __future__ import annotations
 
 import json
+import sqlite3
 import uuid
 from pathlib import Path
 
@@ -98,3 +99,30 @@ async def test_job_list_shows_every_field_of_every_job_as_job_show_does(tmp_path
     assert table[0].split()[:2] == ["Name", "Cluster"]
     assert sum(line.startswith("job-") for line in table) == 150
     assert "job-001  c1" in table[3] and "failed" in table[3]
+
+
+async def test_a_state_written_before_the_index_gets_it_on_first_use(tmp_path: Path) -> None:
+    bai = Bai(tmp_path)
+    home = Path(bai.env["BAI_HOME"])
+    await fill(home, 3)
+    with sqlite3.connect(Layout(home).database) as conn:  # as the previous bai (schema 1) left it
+        conn.execute("DROP INDEX jobs_by_experiment")
+        conn.execute("PRAGMA user_version = 1")
+    conn.close()
+    assert [job["name"] for job in bai.json("job", "list", "-g", RG, "-w", WS, "-e", EXP)] == [
+        "job-000",
+        "job-001",
+        "job-002",
+    ]
+    with sqlite3.connect(Layout(home).database) as conn:
+        plan = " ".join(
+            str(row[-1])
+            for row in conn.execute(
+                "EXPLAIN QUERY PLAN SELECT name FROM jobs WHERE resource_group = ? AND workspace = ?"
+                " AND experiment = ? ORDER BY id",
+                (RG, WS, EXP),
+            )
+        )
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == db.SCHEMA_VERSION
+    conn.close()
+    assert "jobs_by_experiment" in plan

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from tui.core.errors import BaiError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the jobs_by_experiment index (a version-1 state gets it on first use)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -319,7 +319,9 @@ def _check_schema(conn: sqlite3.Connection) -> int:
     tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     tables.discard("sqlite_sequence")
     if version > SCHEMA_VERSION:
-        raise StateDamagedError(path, f"it was written by a newer bai (schema {version}, this one reads 1)")
+        raise StateDamagedError(
+            path, f"it was written by a newer bai (schema {version}, this one reads {SCHEMA_VERSION})"
+        )
     if version == 0 and tables:
         shown = ", ".join(sorted(tables)[:5])
         raise StateDamagedError(path, f"it is another program's database (tables {shown})")
@@ -338,12 +340,18 @@ def _initialise(conn: sqlite3.Connection) -> None:
         conn.execute("PRAGMA journal_mode = WAL")
     if version == SCHEMA_VERSION:
         return
-    with immediate(conn):
-        if conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
-            for statement in SCHEMA.split(";"):
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    try:
+        with immediate(conn):
+            if conn.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+                for statement in SCHEMA.split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except sqlite3.OperationalError:
+        if version == 0:
+            raise
+        # An older state that cannot be written now (a read-only file): it reads as it is; what version 2
+        # adds is an index, which only makes `job list` faster. The upgrade is tried again next time.
 
 
 def state_error(error: BaseException, path: Path) -> BaiError:
