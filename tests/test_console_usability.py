@@ -507,6 +507,7 @@ async def test_remapped_keys_show_in_every_hint(backend, tmp_path: Path) -> None
         "bai.scale_zero": "f9",
         "bai.follow": "f8",
         "bai.new_cluster": "f4",
+        "bai.compare": "f3",
     }
     app = make_app(backend, keymap=keymap)
     async with app.run_test(size=SMALL) as pilot:
@@ -514,6 +515,9 @@ async def test_remapped_keys_show_in_every_hint(backend, tmp_path: Path) -> None
         hint = app.nodes.query_one("#nodes-hint")
         await until(pilot, lambda: "idle" in str(hint.render()), what="the idle call-out")
         assert "press f9" in str(hint.render()) and "press 0" not in str(hint.render())
+        await pilot.press("up")  # the experiment: its details name the key that compares its runs
+        await until(pilot, lambda: "f3 compares" in str(app.main.pane_details.render()), what="f3 compares")
+        await pilot.press("down")
         await job_form(pilot, app)
         await pilot.press("ctrl+s")
         await until(pilot, lambda: any("problem" in n for n in notices(app)), what="the refusal")

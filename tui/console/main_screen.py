@@ -167,7 +167,7 @@ class MainScreen(JobActions, ResourceActions, Reattach, JobNotes, Screen[None]):
         return item if item is not None and item.kind not in ("root", "empty") else None
 
     def show_details(self, item: Item) -> None:
-        self.pane_details.update(describe_item(item, self.notes_for(item)))
+        self.pane_details.update(describe_item(item, self.notes_for(item), self.app))
 
     def run_task(self, label: str, work_fn: Callable[[Task], Awaitable[Any]]) -> None:
         """Run backend work in a worker with a progress line; errors become notifications, not tracebacks."""

@@ -79,9 +79,9 @@ def scale_question(cluster: str, jobs: list[Job]) -> str:
     )
 
 
-def describe_item(item: Item, notes: list[str] | None = None) -> str:
+def describe_item(item: Item, notes: list[str] | None = None, app: Any = None) -> str:
     """A few facts about the selected resource, in az's words; `notes` (a job's submit warnings, why it
-    waits) come first, where the pane's height cannot cut them."""
+    waits) come first, where the pane's height cannot cut them. Keys are named as `app` has them now."""
     obj = item.obj
     if item.kind == "output":
         size = getattr(obj, "size", None)
@@ -92,11 +92,12 @@ def describe_item(item: Item, notes: list[str] | None = None) -> str:
                 f"  size: {size if size is not None else '?'} bytes",
                 f"  modified: {modified.isoformat(sep=' ', timespec='seconds') if modified else '?'}",
                 f"  output directory: {item.output_dir}",
-                "  Enter shows it in the log pane; f downloads it",
+                f"  Enter shows it in the log pane; {key_of(app, 'bai.download', 'f')} downloads it",
             ]
         )
     if item.kind == "experiment":
-        return f"experiment: {item.name}\n  k compares its runs (accuracy, epochs, duration, curves)"
+        compare = key_of(app, "bai.compare", "k")
+        return f"experiment: {item.name}\n  {compare} compares its runs (accuracy, epochs, duration, curves)"
     head = [f"{item.kind}: {item.name}", *(f"  ⚠ {note}" for note in notes or [])]
     if obj is None:
         return "\n".join([f"{item.kind} {item.name}", *head[1:]])
