@@ -185,6 +185,7 @@ async def test_the_footer_shows_the_keys_of_the_focused_pane(backend) -> None:  
         await until(pilot, lambda: "Search" in footer_words(app), what="the log's keys in the footer")
         words = footer_words(app)
         assert "Follow" in words and "stderr" in words and "Upload" not in words, words
+        assert "esc Back" in words, words  # how to get out: the search, then the tree
         assert "Keys" in words and "Quit" in words
         await pilot.press("1", "tab")
         await until(pilot, lambda: "Resize" in footer_words(app), what="the node table's keys")

@@ -104,7 +104,7 @@ class JobForm(Vertical):
     # In a field every letter is text, so the console's one-letter keys (s submits) cannot act there:
     # Escape hands the keyboard back to the tree, and the footer says so.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "screen.focus_tree", "Leave field (then s submits)", id="job_form.leave"),
+        Binding("escape", "screen.focus_tree", "Leave field", id="job_form.leave"),
     ]
 
     class Ready(Message):

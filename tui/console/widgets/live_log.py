@@ -79,7 +79,7 @@ class LiveLog(Vertical):
     LiveLog Log { height: 1fr; min-height: 3; border-top: solid $primary; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "close_search", "Close search", show=False, id="log.close_search"),
+        Binding("escape", "close_search", "Back", id="log.close_search"),  # search, then the tree
     ]
 
     following: reactive[bool] = reactive(True)
