@@ -116,6 +116,16 @@ def _wait_for_port(address: str, netns: str, deadline: float) -> None:
     raise RuntimeError(f"sshd in {netns} did not listen on {address}:22")
 
 
+def _free_subnet(start: int) -> str:
+    """A 10.250.N.0/24 no interface here uses yet (parallel test workers each build their own hosts)."""
+    used = subprocess.run(["ip", "-o", "-4", "addr"], capture_output=True, text=True, check=False).stdout
+    for offset in range(200):
+        candidate = f"10.250.{(start + offset) % 200 + 20}"
+        if f" {candidate}." not in used:
+            return candidate
+    raise RuntimeError("no free 10.250.N.0/24 subnet for the test hosts")
+
+
 def _processes_in(netns: set[str]) -> list[int]:
     """Pids whose network namespace is one of `netns` (`net:[inode]`)."""
     found = []
@@ -131,7 +141,7 @@ def _processes_in(netns: set[str]) -> list[int]:
 def namespace_hosts(folder: Path, count: int = 2) -> Iterator[SshHosts]:
     """Build `count` namespace hosts with sshd; remove them (by pid and name) when the block ends."""
     tag = f"{os.getpid() % 100000}"
-    subnet = f"10.250.{os.getpid() % 200 + 20}"
+    subnet = _free_subnet(os.getpid() % 200 + 20)
     bridge = f"baib{tag}"[:15]
     folder.mkdir(parents=True, exist_ok=True)
     key = folder / "id_ed25519"

@@ -132,6 +132,10 @@ class World:
     def host_states(self) -> dict[str, str]:
         return {host["name"]: host["state"] for host in self.cluster()["hosts"]}
 
+    def processes(self, text: str) -> list[int]:
+        """This world's processes whose command line has `text` (its workers run scripts from its share)."""
+        return processes_with(text, self.home)
+
     def stdouterr(self, name: str) -> Path:
         found = list(
             (self.home / "bai-home" / "storage" / ACCOUNT / SHARE).glob(f"cifar/**/jobs/{name}/*/stdouterr")
@@ -162,16 +166,18 @@ def wait_for(condition: Callable[[], Any], timeout: float = 60, every: float = 0
         time.sleep(every)
 
 
-def processes_with(text: str) -> list[int]:
-    """Pids (on this machine, which shares its pid namespace with the hosts) whose command line has `text`."""
+def processes_with(text: str, within: Path | None = None) -> list[int]:
+    """Pids (on this machine, which shares its pid namespace with the hosts) whose command line has `text`
+    (and the folder `within`: another xdist worker may run its own hosts and jobs at the same time)."""
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit() and int(entry.name) != os.getpid():
             try:
-                if text.encode() in (entry / "cmdline").read_bytes():
-                    found.append(int(entry.name))
+                cmdline = (entry / "cmdline").read_bytes()
             except OSError:
                 continue
+            if text.encode() in cmdline and (within is None or str(within).encode() in cmdline):
+                found.append(int(entry.name))
     return found
 
 
@@ -506,7 +512,7 @@ def test_secret_never_on_a_command_line_and_terminate_stops_every_host(world: Wo
     job = world.bai.json("job", "terminate", *IN_WS, "-e", EXP, "-n", "hang", timeout=90)
     assert job["executionState"] == "failed"
     assert "terminated" in job["errors"][0]["message"]
-    wait_for(lambda: processes_with("work.py --hang") == [], 10)
+    wait_for(lambda: world.processes("work.py --hang") == [], 10)
     assert all(world.host_states()[host.address] == "idle" for host in world.hosts.hosts)
 
 
@@ -519,7 +525,7 @@ def test_a_failed_rank_stops_the_workers_on_the_other_host(world: World) -> None
     assert f"rank 1 on host {b.address} exited with code 1" in message and "boom from rank 1" in message, (
         message
     )
-    assert processes_with("work.py --crash") == []
+    assert world.processes("work.py --crash") == []
 
 
 def test_job_preparation_on_each_host_custom_toolkit_on_the_first_and_custom_mpi_on_all(world: World) -> None:
@@ -550,7 +556,7 @@ def test_max_wall_clock_time_stops_the_workers_on_every_host(world: World) -> No
     job = world.wait_state("wallclock", 150)
     assert job["executionState"] == "failed"
     assert job["errors"][0]["code"] == "MaxWallClockTimeExceeded", job["errors"]
-    wait_for(lambda: processes_with("work.py --hang --wallclock") == [], 15)
+    wait_for(lambda: world.processes("work.py --hang --wallclock") == [], 15)
 
 
 def test_a_killed_supervisor_is_noticed_and_the_workers_on_every_host_stopped(world: World) -> None:
@@ -563,7 +569,7 @@ def test_a_killed_supervisor_is_noticed_and_the_workers_on_every_host_stopped(wo
     os.kill(pid, signal.SIGKILL)
     job = wait_for(lambda: (found := world.job("orphan"))["executionState"] == "failed" and found, 60)
     assert job["errors"][0]["code"] == "SupervisorLost", job["errors"]
-    wait_for(lambda: processes_with("work.py --hang") == [], 30)
+    wait_for(lambda: world.processes("work.py --hang") == [], 30)
 
 
 async def test_the_console_node_table_shows_the_hosts_and_their_states(
@@ -624,7 +630,7 @@ def test_a_host_down_at_submission_fails_job_create_naming_it(world: World) -> N
         failed = world.submit("unreachable", "", check=False)
         took = time.monotonic() - started
         print(f"job create with a host down failed after {took:.1f} s")
-        assert failed.returncode == 1 and took < 12, (took, failed.stderr)
+        assert failed.returncode == 1 and took < 15, (took, failed.stderr)  # ~10 s: a loaded 2-core CI
         assert f"bai: error: host {b.address}: cannot be reached over SSH" in failed.stderr
         assert world.bai("job", "show", *IN_WS, "-e", EXP, "-n", "unreachable", check=False).returncode != 0
         assert world.host_states() == {a.address: "idle", b.address: "unusable"}
@@ -650,13 +656,13 @@ def test_a_host_lost_mid_run_fails_the_job_naming_it(world: World) -> None:
         assert f"host {b.address} was lost during the job" in job["errors"][0]["message"], job["errors"]
         # Nothing is left on the host that is still there.
         on_a = [
-            pid for pid in processes_with("work.py --hang") if netns_of(pid) == f"net:[{a.netns_inode()}]"
+            pid for pid in world.processes("work.py --hang") if netns_of(pid) == f"net:[{a.netns_inode()}]"
         ]
         assert on_a == []
         assert world.host_states() == {a.address: "idle", b.address: "unusable"}
     finally:
         b.link(up=True)
-        end([pid for pid in pids.values() if pid in processes_with("work.py --hang")])
+        end([pid for pid in pids.values() if pid in world.processes("work.py --hang")])
     wait_for(lambda: world.host_states()[b.address] == "idle", 40, every=1)
 
 
@@ -666,4 +672,4 @@ def test_group_delete_removes_the_cluster_and_its_jobs(world: World) -> None:
     wait_for(lambda: world.stdout("last").count(" ready") == 2, 90)
     world.bai("group", "delete", "-n", RG, "-y", timeout=90)
     assert world.bai("cluster", "show", *IN_WS, "-n", CLUSTER, check=False).returncode != 0
-    wait_for(lambda: processes_with("work.py --hang") == [], 30)
+    wait_for(lambda: world.processes("work.py --hang") == [], 30)

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 R = TypeVar("R")
 
-CONNECT_TIMEOUT = 5
+CONNECT_TIMEOUT = 4
 ALIVE_INTERVAL = 2
 ALIVE_COUNT = 2
 # A probe must answer within a few seconds per host (they run in parallel).
