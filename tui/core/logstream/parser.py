@@ -79,6 +79,13 @@ _MAY_SAY = re.compile(
     rb"\n(?=[ \t]*+(?:[0-9-]|Epoch |Exit code|Test |Process )"
     rb"|[0-9 \t\-ETPmop][^\n]*? noticed that process rank )"
 )
+# The start of a finished line that `_read_line` may act on (a superset of what its patterns match): a line
+# that starts with a byte of `_SAYS_SOMETHING` but not with this ("2000 train samples", "Epoch 1: saving
+# model to ...", an indented traceback line) is only stored, without flushing its rank's pending progress.
+_ACTIVE = re.compile(
+    rb"\s*+(?:\d{1,12}/|(?:- )?\d{1,9}s - |Epoch \d{1,9}/|Exit code|Test |Process "
+    rb"|\S{0,40} noticed that process rank )"
+)
 _MAX_PATTERNED = 8  # streams tried with their own pattern on a run; with more, the general way is faster
 
 
@@ -341,6 +348,7 @@ class LogStream:
         rest = pieces.pop()  # \r segments after the last \n (the block ends with \r), or nothing
         heads_get = self._heads.get
         says = _SAYS_SOMETHING
+        active = _ACTIVE.match
         append_event = self._events.append
         make = tuple.__new__
         seq = self._seq
@@ -376,7 +384,7 @@ class LogStream:
             else:
                 line = body
             said = body or line  # "X\r\n" says what was written before the \r
-            if said and said[0] in says:
+            if said and said[0] in says and active(said) is not None:
                 self._seq = seq
                 self._said(stream, body, line, said)
                 seq = self._seq
