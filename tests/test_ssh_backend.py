@@ -634,6 +634,11 @@ def test_a_host_down_at_submission_fails_job_create_naming_it(world: World) -> N
         assert f"bai: error: host {b.address}: cannot be reached over SSH" in failed.stderr
         assert world.bai("job", "show", *IN_WS, "-e", EXP, "-n", "unreachable", check=False).returncode != 0
         assert world.host_states() == {a.address: "idle", b.address: "unusable"}
+        # A job that does not need the missing host runs on the other one, with a warning naming it.
+        one = world.submit("onehost", "", nodeCount=1)
+        assert f"host {b.address}: cannot be reached over SSH" in one.stderr, one.stderr
+        assert "the job runs on the other hosts" in one.stderr
+        assert world.wait_state("onehost")["executionState"] == "succeeded"
     finally:
         b.link(up=True)
     # A host that comes back is no longer unusable at the next probe.

@@ -73,11 +73,12 @@ class SshJobs(LocalJobs):
                 if not spec.horovod_settings.python_interpreter_path:
                     plan.python = access.python
         # process_count 0: one rank per slot of the hosts the job gets (decided when it is dispatched).
-        self._check_hosts(cluster_row, access, spec.node_count)
+        plan.warnings += self._check_hosts(cluster_row, access, spec.node_count)
         return plan
 
-    def _check_hosts(self, cluster_row: sqlite3.Row, access: remote.Access, node_count: int) -> None:
-        """Probe the cluster's hosts now; fail naming them when the job cannot run without the bad ones."""
+    def _check_hosts(self, cluster_row: sqlite3.Row, access: remote.Access, node_count: int) -> list[str]:
+        """Probe the cluster's hosts now; fail naming them when the job cannot run without the bad ones,
+        else return a warning per bad host (marked unusable: the job runs on the others)."""
         layout: SshLayout = self._ctx.layout  # type: ignore[assignment]
         with self._ctx.connection() as conn:
             hosts = [
@@ -97,3 +98,8 @@ class SshJobs(LocalJobs):
                 f"marked unusable; the job needs {node_count} of the cluster's {len(probes)} host(s): "
                 "job not created",
             )
+        return [
+            f"{problem} (marked unusable; the job runs on the other hosts)"
+            for probe in bad
+            for problem in probe.problems
+        ]
