@@ -264,3 +264,14 @@ def test_job_wait_refuses_intervals_and_timeouts_that_are_no_duration(
 ) -> None:
     result = bai("job", "wait", *JOB, "-n", "j", flag, value, check=False)
     _fails_with_one_line(result, f"argument {flag}", codes=(2,))
+
+
+def test_an_ssh_host_name_with_a_trailing_newline_is_refused() -> None:
+    """A host name reaches ssh's command line: 'node1\\n' must not pass for one (fullmatch, not match+$),
+    whatever strips it first."""
+    from tui.backends.ssh import hosts
+    from tui.core.errors import BaiError
+
+    assert hosts._host("node1", "--hosts") == "node1"
+    with pytest.raises(BaiError, match="is not a host name"):
+        hosts._host("node1\n", "--hosts")

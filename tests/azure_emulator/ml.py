@@ -687,7 +687,7 @@ async def compute_nodes(emu: AzureEmulator, request: web.Request, m: dict[str, s
 async def datastore_item(emu: AzureEmulator, request: web.Request, m: dict[str, str]) -> web.StreamResponse:
     ws = _need_ws(emu, m)
     name = m["store"]
-    if not re.match(r"^[a-z0-9_]{1,255}$", name):
+    if not re.fullmatch(r"[a-z0-9_]{1,255}", name):
         raise ArmError(
             400, "ValidationError", f"Datastore name '{name}' may hold lower-case letters, digits and _."
         )

@@ -15,7 +15,7 @@ _ISO = re.compile(
 
 def iso_seconds(text: str | None) -> float | None:
     """`PT5M` -> 300.0; None for anything else."""
-    match = _ISO.match((text or "").strip())
+    match = _ISO.fullmatch((text or "").strip())
     if not match or text in ("P", "PT"):
         return None
     parts = {key: float(value) for key, value in match.groupdict().items() if value}

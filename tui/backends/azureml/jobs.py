@@ -33,7 +33,7 @@ _RANK_LOG = re.compile(r"^user_logs/std_log_process_(\d+)\.txt$")
 
 def rank_of(name: str) -> int | None:
     """The rank of a per-rank user log (`user_logs/std_log_process_03.txt` -> 3), else None."""
-    match = _RANK_LOG.match(name)
+    match = _RANK_LOG.fullmatch(name)
     return int(match.group(1)) if match else None
 
 

@@ -24,7 +24,7 @@ def _slots(text: str, where: str) -> int:
 
 
 def _host(name: str, where: str) -> str:
-    if not _HOST.match(name):
+    if not _HOST.fullmatch(name):
         raise BaiError(f"{where}: {name!r} is not a host name or address")
     return name
 
