@@ -10,7 +10,9 @@ THEME = Theme(
     name="bai-high-contrast",
     ansi=True,
     primary="ansi_bright_cyan",
-    secondary="ansi_bright_blue",
+    # not bright blue: on black it is 2.4:1 in the common palettes (the tree's "canceled" and Compare runs'
+    # sixth curve are drawn in it)
+    secondary="ansi_bright_magenta",
     accent="ansi_bright_yellow",
     warning="ansi_bright_yellow",
     error="ansi_bright_red",
