@@ -103,9 +103,11 @@ def test_the_tutorial_with_bai_backend_azureml(emulator: AzureEmulator, tmp_path
 
     # the tutorial's job.json as it is: 4 nodes, jobPreparation and stdOutErrPathPrefix named as warnings
     (tmp_path / "job.json").write_text(TUTORIAL_JOB.read_text())
+    # held once it runs (paused before it is submitted: a slow machine could see it end before a later pause),
+    # so every machine sees it running
+    emulator.pause_jobs()
     submitted = bai("job", "create", "--cluster", CLUSTER, "--name", "cifar_distributed", *IN_EXP,
                     "--config-file", "job.json", "--storage-account-name", ACCOUNT, "-o", "json")  # fmt: skip
-    emulator.pause_jobs()  # held mid-run, so a slow machine still sees it running
     assert "bai: warning: properties.jobPreparation" in submitted.stderr
     assert "bai: warning: properties.stdOutErrPathPrefix" in submitted.stderr
     assert json.loads(submitted.stdout)["nodeCount"] == 4

@@ -103,6 +103,9 @@ def test_the_tutorial_with_bai_backend_batchai(emulator: AzureEmulator, tmp_path
 
     # 8: submit the tutorial's job.json (placeholder filled, key looked up with listKeys)
     (tmp_path / "job.json").write_text(json.dumps(JOB_JSON, indent=4))
+    # held once it runs (paused before it is submitted: a slow machine could see it end before a later pause),
+    # so every machine sees it running on both nodes
+    emulator.pause_jobs()
     created = bai.json("job", "create", "--cluster", CLUSTER, "--name", "cifar_distributed", *IN_EXP,
                        "--config-file", "job.json", "--storage-account-name", ACCOUNT)  # fmt: skip
     assert created["nodeCount"] == 2 and created["executionState"] in ("queued", "running")
@@ -115,8 +118,7 @@ def test_the_tutorial_with_bai_backend_batchai(emulator: AzureEmulator, tmp_path
         env={**bai.env, "BAI_BACKEND": "batchai"},  # this one picks the backend from the environment
         cwd=tmp_path,
     ) as stream:
-        # 9-10: the job runs on both nodes (held mid-run, so a slow machine still sees it running)
-        emulator.pause_jobs()
+        # 9-10: the job runs on both nodes
         deadline = time.monotonic() + 30
         while (state := bai.json("job", "show", *job, "--query", "executionState")) != "running":
             assert state == "queued" and time.monotonic() < deadline, state

@@ -87,14 +87,16 @@ async def test_the_tutorial_through_the_service_layer(
 
     ref = job_ref()
     spec = job_spec()
+    # held once it runs, however slow this machine is (paused before it is submitted: a slow machine could see
+    # it end before a later pause)
+    emulator.pause_jobs()
     job = await backend.jobs.create(ref, CLUSTER, spec, JobSubmitOptions(storage_account_name=ACCOUNT))
     assert job.execution_state in (ExecutionState.QUEUED, ExecutionState.RUNNING)
     assert (job.cluster, job.node_count, job.toolkit) == (CLUSTER, 2, "horovod")
     # The caller's spec is untouched: the key went only into the request.
     assert spec.mount_volumes.azure_file_shares[0].credentials is None
 
-    emulator.pause_jobs()  # hold it mid-run, however slow this machine is
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 45
     while (await backend.jobs.get(ref)).execution_state != ExecutionState.RUNNING:
         assert time.monotonic() < deadline
         await asyncio.sleep(0.05)

@@ -36,7 +36,7 @@ from aiohttp import web
 
 from . import arm
 from .arm import ArmError, _body, _json, _location_accepted, _page
-from .world import DATA, MODEL_BYTES, iso, now_dt
+from .world import DATA, MODEL_BYTES, held_time, iso, now_dt
 
 if TYPE_CHECKING:
     from .server import AzureEmulator
@@ -118,6 +118,7 @@ class MLJob:
     finish_at: float = 0.0
     outcome: tuple[str, dict[str, Any] | None] = ("Completed", None)
     cancel_at: float | None = None
+    replay_from: float = 0.0  # when its output starts (after preparation): a pause only holds it from there
 
 
 @dataclass
@@ -239,7 +240,7 @@ class MLWorld:
         count = job.instances * job.per_instance
         outcome = self.outcomes.get(job.name)
         ranks = split_ranks(outcome.log if outcome else self.log) or {0: b""}
-        begin = now + self.timings.job_preparation
+        begin = job.replay_from = now + self.timings.job_preparation
         command = str(job.properties.get("command") or "")
         try:
             words = shlex.split(command)
@@ -319,6 +320,18 @@ class MLWorld:
                 job.status, job.status_at = "Finalizing", now
             elif now >= job.status_at + self.timings.terminate:
                 self.finish(ws, job, *job.outcome)
+
+    def resume(self, paused_since: float) -> None:
+        """After a pause (see World.pause) each running job goes on where it was held: its output and its end
+        come later by the time it was held, so a test that held it still sees it run out, not end at once."""
+        now = time.monotonic()
+        for ws in self.workspaces.values():
+            for job in ws.jobs.values():
+                if job.status == "Finalizing":
+                    job.status_at += held_time(paused_since, job.status_at, now)
+                held = held_time(paused_since, job.replay_from, now)
+                job.pieces = [(due + held, name, piece) for due, name, piece in job.pieces]
+                job.finish_at += held
 
     def tick(self) -> None:
         now = time.monotonic()

@@ -149,7 +149,15 @@ class AzureEmulator:
         self.call(self.world.pause)
 
     def resume_jobs(self) -> None:
-        self.call(self.world.resume)
+        """Held jobs go on from where they were (Batch AI's and Azure ML's alike)."""
+
+        def resume() -> None:
+            paused_since = self.world.paused_since
+            self.world.resume()
+            if paused_since is not None:
+                self.ml.resume(paused_since)
+
+        self.call(resume)
 
     def call(self, fn: Callable[[], T]) -> T:
         """Run `fn` on the emulator's loop (to read or change the world safely) and return its result."""

@@ -167,6 +167,7 @@ class Job:
     finish_at: float = 0.0
     outcome: tuple[int, bytes] = (0, b"")  # exit code and stderr when the pieces are written
     terminate_at: float | None = None
+    replay_from: float = 0.0  # when its output starts (after preparation): a pause only holds it from there
 
 
 @dataclass
@@ -347,9 +348,9 @@ class World:
                 shown = script.replace("$AZ_BATCHAI_JOB_MOUNT_ROOT", MOUNT_ROOT)
                 message = f"python: can't open file '{shown}': [Errno 2] No such file or directory\n"
                 job.outcome = (2, message.encode())
-                job.finish_at = now + self.timings.job_preparation
+                job.finish_at = job.replay_from = now + self.timings.job_preparation
                 return
-        begin = now + self.timings.job_preparation
+        begin = job.replay_from = now + self.timings.job_preparation
         pieces = _split(self.stdout, self.timings.replay_pieces, "/".join(job.key))
         step = self.timings.replay / max(len(pieces), 1)
         job.pieces = [(begin + step * (index + 1), piece) for index, piece in enumerate(pieces)]
@@ -419,11 +420,15 @@ class World:
             self.paused_since = time.monotonic()
 
     def resume(self) -> None:
+        """Let held jobs go on from where they were: each job's output is late by the time it was held
+        (a job started during the pause, or paused before it was submitted, only from when its output began).
+        """
         if self.paused_since is None:
             return
-        held = time.monotonic() - self.paused_since
-        self.paused_since = None
+        paused_since, self.paused_since = self.paused_since, None
+        now = time.monotonic()
         for job in self.jobs.values():
+            held = held_time(paused_since, job.replay_from, now)
             job.pieces = [(due + held, piece) for due, piece in job.pieces]
             job.finish_at += held
 
@@ -455,6 +460,11 @@ class World:
             idle = [n for n in cluster.nodes if n.state == "idle"]
             if len(idle) >= job.node_count:
                 self._start_job(job, cluster, now)
+
+
+def held_time(paused_since: float, replay_from: float, now: float) -> float:
+    """How long a pause from `paused_since` to `now` held a job whose output began at `replay_from`."""
+    return max(0.0, now - max(paused_since, replay_from))
 
 
 _NAME = re.compile(r"^[-\w_]{1,64}$")
