@@ -134,6 +134,7 @@ class JobForm(Vertical):
         self.typed_target: set[str] = set()
         # Values the form itself put in a target field, each still to be heard back as Input.Changed.
         self._followed: dict[str, list[str]] = {}
+        self._keeping: Timer | None = None  # keeps the field with the cursor in view (see keep_in_view)
 
     # ------------------------------------------------------------------------------------------ layout
 
@@ -332,6 +333,15 @@ class JobForm(Vertical):
             self._show_errors(errors)
         except NoMatches:
             return  # half torn down: nothing left to show the messages in
+        # New messages (and a status line that wraps differently) move the fields: the one being typed in
+        # must not slide out of view under the user's cursor.
+        focused = self.app.focused
+        if (
+            isinstance(focused, (Input, TextArea, ChoiceField))
+            and (focused.id or "").startswith("f-")
+            and self in focused.ancestors
+        ):
+            self.keep_in_view(focused)
 
     def _show_errors(self, errors: list[FieldError]) -> None:
         toolkit = self._value("toolkit")
@@ -389,26 +399,50 @@ class JobForm(Vertical):
             self.query_one("#advanced-fold", Collapsible).collapsed = False
         widget = self._widget(first)
         widget.focus(scroll_visible=False)
-        # A fold opened just now is laid out over the next refreshes (its contents appear, then the grid
-        # grows), later still on a loaded machine: scrolling at once aimed at where the field was not yet.
-        # So look again after each layout, for up to a second, until the field is in view.
-        self.call_after_refresh(self._scroll_into_view, widget, 20)
+        self.keep_in_view(widget)
 
-    def _scroll_into_view(self, widget: Input | TextArea | ChoiceField, tries: int) -> None:
-        if not widget.is_attached or self.app.focused is not widget:
-            return  # closing, or the user has moved on: leave the view where they put it
+    def keep_in_view(self, widget: Input | TextArea | ChoiceField, turns: int = 20) -> None:
+        """Scroll the field into view and keep it there over the next `turns` ticks (50 ms each) while it
+        has the cursor.
+
+        A fold opened just now is laid out over the next refreshes (its contents appear, then the grid
+        grows), and a check that lands later changes the messages above it: later still on a loaded machine.
+        Scrolling once aimed at where the field was not yet, and a field seen in view once could be pushed
+        out again a moment later. So it is looked at after each layout, counted in the form's own ticks (a
+        loaded machine runs them later, with its layouts), and scrolled back whenever it is out of view.
+        """
+        if self._keeping is not None:
+            self._keeping.stop()
+        left = turns
+
+        def tick() -> None:
+            nonlocal left
+            if not self._scroll_into_view(widget) or left <= 0:
+                if self._keeping is not None:
+                    self._keeping.stop()
+                    self._keeping = None
+                return
+            left -= 1
+
+        self.call_after_refresh(self._scroll_into_view, widget)
+        self._keeping = self.set_interval(0.05, tick)
+
+    def _scroll_into_view(self, widget: Input | TextArea | ChoiceField) -> bool:
+        """Scroll so the field is in view; False when it is to be left alone (gone, or the cursor moved on:
+        leave the view where the user put it)."""
+        if not widget.is_attached or not self.is_attached or self.app.focused is not widget:
+            return False
         scroll = self.query_one(VerticalScroll)
         shown, view = widget.region, scroll.region
         if shown.height and view.contains_region(shown):
-            return
+            return True
         if shown.height:
             # Where the screen drew it (the layout's own idea can lag a row behind a fold that just grew).
             below, above = shown.bottom - view.bottom, view.y - shown.y
             scroll.scroll_to(y=scroll.scroll_y + (below if below > 0 else -above), animate=False)
         else:
             scroll.scroll_to_widget(widget, animate=False)
-        if tries > 0:
-            self.set_timer(0.05, lambda: self._scroll_into_view(widget, tries - 1))
+        return True
 
     def validate_soon(self, delay: float = 0.4) -> None:
         if self._validate_timer is not None:
@@ -419,18 +453,34 @@ class JobForm(Vertical):
         try:
             document, errors = self.document()
             _target, target_errors = self.target()
+            typed = self._typed()
         except NoMatches:
             return  # a field is gone: the console is closing (see show_errors)
-        self._validate(document, errors + target_errors)
+        self._validate(document, errors + target_errors, typed)
+
+    def _typed(self) -> tuple[JobFields, tuple[str, ...]]:
+        """Every value in the form as typed: what a check was made of."""
+        return self.current_fields(), tuple(self._value(name) for name, _label in TARGET_FIELDS)
 
     @work(exclusive=True, group="job-form-validate")
-    async def _validate(self, document: dict[str, Any], errors: list[FieldError]) -> list[FieldError]:
-        """The full check, in a thread (it imports and runs the SDK's model); shown when it comes back.
+    async def _validate(
+        self, document: dict[str, Any], errors: list[FieldError], typed: tuple[JobFields, tuple[str, ...]]
+    ) -> list[FieldError]:
+        """The full check, in a thread (it imports and runs the SDK's model); shown when it comes back,
+        unless the form was changed meanwhile: a newer check is due then, and this one's verdict on the old
+        values would unmark (for a moment) a field a refused submit had just marked.
 
         The worker is the form's: removing the form cancels it, so a check never lands on a closed form.
         """
         all_errors = merge_errors(errors, await asyncio.to_thread(check_document, document))
-        self._show_checked(all_errors)
+        try:
+            changed = self._typed() != typed
+        except NoMatches:
+            return all_errors  # a field is gone: the console is closing
+        if changed:
+            self.validate_soon()  # (already due after an edit; this makes sure)
+        else:
+            self._show_checked(all_errors)
         return all_errors
 
     def check(self) -> tuple[dict[str, Any], JobTarget, list[FieldError]]:
