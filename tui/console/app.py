@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from textual import events
 from textual.app import App
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen
+from textual.widgets import Input, TextArea
 
 import themes
 from tui.console import actions, lifecycle, settings
@@ -26,6 +28,25 @@ from tui.console.palette import ConsoleCommands, ConsolePalette
 from tui.console.widgets.live_log import LiveLog
 from tui.console.widgets.node_table import NodeTable
 from tui.console.widgets.resource_tree import ResourceTree
+
+# Keys this close together came in one read from the terminal: no one types them, a paste delivers them.
+PASTE_GAP_SECONDS = 0.01
+PASTE_MIN_KEYS = 3  # printable keys in one such burst that make it a paste (tmux's "C-p Enter Enter" is not)
+# A paste comes in several reads (a loaded machine spaces them out): a key this soon after one is more of it.
+PASTE_TAIL_SECONDS = 0.25
+
+
+def is_paste(keys: list[events.Key]) -> bool:
+    """True when some run of `keys`, each within PASTE_GAP_SECONDS of the last, has PASTE_MIN_KEYS
+    printable ones: a human types a few keys a second, a terminal delivers a paste in one read."""
+    run = 0
+    for index, key in enumerate(keys):
+        if index and key.time - keys[index - 1].time > PASTE_GAP_SECONDS:
+            run = 0
+        run += key.is_printable
+        if run >= PASTE_MIN_KEYS:
+            return True
+    return False
 
 
 class BaiApp(App[int]):
@@ -62,6 +83,8 @@ class BaiApp(App[int]):
         startup_theme = theme or settings.load_theme_choice() or themes.DEFAULT_THEME
         self.theme = startup_theme if startup_theme in self.available_themes else themes.DEFAULT_THEME
         self.keymap_overrides = dict(keymap or {})
+        self.held_keys: list[events.Key] = []  # keys outside a text field, until we know they are no paste
+        self.paste_seen_at = 0.0  # when the last key of a dropped paste arrived
         # Textual prints an internal error's traceback, local variables and all, on this console when the
         # app ends: into the crash log instead (see `lifecycle`); `run_console` says where in one line.
         self.crash_log = lifecycle.CrashLog()
@@ -97,6 +120,47 @@ class BaiApp(App[int]):
     @property
     def live_log(self) -> LiveLog:
         return self.main.live_log
+
+    # ------------------------------------------------------------------------------------------ pastes
+
+    async def on_event(self, event: events.Event) -> None:
+        """Keep a paste from running as hotkeys (issue 10): one that the terminal did not mark as a paste.
+
+        A terminal that knows bracketed paste sends a Paste event, which no hotkey hears. Others (tmux's
+        paste-buffer without -p, a serial console) send the text as keys, all from one read. Outside a
+        text field, a key is held until the keys queued with it have arrived (`call_later` runs after
+        them); three or more printable keys that came together are a paste and are dropped, with what
+        follows of it; anything else is handled as typed, in order.
+        """
+        if not isinstance(event, events.Key) or event.is_forwarded or self.in_text_field():
+            await super().on_event(event)  # a key bubbling back from the focused widget is one released
+            return
+        if self.paste_seen_at and event.time - self.paste_seen_at <= PASTE_TAIL_SECONDS:
+            self.paste_seen_at = event.time  # the rest of a paste already dropped
+            return
+        self.held_keys.append(event)
+        if len(self.held_keys) == 1:
+            self.call_later(self.release_held_keys)
+
+    async def release_held_keys(self) -> None:
+        held, self.held_keys = self.held_keys, []
+        if is_paste(held):
+            new_paste = held[0].time - self.paste_seen_at > 1.0  # not more reads of the one just told of
+            self.paste_seen_at = held[-1].time
+            if not new_paste:
+                return
+            self.notify(
+                "A paste outside a text field is ignored: move to a field first (its keys are not commands).",
+                title="Paste ignored",
+                severity="warning",
+                timeout=5,
+            )
+            return
+        for key in held:
+            await super().on_event(key)
+
+    def in_text_field(self) -> bool:
+        return isinstance(self.focused, (Input, TextArea))
 
     def action_command_palette(self) -> None:
         """Ctrl+P: the palette, as Textual opens it, but one that ignores keys queued after it closed."""
