@@ -28,6 +28,7 @@ from tui.console.place import Reattach
 from tui.console.poller import Polled, Poller, View, jobs_in_view, unfinished_jobs
 from tui.console.resource_actions import ResourceActions
 from tui.console.states import JobNotes, describe_item
+from tui.console.transfer_actions import TransferActions
 from tui.console.widgets.dialogs import ConfirmDialog, FormDialog, FormField
 from tui.console.widgets.job_form import JobForm
 from tui.console.widgets.keys import key_of
@@ -45,7 +46,7 @@ if TYPE_CHECKING:
 JOB_POLL_SECONDS = 3.0
 
 
-class MainScreen(JobActions, ResourceActions, Reattach, JobNotes, Screen[None]):
+class MainScreen(JobActions, ResourceActions, TransferActions, Reattach, JobNotes, Screen[None]):
     """The panes and the actions on them; the app's first screen (dialogs open over it)."""
 
     BINDINGS: ClassVar[list[BindingType]] = actions.bindings()  # type: ignore[assignment]
