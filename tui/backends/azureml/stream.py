@@ -24,6 +24,7 @@ from tui.backends.batchai.errors import translate
 from tui.backends.batchai.redact import scrub
 from tui.backends.batchai.settings import check_endpoint
 from tui.backends.batchai.stream import link_expiry
+from tui.backends.ranged import chunks_from, range_request
 from tui.core.errors import BaiError, NotFoundError
 from tui.core.model import JobRef
 
@@ -31,18 +32,8 @@ if TYPE_CHECKING:
     from tui.backends.azureml.jobs import MLJobService
     from tui.backends.azureml.rest import MLRest
 
-_CHUNK = 64 * 1024
 # Rounds between looks at run history for rank files that appeared since (while following stdout.txt).
 _DISCOVER_EVERY = 10
-
-
-def _content_range_start(header: str | None) -> int | None:
-    if not header or not header.startswith("bytes "):
-        return None
-    try:
-        return int(header[6:].split("-", 1)[0])
-    except ValueError:
-        return None
 
 
 class RunLogStream:
@@ -89,7 +80,6 @@ class RunLogStream:
         """Every byte of `name` past its position now; advances the position as bytes are yielded."""
         import aiohttp
         from azure.core.exceptions import AzureError
-        from azure.core.rest import HttpRequest
 
         failures = 0
         while True:
@@ -99,26 +89,15 @@ class RunLogStream:
             position = positions.get(name, 0)
             got = 0
             try:
-                request = HttpRequest("GET", url, headers={"Range": f"bytes={position}-"})
-                response = await client.send_request(request, stream=True)
+                response = await client.send_request(range_request(url, position), stream=True)
                 try:
                     status = response.status_code
                     if status in (200, 206):
-                        skip = position if status == 200 else 0
-                        start = _content_range_start(response.headers.get("Content-Range"))
-                        if status == 206 and start is not None and start != position:
-                            raise BaiError(
-                                f"reading {name} of job {self._ref.name}: the service answered from byte "
-                                f"{start}, not {position}; retry the stream"
-                            )
-                        async for chunk in response.iter_raw(chunk_size=_CHUNK):
-                            if skip:
-                                cut = min(skip, len(chunk))
-                                chunk, skip = chunk[cut:], skip - cut
-                            if chunk:
-                                got += len(chunk)
-                                positions[name] = positions.get(name, 0) + len(chunk)
-                                yield bytes(chunk)
+                        what = f"reading {name} of job {self._ref.name}"
+                        async for chunk in chunks_from(response, position, what):
+                            got += len(chunk)
+                            positions[name] = positions.get(name, 0) + len(chunk)
+                            yield chunk
                         self._forbidden[name] = 0
                     elif status == 403:
                         count = self._forbidden[name] = self._forbidden.get(name, 0) + 1

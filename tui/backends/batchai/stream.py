@@ -28,6 +28,7 @@ from urllib.parse import parse_qs, urlsplit
 from tui.backends.batchai.errors import ServiceUnreachableError, translate
 from tui.backends.batchai.redact import scrub
 from tui.backends.batchai.settings import BatchAISettings, check_endpoint
+from tui.backends.ranged import chunks_from, range_request
 from tui.core.errors import BaiError, NotFoundError
 from tui.core.model import JobRef
 
@@ -35,7 +36,6 @@ if TYPE_CHECKING:
     from tui.backends.batchai.jobs import AzureJobService
 
 _NO_RANGE = 416
-_CHUNK = 64 * 1024
 log = logging.getLogger(__name__)
 
 
@@ -53,16 +53,6 @@ def link_expiry(url: str) -> float | None:
         return None
     try:
         return datetime.fromisoformat(values[0].replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
-
-
-def _content_range_start(header: str | None) -> int | None:
-    # "bytes 100-199/1234"
-    if not header or not header.startswith("bytes "):
-        return None
-    try:
-        return int(header[6:].split("-", 1)[0])
     except ValueError:
         return None
 
@@ -151,7 +141,6 @@ class OutputFileStream:
     async def read(self, offset: int = 0, follow: bool = True) -> AsyncIterator[bytes]:
         import aiohttp
         from azure.core.exceptions import AzureError
-        from azure.core.rest import HttpRequest
 
         if offset < 0:
             raise BaiError(f"offset {offset}: must be 0 or more")
@@ -175,28 +164,17 @@ class OutputFileStream:
                         await asyncio.sleep(self._settings.stream_poll_interval)
                     continue
                 assert self._url is not None
-                request = HttpRequest("GET", self._url, headers={"Range": f"bytes={position}-"})
+                request = range_request(self._url, position)
                 got = 0
                 try:
                     response = await client.send_request(request, stream=True)
                     try:
                         status = response.status_code
                         if status in (200, 206):
-                            skip = position if status == 200 else 0
-                            start = _content_range_start(response.headers.get("Content-Range"))
-                            if status == 206 and start is not None and start != position:
-                                raise BaiError(
-                                    f"reading {self._name}: the service answered from byte {start}, "
-                                    f"not {position}; retry the stream"
-                                )
-                            async for chunk in response.iter_raw(chunk_size=_CHUNK):
-                                if skip:
-                                    cut = min(skip, len(chunk))
-                                    chunk, skip = chunk[cut:], skip - cut
-                                if chunk:
-                                    got += len(chunk)
-                                    position += len(chunk)
-                                    yield bytes(chunk)
+                            async for chunk in chunks_from(response, position, f"reading {self._name}"):
+                                got += len(chunk)
+                                position += len(chunk)
+                                yield chunk
                             forbidden = 0
                         elif status == 403:
                             forbidden += 1
