@@ -8,45 +8,21 @@ of the main screen, which provides the form, the dialogs and the worker.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from textual import work
 
+from tui.console.screen_host import ScreenHost
 from tui.console.widgets.dialogs import FormField, required
 from tui.console.widgets.job_form import JobForm, JobTarget
 from tui.console.widgets.keys import key_of
 from tui.console.widgets.resource_tree import Item, path_of
 from tui.console.widgets.task_bar import Task
 
-if TYPE_CHECKING:
-    from tui.console.widgets.resource_tree import ResourceTree
 
-
-class JobActions:
+class JobActions(ScreenHost):
     """The job-file actions of `MainScreen` (see `tui.console.actions` for their keys)."""
-
-    if TYPE_CHECKING:
-        backend: Any
-        tree: ResourceTree
-        app: Any
-        submit_warnings: dict[Any, list[str]]  # what a submit warned of, shown in the job's details
-
-        def selected(self) -> Item | None: ...
-        def with_form(self, use: Callable[[JobForm], None]) -> None: ...
-        def show_tab(self, tab: str) -> None: ...
-        def open_log(self, item: Item) -> None: ...
-        def run_task(self, label: str, work_fn: Callable[[Task], Awaitable[Any]]) -> None: ...
-        def ask(
-            self,
-            title: str,
-            fields: list[FormField],
-            then: Callable[[dict[str, str]], None],
-            submit: str = "OK",
-        ) -> None: ...
-        def confirm(self, question: str, then: Callable[[], None], yes: str = "Yes") -> None: ...
-        def notify(self, message: str, **kwargs: Any) -> None: ...
 
     def action_open_job_file(self) -> None:
         def open_dialog(form: JobForm) -> None:

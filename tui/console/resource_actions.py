@@ -8,8 +8,9 @@ main screen, which provides the selection, the dialogs and the worker.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from tui.console.screen_host import ScreenHost
 from tui.console.states import active_jobs_on, scale_question
 from tui.console.widgets.dialogs import (
     Choice,
@@ -19,34 +20,14 @@ from tui.console.widgets.dialogs import (
     suggest_name,
     whole_number,
 )
-from tui.console.widgets.resource_tree import Item, ResourceTree
+from tui.console.widgets.resource_tree import Item
 from tui.console.widgets.task_bar import Task
 
 DEFAULT_LOCATION = "eastus"
 
 
-class ResourceActions:
+class ResourceActions(ScreenHost):
     """The resource actions of `MainScreen` (see `tui.console.actions` for their keys)."""
-
-    if TYPE_CHECKING:
-        backend: Any
-        tree: ResourceTree
-        app: Any
-
-        def selected(self) -> Item | None: ...
-        def run_task(self, label: str, work_fn: Callable[[Task], Awaitable[Any]]) -> None: ...
-        def ask(
-            self,
-            title: str,
-            fields: list[FormField],
-            then: Callable[[dict[str, str]], None],
-            submit: str = "OK",
-        ) -> None: ...
-        def confirm(self, question: str, then: Callable[[], None], yes: str = "Yes") -> None: ...
-        def need(self, item: Item | None, kinds: tuple[str, ...], what: str) -> Item | None: ...
-        def after_change(self, select: Item | None = None) -> None: ...
-        def notify(self, message: str, **kwargs: Any) -> None: ...
-        def run_worker(self, work: Any, **kwargs: Any) -> Any: ...
 
     def known(self, kind: str, **match: str) -> list[Item]:
         """The tree's items of `kind` (those loaded so far) whose fields equal `match`: the names a

@@ -7,33 +7,16 @@ A mixin of the main screen.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from tui.console.screen_host import ScreenHost
 from tui.console.widgets.dialogs import FormField, required
-from tui.console.widgets.resource_tree import Item
 from tui.console.widgets.task_bar import Task
 
 
-class TransferActions:
+class TransferActions(ScreenHost):
     """The upload and download actions of `MainScreen` (see `tui.console.actions` for their keys)."""
-
-    if TYPE_CHECKING:
-        backend: Any
-
-        def selected(self) -> Item | None: ...
-        def run_task(self, label: str, work_fn: Callable[[Task], Awaitable[Any]]) -> None: ...
-        def ask(
-            self,
-            title: str,
-            fields: list[FormField],
-            then: Callable[[dict[str, str]], None],
-            submit: str = "OK",
-        ) -> None: ...
-        def need(self, item: Item | None, kinds: tuple[str, ...], what: str) -> Item | None: ...
-        def after_change(self, select: Item | None = None) -> None: ...
-        def notify(self, message: str, **kwargs: Any) -> None: ...
 
     def action_upload(self) -> None:
         item = self.need(self.selected(), ("share", "folder", "file"), "a share or folder to upload into")
