@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from tui.core.errors import (  # noqa: F401 (re-exported for the backends)
     BaiError,
@@ -31,15 +31,13 @@ from tui.core.model import (
     FileShare,
     Job,
     JobRef,
-    JobSubmitOptions,
+    JobSubmitOptions,  # noqa: F401 (re-exported for the backends)
     ProgressCallback,
     ResourceGroup,
     StorageAccount,
     Workspace,
 )
-
-if TYPE_CHECKING:
-    from azure.mgmt.batchai.models import JobCreateParameters
+from tui.core.operations import FolderStorage, JobSubmitter
 
 
 class GroupService(Protocol):
@@ -51,7 +49,9 @@ class GroupService(Protocol):
         ...
 
 
-class StorageService(Protocol):
+class StorageService(FolderStorage, Protocol):
+    """Accounts, shares and files; the folder and upload part is `tui.core.operations.FolderStorage`."""
+
     async def create_account(
         self, resource_group: str, name: str, location: str, sku: str = "Standard_LRS"
     ) -> StorageAccount: ...
@@ -62,31 +62,6 @@ class StorageService(Protocol):
     async def create_share(self, account: str, share: str, quota_gb: int | None = None) -> FileShare: ...
     async def list_shares(self, account: str) -> list[FileShare]: ...
     async def delete_share(self, account: str, share: str) -> None: ...
-
-    async def create_directory(self, account: str, share: str, path: str) -> FileEntry: ...
-    async def list_files(self, account: str, share: str, path: str = "") -> list[FileEntry]:
-        """Entries directly inside `path` ("" is the share's root)."""
-        ...
-
-    async def upload_file(
-        self,
-        account: str,
-        share: str,
-        directory: str,
-        source: Path,
-        name: str | None = None,
-        progress: ProgressCallback | None = None,
-    ) -> FileEntry: ...
-    async def upload_directory(
-        self,
-        account: str,
-        share: str,
-        directory: str,
-        source: Path,
-        progress: ProgressCallback | None = None,
-    ) -> list[FileEntry]:
-        """Upload every file under `source` into `directory`, keeping the relative layout (upload-batch)."""
-        ...
 
     async def download_file(
         self,
@@ -129,16 +104,8 @@ class ClusterService(Protocol):
     async def delete(self, ref: ClusterRef) -> None: ...
 
 
-class JobService(Protocol):
-    async def create(
-        self,
-        ref: JobRef,
-        cluster: str,
-        spec: JobCreateParameters,
-        options: JobSubmitOptions | None = None,
-    ) -> Job:
-        """Submit a job; `spec.cluster` is filled from `cluster`. Nothing is created when this raises."""
-        ...
+class JobService(JobSubmitter, Protocol):
+    """Jobs; submitting is `tui.core.operations.JobSubmitter`."""
 
     async def get(self, ref: JobRef) -> Job: ...
     async def list(self, resource_group: str, workspace: str, experiment: str) -> list[Job]: ...

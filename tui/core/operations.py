@@ -26,7 +26,10 @@ class FolderStorage(Protocol):
     """What the storage use cases need of a backend's storage service."""
 
     async def create_directory(self, account: str, share: str, path: str) -> FileEntry: ...
-    async def list_files(self, account: str, share: str, path: str = "") -> list[FileEntry]: ...
+    async def list_files(self, account: str, share: str, path: str = "") -> list[FileEntry]:
+        """Entries directly inside `path` ("" is the share's root)."""
+        ...
+
     async def upload_file(
         self,
         account: str,
@@ -43,7 +46,9 @@ class FolderStorage(Protocol):
         directory: str,
         source: Path,
         progress: ProgressCallback | None = None,
-    ) -> list[FileEntry]: ...
+    ) -> list[FileEntry]:
+        """Upload every file under `source` into `directory`, keeping the relative layout (upload-batch)."""
+        ...
 
 
 class JobSubmitter(Protocol):
@@ -51,7 +56,9 @@ class JobSubmitter(Protocol):
 
     async def create(
         self, ref: JobRef, cluster: str, spec: JobCreateParameters, options: JobSubmitOptions | None = None
-    ) -> Job: ...
+    ) -> Job:
+        """Submit a job; `spec.cluster` is filled from `cluster`. Nothing is created when this raises."""
+        ...
 
 
 # ------------------------------------------------------------------------------------------- storage account
