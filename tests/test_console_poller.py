@@ -70,3 +70,29 @@ async def test_a_newer_round_replaces_a_queued_one(backend) -> None:  # type: ig
         await pilot.pause(0.5)
         assert app.nodes.polls - rendered < 50  # queued rounds were dropped for newer ones
         assert app.nodes.polls > rendered  # and the newest was rendered
+
+
+async def test_a_round_cancelled_before_it_starts_leaves_no_call_unawaited(backend) -> None:  # type: ignore[no-untyped-def]
+    """The console cancels a round when it quits. Cancelled before its calls had started, the round used to
+    leave each backend call made but never awaited ("coroutine 'LocalClusters.list' was never awaited" in
+    the test run's warnings): a call is now made only when the round gets to it."""
+    import gc
+    import warnings
+
+    from tui.backends.refresh import refresh
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        round_ = asyncio.ensure_future(
+            refresh(
+                backend, clusters=[ClusterRef(GROUP, WORKSPACE, CLUSTER)], workspaces=[(GROUP, WORKSPACE)]
+            )
+        )
+        await asyncio.sleep(0)  # the round has scheduled its calls; none of them has run a step
+        round_.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await round_
+        for _ in range(3):
+            await asyncio.sleep(0)
+        gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, RuntimeWarning)] == []

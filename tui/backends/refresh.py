@@ -10,7 +10,7 @@ clusters appear, deleted ones go). Works with any `Backend`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -37,9 +37,11 @@ class Snapshot:
     gone: set[Key] = field(default_factory=set)
 
 
-async def _bounded(call: Awaitable[T], timeout: float) -> T:
+async def _bounded(call: Callable[[], Awaitable[T]], timeout: float) -> T:
+    """`call()` under a deadline. The call is made here, not by the caller: a round cancelled before this
+    task's first step (the console quitting) then leaves no call made and never awaited."""
     try:
-        return await asyncio.wait_for(call, timeout)
+        return await asyncio.wait_for(call(), timeout)
     except TimeoutError:
         raise BaiError(f"no answer within {timeout:g} s; will retry on the next refresh") from None
 
@@ -55,9 +57,12 @@ async def refresh(
     cluster_refs = list(dict.fromkeys(clusters))
     job_refs = list(dict.fromkeys(jobs))
     lists = list(dict.fromkeys(workspaces))
-    calls: list[Awaitable[object]] = [_bounded(backend.clusters.get(ref), timeout) for ref in cluster_refs]
-    calls += [_bounded(backend.jobs.get(ref), timeout) for ref in job_refs]
-    calls += [_bounded(backend.clusters.list(group, name), timeout) for group, name in lists]
+    clusters_api, jobs_api = backend.clusters, backend.jobs
+    calls: list[Awaitable[object]] = [
+        _bounded(lambda ref=ref: clusters_api.get(ref), timeout) for ref in cluster_refs
+    ]
+    calls += [_bounded(lambda ref=ref: jobs_api.get(ref), timeout) for ref in job_refs]
+    calls += [_bounded(lambda g=group, n=name: clusters_api.list(g, n), timeout) for group, name in lists]
     results = await asyncio.gather(*calls, return_exceptions=True)
     snapshot = Snapshot()
     keys: list[Key] = [*cluster_refs, *job_refs, *lists]
