@@ -224,7 +224,7 @@ def test_the_tree_draws_a_job_state_this_version_does_not_know() -> None:
     from azure.mgmt.batchai.models import Job as SdkJob
 
     from tui.backends.batchai.convert import job as convert_job
-    from tui.console.widgets.resource_tree import Item, label_of, state_looks
+    from tui.console.widgets.tree_items import Item, label_of, state_looks
 
     body = _with_state("job_get_running.json", "executionState", "Preempted")
     job = convert_job(SdkJob.deserialize(body))  # the SDK's own reading of the body

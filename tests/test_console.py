@@ -21,7 +21,7 @@ from tui.console.widgets.dialogs import ConfirmDialog, FormDialog
 from tui.console.widgets.job_form import JobForm
 from tui.console.widgets.keys_help import KeysScreen
 from tui.console.widgets.live_log import LiveLog
-from tui.console.widgets.resource_tree import Item
+from tui.console.widgets.tree_items import Item
 from tui.core.model import ClusterRef, ExperimentRef, JobRef
 
 SAMPLES = Path(__file__).resolve().parent.parent / "docs" / "samples"

@@ -363,7 +363,7 @@ async def test_job_state_colours_are_readable_on_every_theme(backend) -> None:  
     from rich.style import Style
 
     import themes
-    from tui.console.widgets.resource_tree import state_looks
+    from tui.console.widgets.tree_items import state_looks
     from tui.core.model import ExecutionState
 
     for theme in themes.THEMES:

@@ -15,10 +15,11 @@ from textual import work
 
 from tui.console.screen_host import ScreenHost
 from tui.console.widgets.dialogs import FormField, required
-from tui.console.widgets.job_form import JobForm, JobTarget
+from tui.console.widgets.job_form import JobForm
+from tui.console.widgets.job_form_fields import JobTarget
 from tui.console.widgets.keys import key_of
-from tui.console.widgets.resource_tree import Item, path_of
 from tui.console.widgets.task_bar import Task
+from tui.console.widgets.tree_items import Item, path_of
 
 
 class JobActions(ScreenHost):

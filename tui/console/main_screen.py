@@ -35,8 +35,9 @@ from tui.console.widgets.keys import key_of
 from tui.console.widgets.keys_help import KeysScreen
 from tui.console.widgets.live_log import LiveLog
 from tui.console.widgets.node_table import NodeTable
-from tui.console.widgets.resource_tree import Item, ResourceTree, path_of
+from tui.console.widgets.resource_tree import ResourceTree
 from tui.console.widgets.task_bar import Task, TaskBar
+from tui.console.widgets.tree_items import Item, path_of
 from tui.core.errors import BaiError, JobSpecError
 from tui.core.model import JobRef
 

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 from tui.console import settings
-from tui.console.widgets.resource_tree import Item
+from tui.console.widgets.tree_items import Item
 from tui.core.model import JobRef
 
 PLACES = "places"
@@ -135,7 +135,7 @@ class Reattach:
         selected resource and tab. Whatever cannot be found any more is skipped, silently."""
         import asyncio
 
-        from tui.console.widgets.resource_tree import path_of
+        from tui.console.widgets.tree_items import path_of
 
         place = load_place(self.app.backend_name)
         try:

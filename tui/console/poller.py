@@ -19,7 +19,7 @@ from textual.message import Message
 from textual.widgets.tree import TreeNode
 
 from tui.backends.refresh import Snapshot, Workspace, refresh
-from tui.console.widgets.resource_tree import Item
+from tui.console.widgets.tree_items import Item
 from tui.core.model import JobRef
 
 DEADLINE_SECONDS = 10.0  # the longest one round waits for any single answer

@@ -20,8 +20,8 @@ from tui.console.widgets.dialogs import (
     suggest_name,
     whole_number,
 )
-from tui.console.widgets.resource_tree import Item
 from tui.console.widgets.task_bar import Task
+from tui.console.widgets.tree_items import Item
 
 DEFAULT_LOCATION = "eastus"
 

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from tui.console.widgets.dialogs import FormField
     from tui.console.widgets.job_form import JobForm
-    from tui.console.widgets.resource_tree import Item, ResourceTree
+    from tui.console.widgets.resource_tree import ResourceTree
     from tui.console.widgets.task_bar import Task
+    from tui.console.widgets.tree_items import Item
 
 
 class ScreenHost:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 
 from tui.console.widgets.keys import key_of
-from tui.console.widgets.resource_tree import Item
+from tui.console.widgets.tree_items import Item
 from tui.core.model import Cluster, ClusterRef, ExecutionState, Job, JobRef
 
 # Lines of facts the details pane shows under a resource's name (it shares the tab with the node table).

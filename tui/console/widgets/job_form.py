@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -26,60 +24,20 @@ from textual.widget import Widget
 from textual.widgets import Collapsible, Input, Label, Static, TextArea
 
 from tui.console.widgets.choice import ChoiceField
+from tui.console.widgets.job_form_fields import (
+    ADVANCED_FIELDS,
+    FIELD_LABELS,
+    MAIN_FIELDS,
+    TARGET_FIELDS,
+    JobTarget,
+    check_document,
+    check_target,
+    dom_id,
+    merge_errors,
+)
 from tui.console.wording import hint_text
 from tui.core.errors import FieldError
 from tui.core.jobspec.fields import TOOLKIT_FIELDS, JobFields, field_of_error, join_job, split_job
-
-_NAME = re.compile(r"^[-\w]{1,64}$")
-_GROUP = re.compile(r"^[-\w.()]{1,90}$")
-_ACCOUNT = re.compile(r"^[a-z0-9]{3,24}$")
-
-# (field name, label, kind); kind is "input", "area" or "select".
-TARGET_FIELDS = (
-    ("target.resource_group", "Resource group"),
-    ("target.workspace", "Workspace"),
-    ("target.experiment", "Experiment"),
-    ("target.cluster", "Cluster"),
-    ("target.name", "Job name"),
-    ("target.storage_account", "Storage account"),
-)
-MAIN_FIELDS = (
-    ("node_count", "Node count", "input"),
-    ("toolkit", "Toolkit", "select"),
-    ("script", "Script / command", "input"),
-    ("arguments", "Arguments", "input"),
-    ("process_count", "Process count", "input"),
-    ("std_out_err_path_prefix", "stdout/err prefix", "input"),
-    ("shares", "File shares\n(mount = url)", "area"),
-    ("job_preparation", "Job preparation", "input"),
-    ("image", "Container image", "input"),
-    ("environment", "Environment\n(NAME=value)", "area"),
-)
-ADVANCED_FIELDS = (
-    ("scheduling_priority", "Priority", "input"),
-    ("max_wall_clock_time", "Max wall clock", "input"),
-    ("advanced", "Other properties\n(JSON)", "area"),
-)
-
-# Every field's label, in the order the form shows them.
-FIELD_LABELS: dict[str, str] = {
-    **dict(TARGET_FIELDS),
-    **{name: label for name, label, _kind in (*MAIN_FIELDS, *ADVANCED_FIELDS)},
-}
-
-
-def _dom_id(name: str) -> str:
-    return name.replace(".", "-").replace("_", "-")
-
-
-@dataclass
-class JobTarget:
-    resource_group: str
-    workspace: str
-    experiment: str
-    cluster: str
-    name: str
-    storage_account: str | None
 
 
 class JobForm(Vertical):
@@ -154,7 +112,7 @@ class JobForm(Vertical):
                     yield from self._field(name, label, kind)
 
     def _field(self, name: str, label: str, kind: str) -> ComposeResult:
-        dom = _dom_id(name)
+        dom = dom_id(name)
         yield Label(label, id=f"l-{dom}", markup=False)
         if kind == "select":
             yield ChoiceField(TOOLKIT_FIELDS, "horovod", title=label, id=f"f-{dom}")
@@ -182,7 +140,7 @@ class JobForm(Vertical):
     # ------------------------------------------------------------------------------------------ values
 
     def _widget(self, name: str) -> Input | TextArea | ChoiceField:
-        return self.query_one(f"#f-{_dom_id(name)}")  # type: ignore[return-value]
+        return self.query_one(f"#f-{dom_id(name)}")  # type: ignore[return-value]
 
     def _value(self, name: str) -> str:
         widget = self._widget(name)
@@ -225,30 +183,7 @@ class JobForm(Vertical):
         return fields
 
     def target(self) -> tuple[JobTarget, list[FieldError]]:
-        values = {name: self._value(name).strip() for name, _label in TARGET_FIELDS}
-        errors = []
-        for name, label in TARGET_FIELDS:
-            if name == "target.storage_account":
-                continue
-            if not values[name]:
-                errors.append(FieldError(name, f"required: the {label.lower()} to submit to"))
-            elif name == "target.resource_group":
-                if not _GROUP.fullmatch(values[name]):
-                    errors.append(FieldError(name, "use 1-90 letters, digits, '-', '_', '.' or '()'"))
-            elif not _NAME.fullmatch(values[name]):
-                errors.append(FieldError(name, "use 1-64 letters, digits, '-' or '_'"))
-        account = values["target.storage_account"] or None
-        if account and not _ACCOUNT.fullmatch(account):
-            errors.append(FieldError("target.storage_account", "3-24 lowercase letters and digits"))
-        target = JobTarget(
-            values["target.resource_group"],
-            values["target.workspace"],
-            values["target.experiment"],
-            values["target.cluster"],
-            values["target.name"],
-            account,
-        )
-        return target, errors
+        return check_target({name: self._value(name) for name, _label in TARGET_FIELDS})
 
     def follow_target(self, *, only_empty: bool = False, **values: str) -> None:
         """Show the tree's selection in the target fields the user has not set (never overwrite those).
@@ -357,7 +292,7 @@ class JobForm(Vertical):
         self.errors = grouped
         for name in FIELD_LABELS:
             messages = grouped.get(name, [])
-            label = self.query_one(f"#e-{_dom_id(name)}", Static)
+            label = self.query_one(f"#e-{dom_id(name)}", Static)
             label.update("\n".join(f"✘ {message}" for message in messages))
             label.set_class(not messages, "-empty")
         if any(name in grouped for name, _l, _k in ADVANCED_FIELDS):
@@ -512,7 +447,7 @@ class JobForm(Vertical):
             field = field.parent  # type: ignore[assignment]
         current_id = field.id if field is not None and field is not self else None
         for name in FIELD_LABELS:
-            dom = _dom_id(name)
+            dom = dom_id(name)
             for label in self.query(f"#l-{dom}"):
                 label.set_class(f"f-{dom}" == current_id, "-current")
 
@@ -520,7 +455,7 @@ class JobForm(Vertical):
     @on(TextArea.Changed)
     def _changed(self, event: Message) -> None:
         control = getattr(event, "control", None)
-        name = next((n for n in FIELD_LABELS if control is not None and control.id == f"f-{_dom_id(n)}"), "")
+        name = next((n for n in FIELD_LABELS if control is not None and control.id == f"f-{dom_id(n)}"), "")
         if name.startswith("target."):
             followed = self._followed.get(name, [])
             value = getattr(event, "value", None)
@@ -538,23 +473,3 @@ class JobForm(Vertical):
         if not self._filling:
             self._edits += 1
             self.validate_soon()
-
-
-def merge_errors(typed: list[FieldError], checked: list[FieldError]) -> list[FieldError]:
-    """The form's own errors (what was typed) win over the spec check's errors on the same field."""
-    seen = {error.path for error in typed}
-    return [*typed, *(error for error in checked if error.path not in seen)]
-
-
-def check_document(document: dict[str, Any]) -> list[FieldError]:
-    """The jobspec module's verdict on a document (imports the SDK the first time)."""
-    from tui.core.errors import BaiError, JobSpecError
-    from tui.core.jobspec import parse_job_spec
-
-    try:
-        parse_job_spec(document, validate=True)
-    except JobSpecError as error:
-        return list(error.errors)
-    except BaiError as error:
-        return [FieldError("properties", str(error))]
-    return []
