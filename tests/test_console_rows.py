@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tui.console.widgets.chart import bar_rows, fit
-from tui.console.widgets.progress_rows import format_eta, layout_rows, slowest_rank
+from tui.console.widgets.progress_rows import format_eta, layout_rows, shown_ranks, slowest_rank
 from tui.core.logstream import RankProgress
 
 
@@ -82,3 +82,11 @@ def test_rows_never_overflow_their_width(slow: bool) -> None:
     assert (slowest_rank(ranks) is not None) == slow
     for width in range(40, 101):
         assert all(len(text(parts)) <= width for parts in layout_rows(ranks, width, slowest_rank(ranks)))
+
+
+def test_more_workers_than_rows_show_the_first_the_slowest_and_a_count() -> None:
+    names = [str(r) for r in range(20)]
+    assert shown_ranks(names[:9], "3") == (names[:9], 0)  # all fit: all shown, in order
+    assert shown_ranks(names, "3") == (names[:8], 12)  # the slowest among the first: 8 rows and the count
+    assert shown_ranks(names, "17") == ([*names[:7], "17"], 12)  # further down: kept, as the last row
+    assert shown_ranks(names, None) == (names[:8], 12)

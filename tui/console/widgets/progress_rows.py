@@ -1,7 +1,9 @@
 """One row per worker: epoch x/y, a step bar, ETA, loss, accuracy, steps/s, and the slowest worker marked.
 
 Rendered as plain text plus colour, so a 16-colour terminal (or none) reads the same facts; the bar uses
-block characters and the slowest worker says so in words.
+block characters and the slowest worker says so in words. At most `MAX_ROWS` lines: with more workers than
+that, the first ones, the slowest (wherever it sorts) and a line counting the rest. Only those rows are
+laid out: a job of 256 workers redraws 9 rows ten times a second, not 256 of which 247 fall off the pane.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from tui.core import format as fmt
 from tui.core.logstream import RankProgress
 
 SLOW_MARK = "◀ slowest"
+MAX_ROWS = 9  # lines the rows take at most (the rest of the pane is the chart and the text)
 
 
 def format_eta(seconds: float | None) -> str:
@@ -119,11 +122,27 @@ def layout_rows(
     return rows
 
 
+def shown_ranks(names: list[str], slowest: str | None, rows: int = MAX_ROWS) -> tuple[list[str], int]:
+    """The workers that get a row (in `names`' order) within `rows` lines, and how many are left out.
+
+    All of them when they fit; else the first ones and a last line counting the others, with the slowest
+    worker kept in view (as the last row) wherever it sorts: it is the one a user looks for.
+    """
+    if len(names) <= rows:
+        return names, 0
+    shown = names[: rows - 1]
+    if slowest is not None and slowest not in shown:
+        shown = [*names[: rows - 2], slowest]
+    return shown, len(names) - len(shown)
+
+
 class ProgressRows(Widget):
     """Renders the parser's per-rank state; `update_ranks` is cheap to call often (it only marks dirty)."""
 
-    DEFAULT_CSS = """
-    ProgressRows { height: auto; max-height: 9; min-height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    DEFAULT_CSS = f"""
+    ProgressRows {{
+        height: auto; max-height: {MAX_ROWS}; min-height: 1; text-wrap: nowrap; text-overflow: ellipsis;
+    }}
     """
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -139,17 +158,21 @@ class ProgressRows(Widget):
         self.refresh(layout=rows_changed)  # a new height only when a worker appears
 
     def get_content_height(self, container, viewport, width: int) -> int:  # type: ignore[no-untyped-def]
-        return max(1, len(self.ranks))
+        return max(1, min(len(self.ranks), MAX_ROWS))
 
     def render(self) -> Content:
         if not self.ranks:
             return Content(self.note)
         width = max(20, self.size.width)
+        slowest = slowest_rank(self.ranks)
+        names, left_out = shown_ranks(sorted(self.ranks, key=_rank_sort_key), slowest)
         parts: list[tuple[str, str] | str] = []
-        for index, row in enumerate(layout_rows(self.ranks, width, slowest_rank(self.ranks))):
+        for index, row in enumerate(layout_rows({name: self.ranks[name] for name in names}, width, slowest)):
             if index:
                 parts.append("\n")
             parts += row
+        if left_out:
+            parts.append((f"\n… and {left_out} more workers ({len(self.ranks)} in all)", "dim"))
         return Content.assemble(*parts)
 
     def row_texts(self) -> list[str]:
