@@ -644,6 +644,28 @@ def test_bad_console_arguments_are_one_clear_line(home: Path, capsys: pytest.Cap
     assert "bai: --backend 'cloud9' is unknown" in capsys.readouterr().err
 
 
+def test_a_bad_theme_is_answered_before_textual_is_imported(home: Path) -> None:
+    """`bai --theme neon` is refused from the theme names alone: importing Textual first cost ~0.3 s."""
+    import subprocess
+    import sys
+
+    import themes
+
+    assert tuple(theme.name for theme in themes.THEMES) == themes.THEME_NAMES
+    assert themes.THEMES[0].name == themes.DEFAULT_THEME
+    code = (
+        "import sys\n"
+        "from tui.console.launch import run_console\n"
+        "assert run_console(['--theme', 'neon']) == 2\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == "[]"
+    assert "--theme 'neon' is not a theme" in result.stderr
+
+
 def test_selected_item_keys_are_stable() -> None:
     one = Item("cluster", group="g", workspace="w", name="c", obj=object())
     two = Item("cluster", group="g", workspace="w", name="c", obj=None)
