@@ -7,6 +7,7 @@ parsed when someone looks (`_Bar.details`), since most updates are overwritten f
 from __future__ import annotations
 
 import re
+from operator import itemgetter
 
 _NUM = rb"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?|[-+]?nan|[-+]?inf"
 # A Keras progress bar: "N/M" or "N/Unknown" followed by a Keras 2 bar, a Keras 3 bar (U+2501, then
@@ -71,64 +72,144 @@ def _name(raw: bytes) -> str:
     return name
 
 
-class _Bar:
-    """One progress update. Step and steps are read at once; the rest only when it is shown.
+# A text's layout depends on which bytes are digits, not on which digits they are (every pattern here
+# treats the ten alike): texts equal once each digit is read as "0" have their parts in the same places,
+# so a progress bar's layout is worked out once (by the regexes) and reused for every later bar of the
+# same shape (Keras prints numbers at a fixed precision: a run has a few hundred shapes), the numbers
+# then read from the remembered places. Only short texts are remembered, at most _MAX_LAYOUTS of them.
+_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_MAX_LAYOUTS = 4096
+_MAX_LAYOUT_TEXT = 400
+_LAYOUTS: dict[bytes, _Layout | None] = {}
 
-    Most updates are overwritten by the next one before anyone looks, so the metrics, ETA and
-    speed are parsed lazily (`details`).
-    """
 
-    __slots__ = ("completed", "final", "match", "step", "steps")
+class _Layout:
+    """Where the parts of a progress bar are in its text (see `_AS_ZERO`), and what they are."""
 
-    def __init__(self, match: re.Match[bytes], completed: bool) -> None:
-        self.match = match
-        self.completed = completed
-        step = self.step = int(match.group(1))
-        steps_b = match.group(2)
-        steps = self.steps = None if steps_b == b"Unknown" else int(steps_b)
-        # A final line: all steps done, a finished line, no "ETA:" (Keras 2 shows it until the end).
-        final = completed and steps is not None and step >= steps and b"ETA: " not in match.string
-        if final:
-            # Something must follow the bar ("- 7s 32ms/step ..."): interleaved workers' writes can cut a
-            # finished bar from its metrics ("6/6 [======]" then another worker's "5/6 [===>.]").
-            tail = match.string[match.end() :]
-            final = tail[:1] == b" " and bool(tail.strip())
-        self.final = final
+    __slots__ = (
+        "count",
+        "elapsed",
+        "end",
+        "eta",
+        "eta3",
+        "eta_label",
+        "names",
+        "per_step",
+        "step",
+        "steps",
+        "tail_ok",
+        "unit",
+        "values",
+    )
 
-    def details(self) -> tuple[dict[str, float], float | None, float | None]:
-        """(metrics, eta_seconds, steps_per_second) of this update."""
-        match = self.match
+    def __init__(self, match: re.Match[bytes]) -> None:
         text = match.string
-        rest = match.end()
-        step, steps = self.step, self.steps
-        metrics: dict[str, float] = {}
-        for name_b, value_b in _METRIC.findall(text, rest):
-            metrics[_NAMES.get(name_b) or _name(name_b)] = float(value_b)
-        metrics.pop("ETA", None)
-        eta_b = None
+        rest = self.end = match.end()
+        self.step = slice(*match.span(1))
+        self.steps = None if match.group(2) == b"Unknown" else slice(*match.span(2))
+        self.eta_label = b"ETA: " in text
+        tail = text[rest:]
+        self.tail_ok = tail[:1] == b" " and bool(tail.strip())  # something follows the bar (see _Bar)
+        names: list[str] = []
+        spans: list[slice] = []
+        for found in _METRIC.finditer(text, rest):
+            name = _name(found.group(1))
+            if name != "ETA":  # "ETA: 5" reads as a metric: it is not one (popped, as _Summary does not)
+                names.append(name)
+                spans.append(slice(*found.span(2)))
+        self.names = tuple(names)
+        self.count = len(spans)
+        self.values = itemgetter(*spans) if spans else None
+        # The ETA: "ETA: 1:02" (Keras 2), else Keras 3's unlabelled one after its bar (group 3).
+        self.eta: slice | None = None
         at = text.find(b"ETA: ", rest)
         if at >= 0:
             eta = _ETA.match(text, at + 5)
-            eta_b = eta.group(1) if eta else None
-        done = steps is not None and step >= steps
-        if eta_b is None and not done:
-            eta_b = match.group(3)  # Keras 3 shows the ETA unlabelled after its bar
-        eta_s = _seconds(eta_b) if eta_b is not None else 0.0 if done else None
-        sps: float | None = None
+            self.eta = slice(*eta.span(1)) if eta else None
+        eta3 = match.span(3)
+        self.eta3 = slice(*eta3) if eta3[0] >= 0 else None
+        self.per_step: slice | None = None
+        self.unit = 0.0
         at = text.find(b"/step", rest)
         if at < 0:
             at = text.find(b"/sample", rest)
         per_step = _PER_STEP.search(text, max(rest, at - 24), at + 7) if at >= 0 else None
         if per_step is not None:
-            seconds = float(per_step.group(1)) * _UNIT_SECONDS[per_step.group(2)]
+            self.per_step = slice(*per_step.span(1))
+            self.unit = _UNIT_SECONDS[per_step.group(2)]
+        elapsed = _ELAPSED.match(text, rest)  # "- 2s - loss": only the epoch's time
+        self.elapsed = slice(*elapsed.span(1)) if elapsed is not None else None
+
+    def metrics(self, text: bytes) -> dict[str, float]:
+        if self.count > 1:
+            return dict(zip(self.names, map(float, self.values(text)), strict=True))  # type: ignore[misc]
+        if self.count:
+            return {self.names[0]: float(self.values(text))}  # type: ignore[misc]
+        return {}
+
+
+def _bar_layout(text: bytes) -> _Layout | None:
+    """The layout of `text` when it is a progress bar (`_BAR` matches it), else None."""
+    if len(text) > _MAX_LAYOUT_TEXT:
+        match = _BAR.match(text)
+        return _Layout(match) if match is not None else None
+    key = text.translate(_AS_ZERO)
+    try:
+        return _LAYOUTS[key]
+    except KeyError:
+        pass
+    match = _BAR.match(text)
+    layout = _Layout(match) if match is not None else None
+    if len(_LAYOUTS) >= _MAX_LAYOUTS:
+        _LAYOUTS.clear()
+    _LAYOUTS[key] = layout
+    return layout
+
+
+class _Bar:
+    """One progress update. Step and steps are read at once; the rest only when it is shown.
+
+    Most updates are overwritten by the next one before anyone looks, so the metrics, ETA and
+    speed are read lazily (`details`), from the places its layout says.
+    """
+
+    __slots__ = ("completed", "final", "layout", "step", "steps", "text")
+
+    def __init__(self, text: bytes, layout: _Layout, completed: bool) -> None:
+        self.text = text
+        self.layout = layout
+        self.completed = completed
+        step = self.step = int(text[layout.step])
+        steps = self.steps = None if layout.steps is None else int(text[layout.steps])
+        # A final line: all steps done, a finished line, no "ETA:" (Keras 2 shows it until the end), and
+        # something after the bar ("- 7s 32ms/step ..."): interleaved workers' writes can cut a finished bar
+        # from its metrics ("6/6 [======]" then another worker's "5/6 [===>.]").
+        self.final = (
+            completed and steps is not None and step >= steps and not layout.eta_label and layout.tail_ok
+        )
+
+    def details(self) -> tuple[dict[str, float], float | None, float | None]:
+        """(metrics, eta_seconds, steps_per_second) of this update."""
+        text = self.text
+        layout = self.layout
+        step, steps = self.step, self.steps
+        metrics = layout.metrics(text)
+        done = steps is not None and step >= steps
+        where = layout.eta
+        if where is None and not done:
+            where = layout.eta3
+        eta_s = _seconds(text[where]) if where is not None else 0.0 if done else None
+        sps: float | None = None
+        if layout.per_step is not None:
+            seconds = float(text[layout.per_step]) * layout.unit
             if seconds > 0:
                 sps = 1.0 / seconds
         elif eta_s and steps is not None and not done:
             sps = (steps - step) / eta_s
-        elif done:
-            elapsed = _ELAPSED.match(text, rest)  # "- 2s - loss": only the epoch's time
-            if elapsed is not None and int(elapsed.group(1)) > 0:
-                sps = step / int(elapsed.group(1))
+        elif done and layout.elapsed is not None:
+            elapsed = int(text[layout.elapsed])
+            if elapsed > 0:
+                sps = step / elapsed
         return metrics, eta_s, sps
 
 

@@ -13,7 +13,6 @@ from itertools import islice, repeat
 from operator import itemgetter
 
 from tui.core.logstream.bars import (
-    _BAR,
     _BAR_START,
     _EPOCH,
     _EXIT_CODE,
@@ -24,6 +23,8 @@ from tui.core.logstream.bars import (
     _SUMMARY,
     _TEST,
     _Bar,
+    _bar_layout,
+    _Layout,
     _Summary,
 )
 from tui.core.logstream.events import (
@@ -42,11 +43,11 @@ from tui.core.logstream.events import (
 from tui.core.logstream.terminal import (
     _ANSI,
     _CONTROL,
-    _CONTROL_CHARS,
     _ESCAPE_STARTS,
     MAX_SEGMENT_BYTES,
     _apply_backspaces,
     _cap_segments,
+    _has_control,
     _has_long_segment,
     _overlay_all,
     _unescape,
@@ -131,14 +132,15 @@ class _Stream:
     needs it: before a line of the rank that says something, and at the end of each block.
     """
 
-    __slots__ = ("bar", "bar_seq", "marker", "mpi", "open", "process_name", "rank", "state")
+    __slots__ = ("bar", "bar_layout", "bar_seq", "marker", "mpi", "open", "process_name", "rank", "state")
 
     def __init__(self, state: _RankState, mpi: bool) -> None:
         self.state = state
         self.rank = state.progress.rank
         self.mpi = mpi  # mpirun tags only line starts: untagged \r segments after one belong here
         self.open = b""  # the line being written, every overwrite so far applied
-        self.bar: re.Match[bytes] | None = None  # the latest progress update not applied yet
+        self.bar: bytes | None = None  # the latest progress update not applied yet
+        self.bar_layout: _Layout | None = None  # ... its layout
         self.bar_seq = 0
         self.process_name: str | None = None  # "Process name: X" waiting for its "Exit code: N"
         self.marker = b""  # "\r" and the plain prefix its segments start with ("\r[1]<stdout>:"), if any
@@ -159,16 +161,17 @@ class _Stream:
             start = at + size
             end = probe.find(b"\r", start)
             text = probe[start:end] if end >= 0 else probe[start:]
-            if b"\x08" in text:
+            if text.find(b"\x08") >= 0:
                 text = _apply_backspaces(text)
             if text:
                 if not opened:
                     self.open = text
                     opened = True
                 if text[0] in _BAR_START:
-                    bar = _BAR.match(text)
-                    if bar is not None:
-                        self.bar = bar
+                    layout = _bar_layout(text)
+                    if layout is not None:
+                        self.bar = text
+                        self.bar_layout = layout
                         self.bar_seq = base + at
                         return
 
@@ -293,7 +296,9 @@ class LogStream:
         if self._held:
             data = self._held + data
             self._held = b""
-        if b"#" in data and b"#0" in data:  # a memchr first: a two-byte search costs a loop per byte
+        # A memchr first: a two-byte search costs a loop per byte. (`find`, not `in`: for a bytes argument
+        # `in` first tries it as an integer, and formats and drops the error that raises.)
+        if data.find(b"#") >= 0 and data.find(b"#0") >= 0:
             data = _unescape(data)
         cut = data.rfind(b"#", max(0, len(data) - 3))
         if cut >= 0 and data[cut:] in _ESCAPE_STARTS:  # the chunk may end inside "#015": wait for the rest
@@ -333,19 +338,25 @@ class LogStream:
         """Handle complete segments (block ends with \r or \n)."""
         if len(block) > MAX_SEGMENT_BYTES and _has_long_segment(block):
             block = _cap_segments(block)
-        if b"\x1b" in block:
+        if block.find(b"\x1b") >= 0:
             block = _ANSI.sub(b"", block)
         # Most output has none of these: a memchr per character is a fifth of a translate's cost.
-        cleaned = block.translate(None, _CONTROL) if any(map(block.__contains__, _CONTROL_CHARS)) else block
+        cleaned = block.translate(None, _CONTROL) if _has_control(block) else block
         cont = self._cont
-        if cont is None and b"\r" not in cleaned and b">:" not in cleaned and b"\x08" not in cleaned:
+        has_cr = cleaned.find(b"\r") >= 0
+        if cont is None and not has_cr and cleaned.find(b">:") < 0 and cleaned.find(b"\x08") < 0:
             default = self._default or self._default_stream()
             if not default.open:
                 self._plain(cleaned, default)
                 self._end_block()
                 return
-        pieces = cleaned.split(b"\n")  # each but the last ended by a \n
-        rest = pieces.pop()  # \r segments after the last \n (the block ends with \r), or nothing
+        if has_cr:  # long lines (progress rewrites): memchr from \n to \n beats a split's loop per byte
+            pieces: Iterable[bytes] = _lines(cleaned)
+            last = cleaned.rfind(b"\n") + 1
+            rest = cleaned[last:]
+        else:
+            pieces = cleaned.split(b"\n")  # each but the last ended by a \n
+            rest = pieces.pop()  # \r segments after the last \n (the block ends with \r), or nothing
         heads_get = self._heads.get
         says = _SAYS_SOMETHING
         active = _ACTIVE.match
@@ -372,7 +383,7 @@ class LogStream:
                     else:
                         stream = self._default or self._default_stream()
             cont = None
-            if b"\x08" in body:
+            if body.find(b"\x08") >= 0:
                 body = _apply_backspaces(body)
             opened = stream.open
             if opened:
@@ -470,13 +481,13 @@ class LogStream:
         base = self._seq
         self._seq += len(run) + 1
         probe = b"\r" + run
-        if b">:" not in run:
+        if run.find(b">:") < 0:
             stream = cont if cont is not None and cont.mpi else self._default or self._default_stream()
             stream.take(probe, b"\r", base)
             return stream
         patterned = self._patterned
         if 0 < len(patterned) <= _MAX_PATTERNED:
-            count = run.count(b"\r") + 1
+            count = len(probe) - len(probe.replace(b"\r", b""))  # segments: `count` is a loop per byte
             present: list[_Stream] = []
             total = 0
             for stream in patterned:
@@ -516,7 +527,7 @@ class LogStream:
             if done.get(stream):
                 continue
             text = texts[i]
-            if b"\x08" in text:
+            if text.find(b"\x08") >= 0:
                 text = _apply_backspaces(text)
             if not text:
                 continue
@@ -524,9 +535,10 @@ class LogStream:
                 stream.open = text
                 done[stream] = False
             if text[0] in _BAR_START:
-                bar = _BAR.match(text)
-                if bar is not None:
-                    stream.bar = bar
+                layout = _bar_layout(text)
+                if layout is not None:
+                    stream.bar = text
+                    stream.bar_layout = layout
                     stream.bar_seq = base + i
                     done[stream] = True
         return owners[-1]
@@ -544,7 +556,7 @@ class LogStream:
                     stream = cont  # mpirun tags line starts only; "\r\n" split by a chunk edge
                 else:
                     stream = self._default or self._default_stream()
-        text = _apply_backspaces(body) if b"\x08" in body else body
+        text = _apply_backspaces(body) if body.find(b"\x08") >= 0 else body
         # The line a terminal shows: the overwrites folded in already, then this segment.
         opened = stream.open
         if text and (not opened or (len(text) >= len(opened) and text.isascii())):
@@ -571,9 +583,9 @@ class LogStream:
         for other in streams:
             if other.bar is not None:
                 if text and text[0] in _BAR_START and (len(streams) == 1 or self._alone(stream, streams)):
-                    match = _BAR.match(text)
-                    if match is not None:
-                        bar = _Bar(match, completed=True)
+                    layout = _bar_layout(text)
+                    if layout is not None:
+                        bar = _Bar(text, layout, completed=True)
                         ends = self._ends_epoch(state, bar)
                 if ends:
                     stream.bar = None
@@ -639,7 +651,7 @@ class LogStream:
         for _, stream in found:
             bar = stream.bar
             stream.bar = None
-            self._on_bar(stream.state, _Bar(bar, completed=False))  # type: ignore[arg-type]
+            self._on_bar(stream.state, _Bar(bar, stream.bar_layout, completed=False))  # type: ignore[arg-type]
 
     @staticmethod
     def _alone(stream: _Stream, streams: list[_Stream]) -> bool:
@@ -662,7 +674,7 @@ class LogStream:
         line = stream.open
         stream.open = b""
         self._store(stream.state, line)
-        if _BAR.match(line) is None:
+        if _bar_layout(line) is None:
             self._read_line(stream, line)
 
     def _store(self, state: _RankState, line: bytes) -> None:
@@ -707,9 +719,9 @@ class LogStream:
             if not first:
                 return
         if first.isdigit() or first == b"-":
-            bar = _BAR.match(text)
-            if bar is not None:
-                self._on_bar(stream.state, _Bar(bar, completed=True))
+            layout = _bar_layout(text)
+            if layout is not None:
+                self._on_bar(stream.state, _Bar(text, layout, completed=True))
                 return
             summary = _SUMMARY.match(text)
             if summary is not None and stream.state.progress.epoch is not None:
@@ -741,7 +753,7 @@ class LogStream:
                 label = name.group(1) or name.group(2) or name.group(3)
                 stream.process_name = label.decode("utf-8", "replace")
             return
-        if b" noticed that process rank " in text:
+        if text.find(b" noticed that process rank ") >= 0:
             signal = _MPI_SIGNAL.match(text)
             if signal is not None:
                 # As a shell reports a process killed by signal S: 128 + S (137 for the OOM killer's 9).
@@ -899,6 +911,17 @@ class LogStream:
         for state in self._states.values():
             state.lazy = None
         self._store(self._default_stream().state, f"[bai: log parser error: {exc!r}]".encode())
+
+
+def _lines(block: bytes) -> Iterable[bytes]:
+    """The \n-ended lines of `block` (without their \n), found by memchr: for blocks of long lines."""
+    find = block.find
+    start = 0
+    end = find(b"\n")
+    while end >= 0:
+        yield block[start:end]
+        start = end + 1
+        end = find(b"\n", start)
 
 
 def _finite(value: float | int | None) -> float | int | None:

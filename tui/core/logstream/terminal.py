@@ -20,6 +20,12 @@ _ESCAPES = ((b"#015", b"\r"), (b"#010", b"\x08"), (b"#011", b"\t"), (b"#033", b"
 _ESCAPE_STARTS = frozenset((b"#", b"#0", b"#01", b"#03"))
 
 
+def _has_control(block: bytes) -> bool:
+    """Whether `block` holds a character of _CONTROL (one memchr each: most output has none)."""
+    find = block.find
+    return any(find(char) >= 0 for char in _CONTROL_CHARS)
+
+
 def _apply_backspaces(text: bytes) -> bytes:
     """Apply `\\b` the way a terminal does: it moves the cursor left, the next character overwrites.
 
@@ -27,7 +33,7 @@ def _apply_backspaces(text: bytes) -> bytes:
     so the common Keras case costs one `strip`; only text with a `\\b` in its middle is emulated.
     """
     text = text.strip(b"\x08")
-    if b"\x08" not in text:
+    if text.find(b"\x08") < 0:
         return text
     chars = text.decode("utf-8", "replace")
     cells: list[str] = []
