@@ -7,7 +7,6 @@ would need a lock and would outlive a fork).
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -41,6 +40,8 @@ class LocalContext:
     async def call(self, fn: Callable[..., T], *args: object) -> T:
         """Run `fn` in a worker thread; an SQLite error on the state becomes the one line that says what is
         wrong with it (full, read-only, busy, damaged), never a traceback."""
+        import asyncio  # here: `bai job list` reads the state without an event loop (see listing.py)
+
         try:
             return await asyncio.to_thread(fn, *args)
         except sqlite3.Error as error:

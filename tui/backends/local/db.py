@@ -26,9 +26,60 @@ from pathlib import Path
 
 from tui.core.errors import BaiError
 
-SCHEMA_VERSION = 2  # 2: the jobs_by_experiment index (a version-1 state gets it on first use)
+# 2: the jobs_by_experiment index; 3: the jobs_unusual index. An older state gets what is new on first use.
+SCHEMA_VERSION = 3
 
-SCHEMA = """
+# jobs.priority: schedulingPriority as a sortable number (the scheduler runs the highest first).
+PRIORITIES = {"low": -1, "normal": 0, "high": 1}
+PRIORITY_NAMES = {value: name for name, value in PRIORITIES.items()}
+# The states a job can be in (tui.core.model.ExecutionState's values; a test checks they agree).
+JOB_STATES = ("queued", "running", "terminating", "succeeded", "failed", "canceled")
+
+# A time exactly as `datetime.isoformat` writes the UTC times bai stores (`now_text`), with or without
+# microseconds (never ".000000": isoformat leaves zero microseconds out).
+_DIGITS = "[0-9]"
+_SECONDS = "-".join((_DIGITS * 4, _DIGITS * 2, _DIGITS * 2)) + "T" + ":".join((_DIGITS * 2,) * 3)
+_ISO_TIME = (
+    "({c} IS NULL OR {c} GLOB '{s}+00:00'"
+    " OR ({c} GLOB '{s}." + _DIGITS * 6 + "+00:00' AND {c} NOT GLOB '*.000000+00:00'))"
+)
+# A job whose values az prints as they are stored: no errors or warnings to decode, values of the types
+# bai writes, a known state and priority, times as `now_text` writes them. Every job bai writes is plain
+# until it gets errors or warnings; `bai job list` writes a plain job's text in SQL and makes a `Job` of
+# the others (tui.backends.local.listing), which the jobs_unusual index finds without reading every job.
+# Changing it needs a new SCHEMA_VERSION that drops and makes that index again.
+PLAIN_JOB = " AND ".join(
+    [
+        "errors = '[]'",
+        "warnings = '[]'",
+        f"state IN ({', '.join(repr(state) for state in JOB_STATES)})",
+        f"priority IN ({', '.join(map(str, PRIORITIES.values()))})",
+        "typeof(node_count) = 'integer'",
+        "typeof(exit_code) IN ('integer', 'null')",
+        *(
+            f"typeof({column}) = 'text' AND instr({column}, char(0)) = 0"  # SQLite's printf stops at a NUL
+            for column in (
+                "name",
+                "resource_group",
+                "workspace",
+                "experiment",
+                "cluster_name",
+                "toolkit",
+                "segment",
+                "std_out_err_path_prefix",
+            )
+        ),
+        *(
+            _ISO_TIME.format(c=column, s=_SECONDS)
+            for column in ("created", "transition_time", "start_time", "end_time")
+        ),
+    ]
+)
+# In a query, exactly this term (so that SQLite uses the index): the jobs that are not plain.
+UNUSUAL_JOB = f"({PLAIN_JOB}) IS NOT 1"
+
+SCHEMA = (
+    """
 CREATE TABLE IF NOT EXISTS meta (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL
@@ -115,7 +166,12 @@ CREATE TABLE IF NOT EXISTS jobs (
 );
 CREATE INDEX IF NOT EXISTS jobs_by_state ON jobs (state, cluster_id);
 CREATE INDEX IF NOT EXISTS jobs_by_experiment ON jobs (resource_group, workspace, experiment, id);
+CREATE INDEX IF NOT EXISTS jobs_unusual ON jobs (resource_group, workspace, experiment, id)
+    WHERE """
+    + UNUSUAL_JOB
+    + """;
 """
+)
 OUR_TABLES = {
     "meta",
     "resource_groups",
@@ -350,8 +406,8 @@ def _initialise(conn: sqlite3.Connection) -> None:
     except sqlite3.OperationalError:
         if version == 0:
             raise
-        # An older state that cannot be written now (a read-only file): it reads as it is; what version 2
-        # adds is an index, which only makes `job list` faster. The upgrade is tried again next time.
+        # An older state that cannot be written now (a read-only file): it reads as it is; what versions 2
+        # and 3 add are indexes, which only make `job list` faster. The upgrade is tried again next time.
 
 
 def state_error(error: BaseException, path: Path) -> BaiError:

@@ -25,12 +25,13 @@ from tui.backends.common import wait_until_final
 from tui.backends.local import db, lifecycle, names, scheduler
 from tui.backends.local.clusters import require_cluster_row
 from tui.backends.local.context import LocalContext
+from tui.backends.local.listing import JOB_COLUMNS, job_from_row, job_from_values
 from tui.backends.local.plan import LaunchPlan, PlanInput, build_plan
 from tui.backends.local.storage import list_folder
 from tui.backends.local.workspaces import require_experiment
 from tui.core import settings
 from tui.core.errors import BaiError, ConflictError, JobSpecError, NotFoundError
-from tui.core.model import BatchAIError, ExecutionState, FileEntry, Job, JobRef
+from tui.core.model import ExecutionState, FileEntry, Job, JobRef
 
 if TYPE_CHECKING:
     from azure.mgmt.batchai.models import JobCreateParameters
@@ -55,88 +56,6 @@ def _priority(value: object) -> int:
     """schedulingPriority as a sortable number (validate_job_spec has already refused unknown values)."""
     text = str(getattr(value, "value", value) or "normal").lower()
     return scheduler.PRIORITIES.get(text, 0)
-
-
-# What `job_from_row` reads: a list selects only these (a job's plan is kilobytes), as plain tuples.
-_JOB_COLUMN_NAMES = (
-    "name",
-    "resource_group",
-    "workspace",
-    "experiment",
-    "cluster_name",
-    "state",
-    "node_count",
-    "toolkit",
-    "segment",
-    "std_out_err_path_prefix",
-    "priority",
-    "created",
-    "transition_time",
-    "start_time",
-    "end_time",
-    "exit_code",
-    "errors",
-    "warnings",
-)
-JOB_COLUMNS = ", ".join(_JOB_COLUMN_NAMES)
-_PRIORITY_NAMES = {value: key for key, value in scheduler.PRIORITIES.items()}
-_STATES = {state.value: state for state in ExecutionState}
-
-
-def _json_list(text: str) -> list:
-    return [] if text == "[]" else json.loads(text)
-
-
-def job_from_row(row) -> Job:  # type: ignore[no-untyped-def]
-    return job_from_values(tuple(map(row.__getitem__, _JOB_COLUMN_NAMES)))
-
-
-def job_from_values(values: tuple) -> Job:
-    """A job from the values of JOB_COLUMNS, in that order (a list reads them as tuples: no name lookups)."""
-    (
-        name,
-        resource_group,
-        workspace,
-        experiment,
-        cluster,
-        state,
-        node_count,
-        toolkit,
-        segment,
-        prefix,
-        priority,
-        created,
-        transition_time,
-        start_time,
-        end_time,
-        exit_code,
-        errors,
-        warnings,
-    ) = values
-    parse_time = db.parse_time
-    return Job(
-        name=name,
-        resource_group=resource_group,
-        workspace=workspace,
-        experiment=experiment,
-        cluster=cluster,
-        execution_state=_STATES.get(state) or ExecutionState(state),
-        node_count=node_count,
-        toolkit=toolkit,
-        job_output_directory_path_segment=segment,
-        std_out_err_path_prefix=prefix,
-        scheduling_priority=_PRIORITY_NAMES[priority],
-        creation_time=parse_time(created),
-        execution_state_transition_time=parse_time(transition_time),
-        start_time=parse_time(start_time),
-        end_time=parse_time(end_time),
-        exit_code=exit_code,
-        errors=[
-            BatchAIError(code=item["code"], message=item["message"], details=item.get("details") or {})
-            for item in _json_list(errors)
-        ],
-        warnings=_json_list(warnings),
-    )
 
 
 def _subscription_id(conn) -> str:  # type: ignore[no-untyped-def]

@@ -21,7 +21,7 @@ from tui.backends.local.home import Layout
 from tui.backends.local.procs import JOB_MARKER
 from tui.core.model import ExecutionState, NodeState
 
-PRIORITIES = {"low": -1, "normal": 0, "high": 1}
+PRIORITIES = db.PRIORITIES
 
 
 def dispatch(layout: Layout) -> list[str]:

@@ -176,8 +176,31 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
+    if not args.query and _list_local_jobs(args):
+        return 0
     jobs = run_with_backend(args, lambda b: b.jobs.list(args.resource_group, args.workspace, args.experiment))
     return show(args, jobs, job_row)
+
+
+def _list_local_jobs(args: argparse.Namespace) -> bool:
+    """The local backend's jobs, read and printed without opening the backend (no event loop, no `Job` per
+    row for jobs whose stored values are what az prints; see tui.backends.local.listing): 10,000 jobs in a
+    fraction of a second. False, having printed nothing, where the general path must answer: another
+    backend, or an experiment that does not exist (its error says which part is missing). --query needs the
+    jobs as Python objects and takes the general path too."""
+    from tui.backends import backend_name
+
+    if backend_name(args.backend) != "local":
+        return False
+    from tui.backends.local.listing import quick_job_list
+    from tui.cli.output import emit_job_list, job_list_templates
+
+    templates, binary = job_list_templates(args.output)
+    jobs = quick_job_list(args.resource_group, args.workspace, args.experiment, templates, binary)
+    if jobs is None:
+        return False
+    emit_job_list(jobs, args.output)
+    return True
 
 
 def _wait(args: argparse.Namespace) -> int:
