@@ -43,11 +43,15 @@ _ISO_TIME = (
     "({c} IS NULL OR {c} GLOB '{s}+00:00'"
     " OR ({c} GLOB '{s}." + _DIGITS * 6 + "+00:00' AND {c} NOT GLOB '*.000000+00:00'))"
 )
+# Text holding a character JSON escapes: a quote, a backslash or a control character (NUL aside: SQLite's
+# GLOB and printf stop at one, so a NUL is looked for with instr).
+_ESCAPED = f"'*[' || char({', '.join(map(str, range(1, 32)))}) || '\"\\]*'"
 # A job whose values az prints as they are stored: no errors or warnings to decode, values of the types
-# bai writes, a known state and priority, times as `now_text` writes them. Every job bai writes is plain
-# until it gets errors or warnings; `bai job list` writes a plain job's text in SQL and makes a `Job` of
-# the others (tui.backends.local.listing), which the jobs_unusual index finds without reading every job.
-# Changing it needs a new SCHEMA_VERSION that drops and makes that index again.
+# bai writes, text that JSON writes as it is (between quotes), a known state and priority, times as
+# `now_text` writes them. Nearly every job bai writes is plain until it gets errors or warnings; `bai job
+# list` writes a plain job's text in SQL and makes a `Job` of the others (tui.backends.local.listing), which
+# the jobs_unusual index finds without reading every job. Changing it needs a new SCHEMA_VERSION that drops
+# and makes that index again.
 PLAIN_JOB = " AND ".join(
     [
         "errors = '[]'",
@@ -57,7 +61,7 @@ PLAIN_JOB = " AND ".join(
         "typeof(node_count) = 'integer'",
         "typeof(exit_code) IN ('integer', 'null')",
         *(
-            f"typeof({column}) = 'text' AND instr({column}, char(0)) = 0"  # SQLite's printf stops at a NUL
+            f"typeof({column}) = 'text' AND instr({column}, char(0)) = 0 AND {column} NOT GLOB {_ESCAPED}"
             for column in (
                 "name",
                 "resource_group",

@@ -79,24 +79,25 @@ FIELDS = {
     "end_time": "end_time",
     "exit_code": "exit_code",
 }
-# The JSON of the fields a plain job (db.PLAIN_JOB) has in a known form, written without json_quote: a
-# state or priority is a plain word, a node count a number, an exit code a number or null.
-_PLAIN_JSON = {
-    "execution_state": ('"%s"', "state"),
-    "scheduling_priority": ('"%s"', _PRIORITY_NAME),
+# Each field's JSON in a plain job (db.PLAIN_JOB): its text needs no escaping, so it is written between
+# quotes as it is; a state or priority is a plain word, a node count a number, an exit code a number or
+# null, a start or end time a time or null.
+_JSON = {
+    **{field: ('"%s"', column) for field, column in FIELDS.items()},
     "node_count": ("%d", "node_count"),
     "exit_code": ("%s", "IFNULL(exit_code, 'null')"),
+    "start_time": ("%s", "IFNULL('\"' || start_time || '\"', 'null')"),
+    "end_time": ("%s", "IFNULL('\"' || end_time || '\"', 'null')"),
 }
 _WHERE = " FROM jobs WHERE resource_group = ? AND workspace = ? AND experiment = ?"
-# Characters SQLite's json_quote must escape exactly as Python's json module (ensure_ascii=False) does.
-_JSON_PROBE = "".join(map(chr, range(0x21))) + '"\\/\x7f\u2028\u2029é😀'
 
 
 def template_sql(template: str) -> tuple[str, list[str]]:
     """A template as an SQLite printf format and its arguments (SQL).
 
     The template is `str.format`-like: `{field}` is a `Job` field's az value as text (None as "", a number
-    in decimal), `{field!j}` its JSON text; `{{` and `}}` are braces."""
+    in decimal), `{field!j}` its JSON text (of a plain job, whose text needs no escaping: see _JSON); `{{`
+    and `}}` are braces."""
     format_parts: list[str] = []
     arguments: list[str] = []
     for literal, field, _spec, conversion in string.Formatter().parse(template):
@@ -105,11 +106,7 @@ def template_sql(template: str) -> tuple[str, list[str]]:
             continue
         if field not in FIELDS or conversion not in (None, "j"):
             raise ValueError(f"unknown template field {{{field}!{conversion}}}")
-        if conversion == "j" and field in _PLAIN_JSON:
-            piece, column = _PLAIN_JSON[field]
-        else:
-            piece, column = "%s", FIELDS[field]
-            column = f"json_quote({column})" if conversion == "j" else column
+        piece, column = _JSON[field] if conversion == "j" else ("%s", FIELDS[field])
         format_parts.append(piece)
         arguments.append(column)
     return "".join(format_parts), arguments
@@ -168,29 +165,19 @@ def read_job_list(
             ).fetchone()[0]
             if not found:
                 return None
-            # Where SQLite writes JSON strings as Python does (every SQLite we know of does), the plain jobs'
-            # text is written in SQL; a future one that differs gets the general way, never different text.
-            quick = conn.execute("SELECT json_quote(?)", (_JSON_PROBE,)).fetchone()[0] == json.dumps(
-                _JSON_PROBE, ensure_ascii=False
-            )
             cursor = conn.cursor()
             cursor.row_factory = None  # plain tuples, read by position
             conn.execute("BEGIN")  # one snapshot for both reads
             try:
                 # Usually none: the partial index jobs_unusual holds only these.
-                which = f" AND {db.UNUSUAL_JOB}" if quick else ""
                 unusual = cursor.execute(
-                    f"SELECT id, {JOB_COLUMNS}{_WHERE}{which} ORDER BY id", where
+                    f"SELECT id, {JOB_COLUMNS}{_WHERE} AND {db.UNUSUAL_JOB} ORDER BY id", where
                 ).fetchall()
-                plain = (
-                    cursor.execute(
-                        f"SELECT {', '.join(selected)}{_WHERE} AND id NOT IN"
-                        f" (SELECT id{_WHERE} AND {db.UNUSUAL_JOB}) ORDER BY id",
-                        (*formats, *where, *where),
-                    ).fetchall()
-                    if quick
-                    else []
-                )
+                plain = cursor.execute(
+                    f"SELECT {', '.join(selected)}{_WHERE} AND id NOT IN"
+                    f" (SELECT id{_WHERE} AND {db.UNUSUAL_JOB}) ORDER BY id",
+                    (*formats, *where, *where),
+                ).fetchall()
             finally:
                 conn.execute("COMMIT")
     except sqlite3.Error as error:
