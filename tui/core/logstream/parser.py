@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import gc
-import heapq
 import math
 import re
-from collections import deque
 from collections.abc import Iterable
-from heapq import heappop, heappush
-from itertools import islice, repeat
+from heapq import heappush
 from operator import itemgetter
 
 from tui.core.logstream.bars import (
@@ -40,6 +37,7 @@ from tui.core.logstream.events import (
     TestFinished,
     TestResult,
 )
+from tui.core.logstream.storage import _Lines, _LineStore
 from tui.core.logstream.terminal import (
     _ANSI,
     _CONTROL,
@@ -55,8 +53,8 @@ from tui.core.logstream.terminal import (
 
 # Limits that keep memory bounded whatever is fed.
 MAX_TOTAL_CHARS = 16 * 1024 * 1024  # characters of finished lines kept over all ranks
+MAX_TOTAL_LINES = 200_000  # finished lines kept over all ranks (each costs ~100 bytes besides its text)
 MAX_RANKS = 256  # distinct rank labels; further ones are read as unprefixed text
-MAX_TOTAL_LINES = 200_000  # finished lines kept over all ranks (each costs ~140 bytes besides its text)
 MAX_HISTORY = 10_000  # end-of-epoch entries kept per rank
 MAX_HISTORY_TOTAL = 50_000  # ... over all ranks but rank 0 (the one charted) and the rank-less stream
 _MIN_HISTORY = 16  # what a rank keeps however many there are
@@ -76,6 +74,8 @@ _FIRST, _SECOND = itemgetter(0), itemgetter(1)
 # N/M", "Exit code:", "Test ...", "Process ...", mpirun's "noticed that process rank" (after a first byte that
 # `_SAYS_SOMETHING` lets through). Searched for in b"\n" + block: the leading literal lets the regex engine
 # skip from one \n to the next instead of trying every byte.
+# Where `_MAY_SAY`'s first branch can match (a superset, cheaper to search for: no lookahead at every line).
+_MAY_START = re.compile(rb"\n[0-9 \t\-ETP]")
 _MAY_SAY = re.compile(
     rb"\n(?=[ \t]*+(?:[0-9-]|Epoch |Exit code|Test |Process )"
     rb"|[0-9 \t\-ETPmop][^\n]*? noticed that process rank )"
@@ -90,8 +90,8 @@ _ACTIVE = re.compile(
 _MAX_PATTERNED = 8  # streams tried with their own pattern on a run; with more, the general way is faster
 
 
-class _RankState:
-    """Per-rank parser state the public `RankProgress` does not show."""
+class _RankState(_Lines):
+    """Per-rank parser state the public `RankProgress` does not show, and the rank's lines."""
 
     __slots__ = (
         "dupe_finals",
@@ -103,14 +103,11 @@ class _RankState:
         "in_epoch",
         "last_end_sps",
         "lazy",
-        "lines",
-        "progress",
         "streams",
     )
 
     def __init__(self, progress: RankProgress, max_lines: int) -> None:
-        self.progress = progress
-        self.lines: deque[tuple[int, str]] = deque(maxlen=max_lines)
+        super().__init__(progress, max_lines)
         self.streams: list[_Stream] = []
         self.lazy: _Bar | None = None  # the applied progress update whose details are not read yet
         self.in_epoch = False
@@ -176,7 +173,7 @@ class _Stream:
                         return
 
 
-class LogStream:
+class LogStream(_LineStore):
     """Feed it the bytes of a training log in any chunking; read `ranks`, `test`, `failed`, `lines()`.
 
     `default_rank` labels unprefixed output: "-" (no rank) by default, or a rank number when reading
@@ -201,6 +198,8 @@ class LogStream:
         self._seq = 0
         self._chars = 0
         self._kept = 0  # lines kept over all ranks
+        self._max_chars = MAX_TOTAL_CHARS  # the limits as they are when the parser is made
+        self._max_lines = MAX_TOTAL_LINES
         self._oldest: list[tuple[int, _RankState]] = []  # see _evict
         self._test_rank: str | None = None
         self._events: list[LogEvent] = []
@@ -246,22 +245,6 @@ class LogStream:
         except Exception as exc:
             self._internal_error(exc)
         return self._take_events()
-
-    def lines(self, rank: str | None = None) -> list[str]:
-        """Finished lines as a terminal shows them: one rank's, or (None) all ranks' in order.
-
-        With `None`, lines of a rank are shown as "[R] text" (horovodrun's prefix, shortened);
-        rank-less lines as they are.
-        """
-        if rank is not None:
-            state = self._states.get(rank)
-            return [text for _, text in state.lines] if state else []
-        return [text if r == UNRANKED else f"[{r}] {text}" for r, text in self.records()]
-
-    def records(self) -> list[tuple[str, str]]:
-        """All finished lines in order, as (rank, text)."""
-        tagged = [_tagged(rank, st.lines) for rank, st in self._states.items()]
-        return [(rank, text) for _, rank, text in heapq.merge(*tagged)]
 
     def partial_lines(self) -> dict[str, str]:
         """Per rank, the line being written now (a progress bar mid-epoch), if any."""
@@ -403,16 +386,17 @@ class LogStream:
             text = line.decode("utf-8", "replace").rstrip()
             seq += 1
             state = stream.state
-            lines = state.lines
+            lines = state.texts
             if len(lines) == lines.maxlen:
-                self._chars -= len(lines[0][1])
+                self._chars -= len(lines[0])
             else:
                 if not lines:
                     heappush(self._oldest, (seq, state))
                 self._kept += 1
-            lines.append((seq, text))
+            lines.append(text)
+            state.seqs.append(seq)
             self._chars += len(text)
-            if self._chars > MAX_TOTAL_CHARS or self._kept > MAX_TOTAL_LINES:
+            if self._chars > self._max_chars or self._kept > self._max_lines:
                 self._evict()
             append_event(make(LineAdded, (stream.rank, text)))
         self._seq = seq
@@ -435,7 +419,13 @@ class LogStream:
         runs between them are decoded, stored and reported in bulk by C loops.
         """
         at = 0
-        for found in _MAY_SAY.finditer(b"\n" + block):
+        text = b"\n" + block
+        if text.find(b" noticed that process rank ") >= 0:
+            found_all: Iterable[re.Match[bytes]] = _MAY_SAY.finditer(text)
+        else:  # then only _MAY_SAY's first branch can match: at a line start that _MAY_START finds
+            may_say = _MAY_SAY.match
+            found_all = filter(None, (may_say(text, found.start()) for found in _MAY_START.finditer(text)))
+        for found in found_all:
             start = found.start()  # of the line in `block`
             if start > at:
                 self._store_run(stream.state, block[at : start - 1])
@@ -443,30 +433,6 @@ class LogStream:
             self._line(block[start : at - 1], None)
         if at < len(block):
             self._store_run(stream.state, block[at:-1])
-
-    def _store_run(self, state: _RankState, run: bytes) -> None:
-        """Store the lines of `run` (joined by \n) as `_store` does one at a time."""
-        texts = list(map(str.rstrip, run.decode("utf-8", "replace").split("\n")))
-        count = len(texts)
-        if self._kept + count > MAX_TOTAL_LINES or self._chars + sum(map(len, texts)) > MAX_TOTAL_CHARS:
-            for text in texts:  # near the limits: exactly as one line at a time
-                self._store_text(state, text)
-            return
-        lines = state.lines
-        before = len(lines)
-        room = lines.maxlen or 0
-        kept = texts if count <= room else texts[count - room :]  # the rank's limit drops the others at once
-        old = min(before, before + len(kept) - room)  # kept lines of the rank that make way
-        if old > 0:
-            self._chars -= sum(map(len, map(_SECOND, islice(lines, old))))
-        lines.extend(zip(range(self._seq + count - len(kept) + 1, self._seq + count + 1), kept, strict=True))
-        self._seq += count
-        self._chars += sum(map(len, kept))
-        self._kept += len(lines) - before
-        if not before:
-            heappush(self._oldest, (lines[0][0], state))
-        rank = state.progress.rank
-        self._events.extend(map(tuple.__new__, repeat(LineAdded), zip(repeat(rank), texts, strict=False)))
 
     def _overwrites(self, run: bytes, cont: _Stream | None) -> _Stream:
         """The \r segments of one input line (`run`: them joined by \r); returns the last one's stream.
@@ -676,41 +642,6 @@ class LogStream:
         self._store(stream.state, line)
         if _bar_layout(line) is None:
             self._read_line(stream, line)
-
-    def _store(self, state: _RankState, line: bytes) -> None:
-        self._store_text(state, line.decode("utf-8", "replace").rstrip())
-
-    def _store_text(self, state: _RankState, text: str) -> None:
-        """Keep a finished line of a rank (within the limits) and report it."""
-        self._seq += 1
-        lines = state.lines
-        if len(lines) == lines.maxlen:
-            self._chars -= len(lines[0][1])
-        else:
-            if not lines:
-                heappush(self._oldest, (self._seq, state))
-            self._kept += 1
-        lines.append((self._seq, text))
-        self._chars += len(text)
-        if self._chars > MAX_TOTAL_CHARS or self._kept > MAX_TOTAL_LINES:
-            self._evict()
-        self._events.append(tuple.__new__(LineAdded, (state.progress.rank, text)))
-
-    def _evict(self) -> None:
-        """Drop the oldest lines of all ranks together until the totals are within the limits.
-
-        `_oldest` holds one (sequence number, rank) per rank that keeps lines, at most that rank's oldest
-        line's: an entry a rank's own limit made stale is renewed when it comes up.
-        """
-        heap = self._oldest
-        while self._chars > MAX_TOTAL_CHARS or self._kept > MAX_TOTAL_LINES:
-            seq, state = heappop(heap)
-            lines = state.lines
-            if lines[0][0] == seq:
-                self._chars -= len(lines.popleft()[1])
-                self._kept -= 1
-            if lines:
-                heappush(heap, (lines[0][0], state))
 
     def _read_line(self, stream: _Stream, text: bytes) -> None:
         first = text[:1]
@@ -926,10 +857,6 @@ def _lines(block: bytes) -> Iterable[bytes]:
 
 def _finite(value: float | int | None) -> float | int | None:
     return value if value is None or math.isfinite(value) else None
-
-
-def _tagged(rank: str, lines: deque[tuple[int, str]]) -> list[tuple[int, str, str]]:
-    return [(seq, rank, text) for seq, text in lines]
 
 
 def _rank_order(rank: str) -> tuple[int, int | str]:

@@ -93,13 +93,21 @@ def _has_long_segment(block: bytes) -> bool:
     """Whether a segment of `block` (the text between two \r/\n) is over MAX_SEGMENT_BYTES.
 
     Such a segment holds one of the points spaced MAX_SEGMENT_BYTES // 2 apart, so only the segments
-    around those points are measured: a few `find`s in C instead of splitting the whole block.
+    around those points are measured: a few `find`s in C instead of splitting the whole block, each within
+    MAX_SEGMENT_BYTES of its point (a separator further away makes the segment long whatever the other is).
     """
     size = len(block)
+    reach = MAX_SEGMENT_BYTES + 1
+    separators = (b"\n", b"\r") if block.find(b"\r") >= 0 else (b"\n",)
     for point in range(0, size, MAX_SEGMENT_BYTES // 2):
-        start = max(block.rfind(b"\n", 0, point), block.rfind(b"\r", 0, point)) + 1
-        ends = [end for end in (block.find(b"\n", point), block.find(b"\r", point)) if end >= 0]
-        if (min(ends) if ends else size) - start > MAX_SEGMENT_BYTES:
+        low = max(0, point - reach)
+        start = max(block.rfind(sep, low, point) for sep in separators) + 1
+        if start == 0 and low > 0:
+            return True  # no separator within reach before the point
+        high = min(size, point + reach)
+        ends = [end for end in (block.find(sep, point, high) for sep in separators) if end >= 0]
+        end = min(ends) if ends else size if high == size else None
+        if end is None or end - start > MAX_SEGMENT_BYTES:
             return True
     return False
 
