@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import statistics
 import sys
@@ -49,6 +50,16 @@ async def main(seconds: float, ranks: int, rate: float) -> None:
     by_key: dict[str, list[float]] = {}
     answered = asyncio.Event()
     sent_at = sent_cpu = 0.0
+    full_collections: list[float] = []  # the cyclic GC's full passes while keys are sent, in seconds
+    gc_started = [0.0]
+
+    def on_gc(phase: str, info: dict) -> None:
+        if info["generation"] != 2:
+            return
+        if phase == "start":
+            gc_started[0] = time.perf_counter()
+        elif gc_started[0]:
+            full_collections.append(time.perf_counter() - gc_started[0])
 
     def painted() -> None:
         latencies.append(time.perf_counter() - sent_at)
@@ -89,6 +100,7 @@ async def main(seconds: float, ranks: int, rate: float) -> None:
         await pilot.pause(0.3)
         latencies.clear()  # those two keys were the bench's own
         cpu_times.clear()
+        gc.callbacks.append(on_gc)
         start, start_cpu, load_before = time.perf_counter(), time.process_time(), os.getloadavg()[0]
         keys = ("down", "3", "up", "1")  # tree cursor, and switching to/from the busy log tab
         presses = 0
@@ -105,6 +117,7 @@ async def main(seconds: float, ranks: int, rate: float) -> None:
             by_key.setdefault(key, []).append(latencies[-1])
             await asyncio.sleep(0.05)
         busy = (time.process_time() - start_cpu) / (time.perf_counter() - start)
+        gc.callbacks.remove(on_gc)
         updates = sum(rank.step or 0 for rank in log.stream.ranks.values())
         rows = len(log.query_one("#progress").row_texts())
 
@@ -130,6 +143,11 @@ async def main(seconds: float, ranks: int, rate: float) -> None:
         f"CPU while streaming: {streaming * 100:.0f}% of a core with the log shown and no keys, "
         f"{busy * 100:.0f}% with the keys; load average {load_before:.2f} -> {os.getloadavg()[0]:.2f}"
     )
+    if full_collections:
+        print(
+            f"full GC collections: {len(full_collections)}, mean "
+            f"{statistics.mean(full_collections) * 1000:.1f} ms, max {max(full_collections) * 1000:.1f} ms"
+        )
     latencies.sort()
     p50 = statistics.median(latencies) * 1000
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000
