@@ -157,7 +157,8 @@ class _Stream:
                 return
             start = at + size
             end = probe.find(b"\r", start)
-            text = probe[start:end] if end >= 0 else probe[start:]
+            # (Trailing \b first: a terminal ignores them at a segment's end, and they are most of its bytes.)
+            text = (probe[start:end] if end >= 0 else probe[start:]).rstrip(b"\x08").translate(None, _CONTROL)
             if text.find(b"\x08") >= 0:
                 text = _apply_backspaces(text)
             if text:
@@ -212,7 +213,7 @@ class LogStream(_LineStore):
     def feed(self, chunk: bytes) -> list[LogEvent]:
         """Parse more bytes; returns the events they caused. Never raises."""
         # The parser makes no reference cycles, so the collector would only rescan its short-lived
-        # objects (events, matches, line tuples): pausing it for the call saves about a tenth of the time.
+        # objects (events, matches, stored numbers): pausing it for the call saves about a tenth of the time.
         collecting = gc.isenabled()
         if collecting:
             gc.disable()
@@ -323,11 +324,17 @@ class LogStream(_LineStore):
             block = _cap_segments(block)
         if block.find(b"\x1b") >= 0:
             block = _ANSI.sub(b"", block)
-        # Most output has none of these: a memchr per character is a fifth of a translate's cost.
-        cleaned = block.translate(None, _CONTROL) if _has_control(block) else block
         cont = self._cont
-        has_cr = cleaned.find(b"\r") >= 0
-        if cont is None and not has_cr and cleaned.find(b">:") < 0 and cleaned.find(b"\x08") < 0:
+        has_cr = block.find(b"\r") >= 0
+        # With progress rewrites most of the block is never read: control characters are dropped from each
+        # text that is (they are deleted, so that is the same as from the block), checking the whole block
+        # costs more. Other output mostly has none: a memchr per character is a fifth of a translate's cost.
+        cleaned = block
+        if not has_cr and _has_control(block):
+            cleaned = block.translate(None, _CONTROL)
+        # (">" first: a memchr, where a two-byte search costs a loop per byte.)
+        no_tag = cleaned.find(b">") < 0 or cleaned.find(b">:") < 0
+        if cont is None and not has_cr and no_tag and cleaned.find(b"\x08") < 0:
             default = self._default or self._default_stream()
             if not default.open:
                 self._plain(cleaned, default)
@@ -353,6 +360,8 @@ class LogStream(_LineStore):
                 cont = self._overwrites(piece[:cut], cont)
                 seq = self._seq
                 piece = piece[cut + 1 :]
+            if has_cr:
+                piece = piece.translate(None, _CONTROL)
             # The \n segment (what `_line` does, inlined for the lines that say nothing: most of them).
             head, sep, body = piece.partition(b">:")
             stream = heads_get(head) if sep else None
@@ -447,7 +456,7 @@ class LogStream(_LineStore):
         base = self._seq
         self._seq += len(run) + 1
         probe = b"\r" + run
-        if run.find(b">:") < 0:
+        if run.find(b">") < 0:  # no tag: not ">:", and no control character inside one either
             stream = cont if cont is not None and cont.mpi else self._default or self._default_stream()
             stream.take(probe, b"\r", base)
             return stream
@@ -476,6 +485,7 @@ class LogStream(_LineStore):
         owners: list[_Stream] = []
         texts: list[bytes] = []
         for part in run.split(b"\r"):
+            part = part.translate(None, _CONTROL)
             head, sep, body = part.partition(b">:")
             stream = heads.get(head) if sep else None
             if stream is None:
