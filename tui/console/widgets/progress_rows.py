@@ -152,10 +152,10 @@ class ProgressRows(Widget):
 
     def update_ranks(self, ranks: Mapping[str, RankProgress], note: str = "") -> None:
         fresh = {name: rank for name, rank in ranks.items() if rank.epoch is not None or rank.steps}
-        rows_changed = len(fresh) != len(self.ranks)
+        rows_changed = min(len(fresh), MAX_ROWS) != min(len(self.ranks), MAX_ROWS)
         self.ranks = fresh
         self.note = note or "no training progress yet"
-        self.refresh(layout=rows_changed)  # a new height only when a worker appears
+        self.refresh(layout=rows_changed)  # a new height only when a worker appears and there is room
 
     def get_content_height(self, container, viewport, width: int) -> int:  # type: ignore[no-untyped-def]
         return max(1, min(len(self.ranks), MAX_ROWS))
