@@ -37,14 +37,17 @@ def at_last_step(row: str) -> bool:
     return bar.count("█") == bar.count("░") > 0
 
 
-async def many_workers(name: str) -> AsyncIterator[bytes]:
-    """Every worker in epoch 2 at step 50 (the last step written: 50), but worker BEHIND in epoch 1."""
+async def many_workers(name: str, keep_open: asyncio.Event | None = None) -> AsyncIterator[bytes]:
+    """Every worker in epoch 2 at step 50 (the last step written: 50), but worker BEHIND in epoch 1; with
+    `keep_open`, the job goes on running (the file stays open, nothing more written) until it is set."""
     if name != "stdout.txt":
         return
     yield b"".join(f"[{r}]<stdout>:Epoch {1 if r == BEHIND else 2}/3\n".encode() for r in range(WORKERS))
     for step in range(1, 51):
         yield b"".join(update(rank, step) for rank in range(WORKERS))
         await asyncio.sleep(0)
+    if keep_open is not None:
+        await keep_open.wait()
 
 
 async def test_a_job_of_64_workers_shows_the_first_rows_the_slowest_and_a_count(backend) -> None:  # type: ignore[no-untyped-def]
@@ -83,3 +86,23 @@ async def test_the_sdk_the_job_form_imports_at_start_is_left_out_of_full_collect
     app = make_app(backend)
     async with app.run_test(size=(100, 30)) as pilot:
         await until(pilot, sdk_frozen, timeout=60, what="the SDK's models imported and frozen")
+
+
+async def test_while_following_the_rows_show_each_workers_newest_step_before_the_stream_ends(backend) -> None:  # type: ignore[no-untyped-def]
+    """The last updates of a running job (no newline after them, the file still open) reach the rows at the
+    next redraw tick, not when more output or the end of the file comes."""
+    keep_open = asyncio.Event()
+    app = make_app(backend)
+    async with app.run_test(size=(100, 40)) as pilot:
+        log = app.query_one(LiveLog)
+        log.open_source(lambda name: many_workers(name, keep_open), "job running", "running")
+        await pilot.press("3")
+        rows = log.query_one(ProgressRows)
+        await until(
+            pilot,
+            lambda: len(rows.row_texts()) == MAX_ROWS and all(at_last_step(t) for t in rows.row_texts()[:-1]),
+            timeout=30,
+            what=f"every row shown at the newest step (shown: {rows.row_texts()})",
+        )
+        assert not log.finished and log.following and "following" in log.title_text()
+        keep_open.set()
