@@ -306,13 +306,14 @@ class LogStream(_LineStore):
         if last < 0:
             self._tail += data
         else:
+            view = memoryview(data)  # slices of it are not copies: the block is copied once, if at all
             if self._tail:
-                self._tail += data[: last + 1]
-                block = bytes(self._tail)
+                block = b"".join((self._tail, view[: last + 1]))
                 self._tail.clear()
             else:
                 block = data[: last + 1] if last + 1 < len(data) else data
-            self._tail += data[last + 1 :]
+            self._tail += view[last + 1 :]
+            view.release()
             self._process(block)
         if len(self._tail) > MAX_SEGMENT_BYTES:
             del self._tail[MAX_SEGMENT_BYTES:]
