@@ -23,16 +23,19 @@ Design rules, and why:
   character, an ANSI sequence or a ``\\b`` run): bytes are only looked at once a segment is complete,
   and everything a progress update sets is *last wins*, so reading only the last progress update of
   each burst (what makes it fast) gives the same state as reading every one of them.
-* Work is per line, never per ``\\r`` rewrite or per byte in Python: a block (up to 1 MiB) is cleaned and
-  split on ``\\n`` by C code; of the ``\\r`` rewrites before a line's end only each stream's last text and
-  last progress update are read, found by searching backwards (``bytes.rfind``); a rank's pending update
-  is applied before a line of that rank that may read it (an epoch's start or end) and at the end of
-  each block; runs of plain lines are decoded and stored in bulk. A stream's open line is its last
-  non-empty rewrite: progress bars pad each rewrite over the one before, so that is what a terminal
-  shows; a tool that wrote a shorter text over a longer one would leave the longer one's tail on a
-  terminal, not here.
+* Work is per line, never per ``\\r`` rewrite or per byte in Python: a block (up to 1 MiB) is split on
+  ``\\n`` by C code (``bytes.split``, or ``find`` from one ``\\n`` to the next where rewrites make lines
+  long, control characters then dropped from each text read rather than from the block); of the
+  ``\\r`` rewrites before a line's end only each stream's last text and last progress update are read,
+  found by searching backwards (``bytes.rfind``); a rank's pending update is applied before a line of
+  that rank that may read it (an epoch's start or end) and at the end of each block; runs of plain
+  lines are decoded and stored in bulk. A stream's open line is its last non-empty rewrite: progress
+  bars pad each rewrite over the one before, so that is what a terminal shows; a tool that wrote a
+  shorter text over a longer one would leave the longer one's tail on a terminal, not here.
 * Modules: ``events`` (what it reports), ``terminal`` (ANSI codes, control characters, ``\\b``),
-  ``bars`` (progress bars and the lines that say something), ``parser`` (``LogStream``).
+  ``bars`` (progress bars and the lines that say something, read through a layout remembered per
+  shape), ``storage`` (the lines kept), ``streams`` (per-rank state, a stream's ``\\r`` rewrites),
+  ``progress`` (what a line that says something changes), ``parser`` (``LogStream``: bytes to lines).
 * Memory is bounded whatever it is fed: a segment keeps at most ``MAX_SEGMENT_BYTES`` (the rest of an
   endless line is dropped), each rank keeps ``max_lines_per_rank`` lines, all ranks together at most
   ``MAX_TOTAL_CHARS`` characters in ``MAX_TOTAL_LINES`` lines (the oldest go first), at most

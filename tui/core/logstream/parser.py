@@ -7,37 +7,24 @@ import math
 import re
 from collections.abc import Iterable
 from heapq import heappush
-from operator import itemgetter
 
 from tui.core.logstream.bars import (
     _BAR_START,
-    _EPOCH,
-    _EXIT_CODE,
-    _MPI_SIGNAL,
-    _PROCESS_EXIT,
-    _PROCESS_NAME,
     _SAYS_SOMETHING,
-    _SUMMARY,
-    _TEST,
     _Bar,
     _bar_layout,
-    _Layout,
-    _Summary,
 )
 from tui.core.logstream.events import (
     UNRANKED,
-    EpochEnded,
-    EpochStarted,
     LineAdded,
     LogEvent,
-    RankFailed,
     RankFailure,
     RankProgress,
-    StepProgress,
-    TestFinished,
     TestResult,
 )
-from tui.core.logstream.storage import _Lines, _LineStore
+from tui.core.logstream.progress import _ProgressReader, _rank_order
+from tui.core.logstream.storage import _LineStore
+from tui.core.logstream.streams import _RankState, _Stream
 from tui.core.logstream.terminal import (
     _ANSI,
     _CONTROL,
@@ -68,8 +55,6 @@ _TAG = re.compile(
     re.S,
 )
 _MAX_HEAD = 200  # longest text before ">:" that is tried as a tag
-_HEAD, _SEP, _BODY = itemgetter(0), itemgetter(1), itemgetter(2)  # of bytes.partition's answer
-_FIRST, _SECOND = itemgetter(0), itemgetter(1)
 # A line start ("\n" before it) that `_read_line` may act on (a superset): a bar or an epoch's end, "Epoch
 # N/M", "Exit code:", "Test ...", "Process ...", mpirun's "noticed that process rank" (after a first byte that
 # `_SAYS_SOMETHING` lets through). Searched for in b"\n" + block: the leading literal lets the regex engine
@@ -90,91 +75,7 @@ _ACTIVE = re.compile(
 _MAX_PATTERNED = 8  # streams tried with their own pattern on a run; with more, the general way is faster
 
 
-class _RankState(_Lines):
-    """Per-rank parser state the public `RankProgress` does not show, and the rank's lines."""
-
-    __slots__ = (
-        "dupe_finals",
-        "end_keys",
-        "end_steps",
-        "ended",
-        "epoch_bars",
-        "epoch_dupes",
-        "in_epoch",
-        "last_end_sps",
-        "lazy",
-        "streams",
-    )
-
-    def __init__(self, progress: RankProgress, max_lines: int) -> None:
-        super().__init__(progress, max_lines)
-        self.streams: list[_Stream] = []
-        self.lazy: _Bar | None = None  # the applied progress update whose details are not read yet
-        self.in_epoch = False
-        self.epoch_bars = False  # a progress update was seen since the epoch started or ended
-        self.epoch_dupes = 0  # repeated `Epoch N/M` lines for the current epoch (interleaved workers)
-        self.ended: int | None = None  # the epoch that ended last, while no new one started
-        self.end_steps: int | None = None
-        self.end_keys: frozenset[str] = frozenset()
-        self.dupe_finals = 0  # final lines still expected from the other interleaved workers
-        self.last_end_sps: float | None = None
-
-
-class _Stream:
-    """One output stream (a rank's stdout or stderr, or the unprefixed stream).
-
-    Its `\r` segments are not kept: each run of them (what the stream wrote between two `\n` of the
-    input) is folded into `open` at once by C loops (`map`, `max`), and of the progress updates among
-    them only the last is kept (`bar`, with its place in the input in `bar_seq`) until the rank's state
-    needs it: before a line of the rank that says something, and at the end of each block.
-    """
-
-    __slots__ = ("bar", "bar_layout", "bar_seq", "marker", "mpi", "open", "process_name", "rank", "state")
-
-    def __init__(self, state: _RankState, mpi: bool) -> None:
-        self.state = state
-        self.rank = state.progress.rank
-        self.mpi = mpi  # mpirun tags only line starts: untagged \r segments after one belong here
-        self.open = b""  # the line being written, every overwrite so far applied
-        self.bar: bytes | None = None  # the latest progress update not applied yet
-        self.bar_layout: _Layout | None = None  # ... its layout
-        self.bar_seq = 0
-        self.process_name: str | None = None  # "Process name: X" waiting for its "Exit code: N"
-        self.marker = b""  # "\r" and the plain prefix its segments start with ("\r[1]<stdout>:"), if any
-
-    def take(self, probe: bytes, marker: bytes, base: int) -> None:
-        """Read this stream's \r segments in `probe` (b"\r" and a run): each follows a `marker`.
-
-        Searched backwards, and only as far as needed: the last non-empty one is the open line, the
-        last progress update the rank's pending one. `base` + a segment's place orders the updates.
-        """
-        size = len(marker)
-        at = len(probe)
-        opened = False
-        while True:
-            at = probe.rfind(marker, 0, at)
-            if at < 0:
-                return
-            start = at + size
-            end = probe.find(b"\r", start)
-            # (Trailing \b first: a terminal ignores them at a segment's end, and they are most of its bytes.)
-            text = (probe[start:end] if end >= 0 else probe[start:]).rstrip(b"\x08").translate(None, _CONTROL)
-            if text.find(b"\x08") >= 0:
-                text = _apply_backspaces(text)
-            if text:
-                if not opened:
-                    self.open = text
-                    opened = True
-                if text[0] in _BAR_START:
-                    layout = _bar_layout(text)
-                    if layout is not None:
-                        self.bar = text
-                        self.bar_layout = layout
-                        self.bar_seq = base + at
-                        return
-
-
-class LogStream(_LineStore):
+class LogStream(_LineStore, _ProgressReader):
     """Feed it the bytes of a training log in any chunking; read `ranks`, `test`, `failed`, `lines()`.
 
     `default_rank` labels unprefixed output: "-" (no rank) by default, or a rank number when reading
@@ -207,6 +108,7 @@ class LogStream(_LineStore):
         self._progressed: dict[str, None] = {}
         self._lazy: list[_RankState] = []
         self._patterned: list[_Stream] = []  # streams with a plain prefix ("[1]<stdout>"), in creation order
+        self._max_ranks = MAX_RANKS
 
     # --- public API ------------------------------------------------------------------------
 
@@ -613,38 +515,15 @@ class LogStream(_LineStore):
             self._streams[key] = stream
         return stream
 
-    # --- line level --------------------------------------------------------------------------
+    def _history_limit(self, rank: str) -> int:
+        """How many epochs a rank's history keeps (read here, so the limits are this module's).
 
-    def _flush(self, streams: Iterable[_Stream]) -> None:
-        """Apply the latest progress update written to these streams and not applied yet.
-
-        Only the last update of a burst is read (everything it sets is "last wins"); updates of
-        several streams are applied in the order they were written. Ranks are independent: before a
-        rank's line only that rank's streams are flushed, and only when the line may read them.
+        The chart's rank (0, or the rank-less stream) keeps MAX_HISTORY epochs; the others share
+        MAX_HISTORY_TOTAL, so a run of many ranks stays bounded as a whole.
         """
-        found = [(stream.bar_seq, stream) for stream in streams if stream.bar is not None]
-        if len(found) > 1:
-            found.sort(key=_FIRST)
-        for _, stream in found:
-            bar = stream.bar
-            stream.bar = None
-            self._on_bar(stream.state, _Bar(bar, stream.bar_layout, completed=False))  # type: ignore[arg-type]
-
-    @staticmethod
-    def _alone(stream: _Stream, streams: list[_Stream]) -> bool:
-        """Whether `stream` is the only one of its rank with progress updates not applied yet."""
-        return all(other is stream or other.bar is None for other in streams)
-
-    @staticmethod
-    def _ends_epoch(state: _RankState, bar: _Bar) -> bool:
-        """Whether `_on_bar` would end the rank's epoch with this final line (before anything else).
-
-        Then the progress updates written over the line before it need not be read: ending the epoch
-        sets everything they would set (step, steps, the lazy details, "a bar was seen").
-        """
-        if not bar.final or not state.in_epoch or state.progress.epoch is None:
-            return False
-        return not (state.dupe_finals > 0 and bar.steps == state.end_steps)  # another worker's copy
+        if rank in (UNRANKED, "0"):
+            return MAX_HISTORY
+        return min(MAX_HISTORY, max(_MIN_HISTORY, MAX_HISTORY_TOTAL // len(self._states)))
 
     def _finish_open_line(self, stream: _Stream) -> None:
         """At close: a line left without a newline. A bar in it was read as progress already."""
@@ -653,194 +532,6 @@ class LogStream(_LineStore):
         self._store(stream.state, line)
         if _bar_layout(line) is None:
             self._read_line(stream, line)
-
-    def _read_line(self, stream: _Stream, text: bytes) -> None:
-        first = text[:1]
-        if first in b" \t\n\r\x0b\x0c":  # whitespace (b"" is in every bytes): the first byte after it
-            first = text.lstrip()[:1]
-            if not first:
-                return
-        if first.isdigit() or first == b"-":
-            layout = _bar_layout(text)
-            if layout is not None:
-                self._on_bar(stream.state, _Bar(text, layout, completed=True))
-                return
-            summary = _SUMMARY.match(text)
-            if summary is not None and stream.state.progress.epoch is not None:
-                self._on_bar(stream.state, _Summary(summary))
-            return
-        if first == b"E":
-            epoch = _EPOCH.match(text)
-            if epoch is not None:
-                self._on_epoch(stream.state, int(epoch.group(1)), int(epoch.group(2)))
-                return
-            code = _EXIT_CODE.match(text)
-            if code is not None and stream.process_name is not None:
-                self._on_failure(stream.process_name, int(code.group(1)), named=True)
-                stream.process_name = None
-            return
-        if first == b"T":
-            test = _TEST.match(text)
-            if test is not None:
-                value = float(test.group(2))
-                self._on_test(stream.rank, test.group(1), value / 100 if test.group(3) else value)
-            return
-        if first == b"P":
-            exited = _PROCESS_EXIT.match(text)
-            if exited is not None:
-                self._on_failure(exited.group(1).decode("utf-8", "replace"), int(exited.group(2)))
-                return
-            name = _PROCESS_NAME.match(text)
-            if name is not None:
-                label = name.group(1) or name.group(2) or name.group(3)
-                stream.process_name = label.decode("utf-8", "replace")
-            return
-        if text.find(b" noticed that process rank ") >= 0:
-            signal = _MPI_SIGNAL.match(text)
-            if signal is not None:
-                # As a shell reports a process killed by signal S: 128 + S (137 for the OOM killer's 9).
-                self._on_failure(signal.group(1).decode(), 128 + int(signal.group(2)))
-
-    # --- state changes -------------------------------------------------------------------------
-
-    def _on_epoch(self, state: _RankState, epoch: int, epochs: int) -> None:
-        progress = state.progress
-        if progress.epoch == epoch and progress.epochs == epochs and state.in_epoch:
-            # The same `Epoch N/M` again within the epoch: another worker's copy in an interleaved
-            # stream (Horovod's allreduce keeps every worker at the same step), not a restart.
-            state.epoch_dupes += 1
-            if not state.epoch_bars:  # before the first step every worker has printed its copy
-                progress.workers = max(progress.workers, state.epoch_dupes + 1)
-            if state.epoch_dupes >= progress.workers - 1:
-                state.dupe_finals = 0  # every worker began this epoch: no copy of the last end is due
-            return
-        self._materialize(state)
-        state.epoch_dupes = 0
-        state.in_epoch = True
-        state.epoch_bars = False
-        progress.epoch = epoch
-        progress.epochs = epochs
-        progress.step = 0 if progress.steps is not None else None
-        progress.eta_seconds = None
-        self._events.append(EpochStarted(progress.rank, epoch, epochs))
-
-    def _on_bar(self, state: _RankState, bar: _Bar | _Summary) -> None:
-        progress = state.progress
-        if bar.final:
-            if state.dupe_finals > 0 and bar.steps == state.end_steps:
-                state.dupe_finals -= 1  # another interleaved worker's copy of the last end
-                return
-            if state.in_epoch and progress.epoch is not None:
-                self._end_epoch(state, bar, bar.details())
-                return
-            if (
-                state.ended is not None
-                and state.ended == progress.epoch
-                and bar.steps == state.end_steps
-                and not state.epoch_bars
-            ):
-                details = bar.details()
-                if state.end_keys < details[0].keys():
-                    self._end_epoch(state, bar, details, again=True)  # Keras 3: again, with val_*
-                    return
-        state.epoch_bars = True
-        if progress.epoch is not None and not state.in_epoch:
-            return  # evaluate()/predict() after fit(): not an epoch
-        progress.step = bar.step
-        progress.steps = bar.steps
-        if state.lazy is None:
-            self._lazy.append(state)
-        state.lazy = bar
-        self._progressed[progress.rank] = None
-
-    def _materialize(self, state: _RankState) -> None:
-        """Read the metrics, ETA and speed of the rank's latest update (see `_Bar`)."""
-        bar = state.lazy
-        if bar is None:
-            return
-        state.lazy = None
-        progress = state.progress
-        progress.metrics, progress.eta_seconds, sps = bar.details()
-        progress.steps_per_second = sps if sps is not None else state.last_end_sps
-
-    def _end_epoch(
-        self,
-        state: _RankState,
-        bar: _Bar | _Summary,
-        details: tuple[dict[str, float], float | None, float | None],
-        again: bool = False,
-    ) -> None:
-        progress = state.progress
-        epoch = progress.epoch
-        assert epoch is not None
-        metrics, _, sps = details
-        state.lazy = None
-        progress.step = bar.step
-        progress.steps = bar.steps
-        progress.eta_seconds = 0.0
-        progress.metrics = metrics
-        if sps is not None:
-            state.last_end_sps = sps
-        progress.steps_per_second = state.last_end_sps
-        entry: dict[str, float | int] = {"epoch": epoch, **metrics}
-        history = progress.history
-        if again and history and history[-1].get("epoch") == epoch:
-            history[-1] = entry
-        else:
-            history.append(entry)
-            # The chart's rank (0, or the rank-less stream) keeps MAX_HISTORY epochs; the others share
-            # MAX_HISTORY_TOTAL, so a run of many ranks stays bounded as a whole.
-            limit = MAX_HISTORY
-            if progress.rank not in (UNRANKED, "0"):
-                limit = min(MAX_HISTORY, max(_MIN_HISTORY, MAX_HISTORY_TOTAL // len(self._states)))
-            if len(history) > limit:
-                del history[: len(history) - limit]
-            state.dupe_finals = progress.workers - 1
-        state.in_epoch = False
-        state.epoch_bars = False
-        state.ended = epoch
-        state.end_steps = bar.steps
-        state.end_keys = frozenset(metrics)
-        self._progressed.pop(progress.rank, None)
-        self._events.append(EpochEnded(progress.rank, epoch, dict(metrics)))
-
-    def _on_test(self, rank: str, what: bytes, value: float) -> None:
-        if self._test_rank is not None and rank != self._test_rank:
-            if _rank_order(rank) >= _rank_order(self._test_rank):
-                return  # rank 0 (or the lowest rank) speaks for the job
-            self.test = None
-        self._test_rank = rank
-        if self.test is None:
-            self.test = TestResult()
-        if what == b"loss":
-            self.test.loss = value
-        else:
-            self.test.accuracy = value
-        self._events.append(TestFinished(TestResult(self.test.loss, self.test.accuracy), rank))
-
-    def _on_failure(self, name: str, exit_code: int, named: bool = False) -> None:
-        rank = str(int(name)) if name.isdigit() else name
-        if any(f.rank == rank for f in self.failed) or len(self.failed) >= MAX_RANKS:
-            return
-        if named and not name.isdigit() and self.failed:
-            # Elastic horovodrun's "Process name: host[slot]" names the first failed process, which its
-            # "Process N exit with status code C." already reported by rank: not a second failure.
-            return
-        failure = RankFailure(rank, exit_code)
-        self.failed.append(failure)
-        self._events.append(RankFailed(failure))
-
-    # --- events ------------------------------------------------------------------------------
-
-    def _take_events(self) -> list[LogEvent]:
-        events = self._events
-        for rank in self._progressed:
-            progress = self.ranks[rank]
-            if progress.step is not None:
-                events.append(StepProgress(rank, progress.step, progress.steps))
-        self._progressed = {}
-        self._events = []
-        return events
 
     def _internal_error(self, exc: Exception) -> None:
         """A bug must not take the console down: drop what was pending and say so in the log."""
@@ -868,7 +559,3 @@ def _lines(block: bytes) -> Iterable[bytes]:
 
 def _finite(value: float | int | None) -> float | int | None:
     return value if value is None or math.isfinite(value) else None
-
-
-def _rank_order(rank: str) -> tuple[int, int | str]:
-    return (0, int(rank)) if rank.isdigit() else (1, rank)
