@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import difflib
 import importlib
 import os
 import re
@@ -45,6 +44,8 @@ def usage_message(prog: str, message: str) -> str:
     if match:
         given = match["given"]
         choices = [choice.strip().strip("'") for choice in match["choices"].split(",")]
+        import difflib  # only for a mistyped name: every command pays for what is imported at the top
+
         close = difflib.get_close_matches(given, choices, n=1, cutoff=0.6)
         hint = f"did you mean '{close[0]}'?" if close else f"choose from {', '.join(choices)}"
         if match["argument"] == "<group>":
