@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """How long the headless `bai` takes from a cold process start, next to `python -c pass` on the same machine.
 
-    .venv/bin/python bench/service_latency.py [--runs 15] [--jobs 100]
+    .venv/bin/python bench/service_latency.py [--runs 15] [--jobs 100] [--compile] [--before TREE]
 
 Target: `bai cluster show` and `bai job list` (of 100 jobs) within 300 ms of `python -c pass`. A user at a
 jump box types these in loops (`watch bai cluster show ...`), so start-up is the cost they feel.
@@ -10,6 +10,12 @@ Set-up, in a temporary $BAI_HOME on the local backend: a group, workspace, exper
 then 100 customToolkit jobs running `true`, submitted through the backend's API (cheap) and waited for, so
 the list shows finished jobs as a real experiment would. Each measured command is a fresh process; the figure
 is the median of --runs runs (min and max printed too).
+
+The timed runs use compiled bytecode, as an installed bai does (a shell that sets PYTHONDONTWRITEBYTECODE
+would make every run compile the sources again): it goes to a cache in the temporary folder, filled by the
+untimed first run of each command; `--compile` times compiling runs instead. `--before TREE` (a `git archive`
+of an older commit) measures that tree too, its own code on a $BAI_HOME its own bench set up, process by
+process in turn with this tree's, so both see the same load.
 """
 
 from __future__ import annotations
@@ -31,9 +37,21 @@ sys.path.insert(0, str(REPO))
 TARGET_MS = 300.0
 
 
-def bai_command() -> list[str]:
-    script = Path(sys.executable).with_name("bai")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "tui.cli.main"]
+def bai_command(tree: Path = REPO) -> list[str]:
+    """`bai` of a tree: its entry point (`tui.cli.main:main`; `tui.cli:main` before issue 9's layout)."""
+    module = "tui.cli.main" if (tree / "tui" / "cli" / "main.py").exists() else "tui.cli"
+    # -P: the working directory (this tree, maybe) is not put ahead of PYTHONPATH, which names the tree
+    return [sys.executable, "-P", "-c", f"import sys; from {module} import main; sys.exit(main())"]
+
+
+def populate_other(tree: Path, home: Path, jobs: int) -> None:
+    """The set-up of `populate`, by another tree's own bench and code (its state's schema may differ)."""
+    code = (
+        "import asyncio, sys; from pathlib import Path; sys.path.insert(0, 'bench'); import service_latency; "
+        f"asyncio.run(service_latency.populate(Path({str(home)!r}), {jobs}))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(tree), "BAI_HOME": str(home)}
+    subprocess.run([sys.executable, "-c", code], cwd=tree, env=env, check=True, capture_output=True)
 
 
 async def populate(home: Path, jobs: int) -> None:
@@ -74,67 +92,109 @@ async def populate(home: Path, jobs: int) -> None:
         await backend.close()
 
 
-def measure(command: list[str], env: dict[str, str], runs: int) -> tuple[list[float], list[float]]:
-    """Wall-clock and CPU (user + system) milliseconds of each run. CPU time barely moves when other work
-    shares the machine, so it shows the command's own cost when the wall clock is noisy."""
-    subprocess.run(command, env=env, capture_output=True, check=True)  # warm the file cache once
-    walls, cpus = [], []
+def measure_in_turn(
+    cases: list[tuple[str, list[str], str]], envs: dict[str, dict[str, str]], runs: int
+) -> dict[str, tuple[list[float], list[float]]]:
+    """Wall-clock and CPU (user + system) milliseconds of each run of each case, the cases taking turns (so a
+    change in the machine's load falls on all alike). CPU time barely moves when other work shares the
+    machine, so it shows the command's own cost when the wall clock is noisy."""
+    for _name, command, label in cases:  # warm the file cache (and fill the bytecode cache) once
+        subprocess.run(command, env=envs[label], capture_output=True, check=True)
+    results: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name, _c, _l in cases}
     for _ in range(runs):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        subprocess.run(command, env=env, capture_output=True, check=True)
-        walls.append((time.perf_counter() - start) * 1000)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpus.append((after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000)
-    return walls, cpus
+        for name, command, label in cases:
+            before = resource.getrusage(resource.RUSAGE_CHILDREN)
+            start = time.perf_counter()
+            subprocess.run(command, env=envs[label], capture_output=True, check=True)
+            wall = (time.perf_counter() - start) * 1000
+            after = resource.getrusage(resource.RUSAGE_CHILDREN)
+            cpu = (after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime) * 1000
+            results[name][0].append(wall)
+            results[name][1].append(cpu)
+    return results
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15, help="fresh processes per command (default 15)")
     parser.add_argument("--jobs", type=int, default=100, help="jobs in the listed experiment (default 100)")
+    parser.add_argument("--compile", action="store_true", help="compile the sources in every run")
+    parser.add_argument("--before", type=Path, metavar="TREE", help="another checkout, measured in turn")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bai-bench-") as folder:
-        home = Path(folder)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("BAI_", "AZURE_"))}
-        env["BAI_HOME"] = str(home)
-        os.environ["BAI_HOME"] = str(home)
-        started = time.perf_counter()
-        asyncio.run(populate(home, args.jobs))
-        print(f"set-up: {args.jobs} finished jobs in {time.perf_counter() - started:.1f} s", file=sys.stderr)
+        trees = {"": REPO} if args.before is None else {"before: ": args.before.resolve(), "after: ": REPO}
+        envs: dict[str, dict[str, str]] = {}
+        for label, tree in trees.items():
+            home = Path(folder) / f"home{len(envs)}"
+            home.mkdir()
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("BAI_", "AZURE_"))}
+            env["BAI_HOME"] = str(home)
+            env["PYTHONPATH"] = str(tree)
+            if not args.compile:
+                env.pop("PYTHONDONTWRITEBYTECODE", None)
+                env["PYTHONPYCACHEPREFIX"] = str(Path(folder) / f"pycache{len(envs)}")
+            started = time.perf_counter()
+            if tree == REPO:
+                os.environ["BAI_HOME"] = str(home)
+                asyncio.run(populate(home, args.jobs))
+            else:
+                populate_other(tree, home, args.jobs)
+            took = time.perf_counter() - started
+            print(f"{label}set-up: {args.jobs} finished jobs in {took:.1f} s", file=sys.stderr)
+            envs[label] = env
 
-        bai = bai_command()
-        cases = [
-            ("python -c pass", [sys.executable, "-c", "pass"]),
-            ("bai cluster show", [*bai, "cluster", "show", "-g", "rg", "-w", "ws", "-n", "c"]),
-            (
-                "bai cluster show -o table",
-                [*bai, "cluster", "show", "-g", "rg", "-w", "ws", "-n", "c", "-o", "table"],
-            ),
-            (f"bai job list ({args.jobs} jobs)", [*bai, "job", "list", "-g", "rg", "-w", "ws", "-e", "exp"]),
-        ]
-        listed = subprocess.run(cases[3][1], env=env, capture_output=True, text=True, check=True).stdout
-        assert listed.count('"executionState": "succeeded"') == args.jobs, "the jobs did not all finish"
+        cases: list[tuple[str, list[str], str]] = []
+        for label, tree in trees.items():
+            bai = bai_command(tree)
+            cases += [
+                (f"{label}python -c pass", [sys.executable, "-c", "pass"], label),
+                (
+                    f"{label}bai cluster show",
+                    [*bai, "cluster", "show", "-g", "rg", "-w", "ws", "-n", "c"],
+                    label,
+                ),
+                (
+                    f"{label}bai cluster show -o table",
+                    [*bai, "cluster", "show", "-g", "rg", "-w", "ws", "-n", "c", "-o", "table"],
+                    label,
+                ),
+                (
+                    f"{label}bai job list ({args.jobs} jobs)",
+                    [*bai, "job", "list", "-g", "rg", "-w", "ws", "-e", "exp"],
+                    label,
+                ),
+            ]
+        for name, command, label in cases:
+            if "job list" in name:
+                listed = subprocess.run(command, env=envs[label], capture_output=True, text=True, check=True)
+                assert listed.stdout.count('"executionState": "succeeded"') == args.jobs, "jobs not all done"
 
         load = os.getloadavg()
-        results = {name: measure(command, env, args.runs) for name, command in cases}
-    baseline = statistics.median(results["python -c pass"][0])
-    baseline_cpu = statistics.median(results["python -c pass"][1])
-    print(f"load average before: {load[0]:.1f}, after: {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
+        results = measure_in_turn(cases, envs, args.runs)
     print(
-        f"{'command':<28}{'median ms':>10}{'min':>7}{'max':>7}{'over python':>13}"
+        f"load average before: {load[0]:.1f}, after: {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores); "
+        f"{'compiling every run' if args.compile else 'bytecode cached'}"
+    )
+    print(
+        f"{'command':<36}{'median ms':>10}{'min':>7}{'max':>7}{'over python':>13}"
         f"{'cpu ms':>8}{'cpu over':>10}"
     )
     worst = 0.0
-    for name, (walls, cpus) in results.items():
-        median, cpu = statistics.median(walls), statistics.median(cpus)
-        if name != "python -c pass":
-            worst = max(worst, median - baseline)
-        print(
-            f"{name:<28}{median:>10.0f}{min(walls):>7.0f}{max(walls):>7.0f}{median - baseline:>13.0f}"
-            f"{cpu:>8.0f}{cpu - baseline_cpu:>10.0f}"
-        )
+    for label in trees:
+        baseline = statistics.median(results[f"{label}python -c pass"][0])
+        baseline_cpu = statistics.median(results[f"{label}python -c pass"][1])
+        for name, _command, of in cases:
+            if of != label:
+                continue
+            walls, cpus = results[name]
+            median, cpu = statistics.median(walls), statistics.median(cpus)
+            if not name.endswith("python -c pass") and label != "before: ":
+                worst = max(worst, median - baseline)
+            print(
+                f"{name:<36}{median:>10.0f}{min(walls):>7.0f}{max(walls):>7.0f}{median - baseline:>13.0f}"
+                f"{cpu:>8.0f}{cpu - baseline_cpu:>10.0f}"
+            )
     verdict = "within" if worst <= TARGET_MS else "OVER"
     print(f"worst: {worst:.0f} ms (wall clock) over python -c pass ({verdict} the {TARGET_MS:.0f} ms target)")
     return 0
