@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import fcntl
 import os
 import pty
 import re
 import select
+import shutil
 import statistics
 import struct
 import subprocess
@@ -134,6 +136,8 @@ def main() -> None:
     trees = {"this tree": (ROOT, asyncio.run(make_home()))}
     if args.before is not None:
         trees = {"before": (args.before.resolve(), other_home(args.before.resolve())), **trees}
+    for _tree, home in trees.values():
+        atexit.register(shutil.rmtree, home, ignore_errors=True)  # its state and its bytecode cache
     envs = {}
     for label, (tree, home) in trees.items():
         env = {
