@@ -7,6 +7,7 @@ import math
 import re
 from collections.abc import Iterable
 from heapq import heappush
+from itertools import islice
 
 from tui.core.logstream.bars import (
     _BAR_START,
@@ -72,7 +73,9 @@ _ACTIVE = re.compile(
     rb"\s*+(?:\d{1,12}/|(?:- )?\d{1,9}s - |Epoch \d{1,9}/|Exit code|Test |Process "
     rb"|\S{0,40} noticed that process rank )"
 )
-_MAX_PATTERNED = 8  # streams tried with their own pattern on a run; with more, the general way is faster
+# Streams tried with their own pattern on a run (those present in the latest runs first); when they do not
+# account for every segment, the general way is faster.
+_MAX_PATTERNED = 8
 
 
 class LogStream(_LineStore, _ProgressReader):
@@ -107,7 +110,7 @@ class LogStream(_LineStore, _ProgressReader):
         self._events: list[LogEvent] = []
         self._progressed: dict[str, None] = {}
         self._lazy: list[_RankState] = []
-        self._patterned: list[_Stream] = []  # streams with a plain prefix ("[1]<stdout>"), in creation order
+        self._patterned: list[_Stream] = []  # streams with a plain prefix ("[1]<stdout>"), latest run's first
         self._max_ranks = MAX_RANKS
 
     # --- public API ------------------------------------------------------------------------
@@ -364,11 +367,11 @@ class LogStream(_LineStore, _ProgressReader):
             stream.take(probe, b"\r", base)
             return stream
         patterned = self._patterned
-        if 0 < len(patterned) <= _MAX_PATTERNED:
+        if patterned:
             count = len(probe) - len(probe.replace(b"\r", b""))  # segments: `count` is a loop per byte
             present: list[_Stream] = []
             total = 0
-            for stream in patterned:
+            for stream in islice(patterned, _MAX_PATTERNED):  # the streams of the last runs first
                 found = probe.count(stream.marker)
                 if found:
                     present.append(stream)
@@ -376,6 +379,7 @@ class LogStream(_LineStore, _ProgressReader):
                     if total >= count:
                         break
             if total == count:
+                self._to_front(present)
                 for stream in present:
                     stream.take(probe, stream.marker, base)
                 last = probe.rfind(b"\r")
@@ -420,7 +424,16 @@ class LogStream(_LineStore, _ProgressReader):
                     stream.bar_layout = layout
                     stream.bar_seq = base + i
                     done[stream] = True
+        self._to_front([stream for stream in done if stream.marker])
         return owners[-1]
+
+    def _to_front(self, streams: list[_Stream]) -> None:
+        """Put `streams` (patterned) first in `_patterned`: with many ranks, the next run is likely theirs."""
+        patterned = self._patterned
+        if streams and patterned[: len(streams)] != streams:
+            for stream in streams:
+                patterned.remove(stream)
+            patterned[:0] = streams
 
     def _line(self, seg: bytes, cont: _Stream | None) -> None:
         """A segment ended by \n (without it): the stream's line is finished, stored and read."""
