@@ -368,7 +368,8 @@ class LogStream(_LineStore, _ProgressReader):
             return stream
         patterned = self._patterned
         if patterned:
-            count = len(probe) - len(probe.replace(b"\r", b""))  # segments: `count` is a loop per byte
+            # Segments. `count` is a loop per byte, `replace` a memchr per \r and copies: for long runs.
+            count = probe.count(b"\r") if len(probe) < 4096 else len(probe) - len(probe.replace(b"\r", b""))
             present: list[_Stream] = []
             total = 0
             for stream in islice(patterned, _MAX_PATTERNED):  # the streams of the last runs first
@@ -379,9 +380,12 @@ class LogStream(_LineStore, _ProgressReader):
                     if total >= count:
                         break
             if total == count:
-                self._to_front(present)
+                if len(patterned) > _MAX_PATTERNED:
+                    self._to_front(present)
                 for stream in present:
                     stream.take(probe, stream.marker, base)
+                if len(present) == 1:
+                    return present[0]
                 last = probe.rfind(b"\r")
                 return next(stream for stream in present if probe.startswith(stream.marker, last))
         return self._walk(run, cont, base)
@@ -424,7 +428,8 @@ class LogStream(_LineStore, _ProgressReader):
                     stream.bar_layout = layout
                     stream.bar_seq = base + i
                     done[stream] = True
-        self._to_front([stream for stream in done if stream.marker])
+        if len(self._patterned) > _MAX_PATTERNED:
+            self._to_front([stream for stream in done if stream.marker])
         return owners[-1]
 
     def _to_front(self, streams: list[_Stream]) -> None:
