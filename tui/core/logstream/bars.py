@@ -93,6 +93,7 @@ class _Layout:
         "eta",
         "eta3",
         "eta_label",
+        "name_spans",
         "names",
         "per_step",
         "step",
@@ -111,13 +112,17 @@ class _Layout:
         tail = text[rest:]
         self.tail_ok = tail[:1] == b" " and bool(tail.strip())  # something follows the bar (see _Bar)
         names: list[str] = []
+        name_spans: list[slice] = []
         spans: list[slice] = []
         for found in _METRIC.finditer(text, rest):
             name = _name(found.group(1))
             if name != "ETA":  # "ETA: 5" reads as a metric: it is not one (popped, as _Summary does not)
                 names.append(name)
+                name_spans.append(slice(*found.span(1)))
                 spans.append(slice(*found.span(2)))
         self.names = tuple(names)
+        # A name with a digit ("top5-acc") differs between texts of one layout ("top1-acc"): read each time.
+        self.name_spans = tuple(name_spans) if any(map(_has_digit, names)) else None
         self.count = len(spans)
         self.values = itemgetter(*spans) if spans else None
         # The ETA: "ETA: 1:02" (Keras 2), else Keras 3's unlabelled one after its bar (group 3).
@@ -141,11 +146,16 @@ class _Layout:
         self.elapsed = slice(*elapsed.span(1)) if elapsed is not None else None
 
     def metrics(self, text: bytes) -> dict[str, float]:
-        if self.count > 1:
-            return dict(zip(self.names, map(float, self.values(text)), strict=True))  # type: ignore[misc]
-        if self.count:
-            return {self.names[0]: float(self.values(text))}  # type: ignore[misc]
-        return {}
+        if not self.count:
+            return {}
+        values = self.values(text)  # type: ignore[misc]
+        floats = map(float, values) if self.count > 1 else (float(values),)
+        names = self.names if self.name_spans is None else [_name(text[span]) for span in self.name_spans]
+        return dict(zip(names, floats, strict=True))
+
+
+def _has_digit(name: str) -> bool:
+    return any(map(str.isdigit, name))
 
 
 def _bar_layout(text: bytes) -> _Layout | None:
