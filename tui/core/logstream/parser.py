@@ -111,6 +111,8 @@ class LogStream(_LineStore, _ProgressReader):
         self._progressed: dict[str, None] = {}
         self._lazy: list[_RankState] = []
         self._patterned: list[_Stream] = []  # streams with a plain prefix ("[1]<stdout>"), latest run's first
+        self._block = b""  # the block being read, and whether it has control characters (see _has_controls)
+        self._block_controls: bool | None = None
         self._max_ranks = MAX_RANKS
 
     # --- public API ------------------------------------------------------------------------
@@ -236,6 +238,8 @@ class LogStream(_LineStore, _ProgressReader):
         # text that is (they are deleted, so that is the same as from the block), checking the whole block
         # costs more. Other output mostly has none: a memchr per character is a fifth of a translate's cost.
         cleaned = block
+        self._block = block
+        self._block_controls = None
         if not has_cr and _has_control(block):
             cleaned = block.translate(None, _CONTROL)
         # (">" first: a memchr, where a two-byte search costs a loop per byte.)
@@ -362,7 +366,7 @@ class LogStream(_LineStore, _ProgressReader):
         base = self._seq
         self._seq += len(run) + 1
         probe = b"\r" + run
-        if run.find(b">") < 0:  # no tag: not ">:", and no control character inside one either
+        if run.find(b">:") < 0 and (run.find(b">") < 0 or not self._has_controls()):  # no tag, none hidden
             stream = cont if cont is not None and cont.mpi else self._default or self._default_stream()
             stream.take(probe, b"\r", base)
             return stream
@@ -389,6 +393,15 @@ class LogStream(_LineStore, _ProgressReader):
                 last = probe.rfind(b"\r")
                 return next(stream for stream in present if probe.startswith(stream.marker, last))
         return self._walk(run, cont, base)
+
+    def _has_controls(self) -> bool:
+        """Whether the block has control characters (which dropped could join a ">" and a ":" into a tag).
+
+        Asked only for an untagged run with a ">" (a Keras 2 bar of unprefixed output): once per block.
+        """
+        if self._block_controls is None:
+            self._block_controls = _has_control(self._block)
+        return self._block_controls
 
     def _walk(self, run: bytes, cont: _Stream | None, base: int) -> _Stream:
         """`_overwrites` a segment at a time: prefixes not seen before, timestamps, mpirun's untagged ones."""
