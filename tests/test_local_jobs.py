@@ -551,3 +551,27 @@ async def test_a_job_left_queued_by_a_killed_submitter_starts_on_the_next_look(b
     job = await backend.jobs.wait(ref("orphaned"), poll_interval=0.2, timeout=60)
     assert job.execution_state is ExecutionState.SUCCEEDED
     assert await stdout_of(backend, ref("orphaned")) == b"started\n"
+
+
+def test_stopping_a_job_whose_supervisor_died_ends_a_launcher_that_takes_the_marker_late(tmp_path):
+    """A supervisor killed just after forking a job's launcher (cluster delete, group delete) leaves a child
+    that carries the job's marker only once it has exec'd: a few ms later, longer on a loaded machine.
+    Stopping the job looked once, found nothing and returned, and that launcher lived on (CI caught it as
+    test_cluster_delete_fails_its_running_and_queued_jobs finding two processes left)."""
+    from tui.backends.local.home import Layout
+    from tui.backends.local.procs import JOB_MARKER
+
+    job_uuid = f"late-marker-{os.getpid()}-{time.monotonic_ns()}"
+    late = (
+        "import os, sys, time; print('forked', flush=True); time.sleep(0.1); "
+        f"os.execvpe('sleep', ['sleep', '30'], {{**os.environ, {JOB_MARKER!r}: {job_uuid!r}}})"
+    )
+    child = subprocess.Popen([sys.executable, "-c", late], stdout=subprocess.PIPE)
+    try:
+        assert child.stdout is not None and child.stdout.readline() == b"forked\n"  # as a fork: no marker yet
+        Layout(tmp_path / "home").stop_job(job_uuid, None, grace=2.0)
+        time.sleep(0.5)  # past the launcher's exec: a launcher left behind would be running `sleep 30` now
+        assert child.poll() is not None, "the late launcher was left running"
+    finally:
+        child.kill()
+        child.wait()

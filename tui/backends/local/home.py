@@ -41,7 +41,7 @@ class Layout:
         ends its workers on the remote hosts)."""
         from tui.backends.local import procs
 
-        procs.stop_job(job_uuid, pgid, grace=grace, record=record)
+        procs.stop_job(job_uuid, pgid, grace=grace, record=record, settle=procs.SETTLE_SECONDS)
 
     @property
     def database(self) -> Path:

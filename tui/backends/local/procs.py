@@ -24,6 +24,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 JOB_MARKER = "BAI_LOCAL_JOB_ID"
+# How long a job stopped from outside its supervisor must show no process before it counts as stopped: a
+# launcher forked by a supervisor just killed takes the marker only when it exec's (see stop_job).
+SETTLE_SECONDS = 0.5
 RECORD_FILE = "processes"
 CGROUP_PARENT = "bai-jobs"
 _PROC = Path("/proc")
@@ -130,21 +133,32 @@ def stop_job(
     grace: float,
     reap: Callable[[], object] | None = None,
     record: Path | None = None,
+    settle: float = 0.0,
 ) -> None:
     """SIGTERM the whole job, wait up to `grace` seconds, then SIGKILL whatever is left; then its cgroup
     (if it had one) is removed.
 
     `reap` lets the job's parent collect its exited child while waiting (a zombie still owns its group).
+    `settle`: how long "nothing left" must hold before it is believed. A supervisor killed from outside
+    may have just forked the job's launcher, which carries the job's marker only once it has exec'd; a
+    process that shows up meanwhile is sent SIGTERM too, and SIGKILL with the rest after `grace`.
     """
     try:
         signal_job(job_uuid, pgid, signal.SIGTERM, record)
         deadline = time.monotonic() + grace
-        while time.monotonic() < deadline:
+        quiet_since: float | None = None
+        while (now := time.monotonic()) < deadline:
             if reap:
                 reap()
-            if not job_alive(job_uuid, pgid, record):
+            if job_alive(job_uuid, pgid, record):
+                if quiet_since is not None and settle:
+                    signal_job(job_uuid, pgid, signal.SIGTERM, record)  # a late one: it was not told yet
+                quiet_since = None
+            elif quiet_since is None:
+                quiet_since = now
+            if quiet_since is not None and now - quiet_since >= settle:
                 return
-            time.sleep(0.1)
+            time.sleep(0.1 if not settle else min(0.1, settle / 3))
         signal_job(job_uuid, pgid, signal.SIGKILL, record)
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:

@@ -91,5 +91,5 @@ class SshLayout(Layout):
         from tui.backends.local import procs
         from tui.backends.ssh import remote
 
-        procs.stop_job(job_uuid, pgid, grace=grace, record=record)
+        procs.stop_job(job_uuid, pgid, grace=grace, record=record, settle=procs.SETTLE_SECONDS)
         remote.stop_workers(self, self.job_dir(job_uuid), grace)
