@@ -5,7 +5,7 @@ list` and waits for it. The general way (open the backend, a `Job` per row, an a
 JSON) costs about 0.1 ms a job in Python plus the backend's imports (asyncio, the scheduler, the planner).
 Yet a job's values are stored in the form az prints them: a time as the ISO text `datetime.isoformat`
 writes, a state as its value. So `read_job_list` lets SQLite write each job's text from a template the
-caller gives (tui.cli.output has one per output format): one string per job comes back to Python, and
+caller gives (tui.cli.job_list_output has one per output format): one string per job comes back to Python, and
 nothing is converted there. Only a job whose stored values need converting (db.PLAIN_JOB says which:
 errors or warnings to decode, a time not in the stored form, a value of a type bai never writes) comes back
 as a `Job`, made the general way; the partial index jobs_unusual finds those without reading the others.

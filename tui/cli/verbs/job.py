@@ -193,7 +193,7 @@ def _list_local_jobs(args: argparse.Namespace) -> bool:
     if backend_name(args.backend) != "local":
         return False
     from tui.backends.local.listing import quick_job_list
-    from tui.cli.output import emit_job_list, job_list_templates
+    from tui.cli.job_list_output import emit_job_list, job_list_templates
 
     templates, binary = job_list_templates(args.output)
     jobs = quick_job_list(args.resource_group, args.workspace, args.experiment, templates, binary)
