@@ -151,14 +151,14 @@ def stop_job(
             if reap:
                 reap()
             if job_alive(job_uuid, pgid, record):
-                if quiet_since is not None and settle:
+                if quiet_since is not None:
                     signal_job(job_uuid, pgid, signal.SIGTERM, record)  # a late one: it was not told yet
                 quiet_since = None
             elif quiet_since is None:
                 quiet_since = now
             if quiet_since is not None and now - quiet_since >= settle:
                 return
-            time.sleep(0.1 if not settle else min(0.1, settle / 3))
+            time.sleep(0.1)
         signal_job(job_uuid, pgid, signal.SIGKILL, record)
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline:
