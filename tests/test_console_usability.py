@@ -32,6 +32,7 @@ from tests.test_console import (
     until,
     write_job,
 )
+from tests.test_console_warnings import warned_job_document
 from tui.console.widgets.dialogs import ChoiceDialog, ConfirmDialog, FormDialog
 from tui.core.jobspec import parse_job_spec
 from tui.core.model import ClusterRef, JobRef
@@ -330,27 +331,6 @@ async def test_a_following_log_shows_its_end_when_the_chart_appears(backend) -> 
 
 
 # ---------------------------------------------------------------------------------- item 7: notifications
-
-
-def warned_job_document() -> dict:
-    return {
-        "properties": {
-            "nodeCount": 1,
-            "priority": "high",
-            "customToolkitSettings": {"commandLine": "echo hello"},
-            "stdOutErrPathPrefix": "$AZ_BATCHAI_JOB_MOUNT_ROOT/myshare/logs",
-            "mountVolumes": {
-                "azureFileShares": [
-                    {
-                        "azureFileUrl": "https://<AZURE_BATCHAI_STORAGE_ACCOUNT>.file.core.windows.net/myshare",
-                        "relativeMountPath": "myshare",
-                    }
-                ]
-            },
-            "jobPreparation": {"commandLine": "apt update; pip install keras horovod"},
-            "containerSettings": {"imageSourceRegistry": {"image": "tensorflow/tensorflow:1.8.0-gpu"}},
-        }
-    }
 
 
 async def test_submit_warnings_go_to_the_jobs_details_and_one_short_toast(backend, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -31,8 +31,9 @@ home = base.home  # the fixtures: a temporary BAI_HOME and the tutorial's resour
 backend = base.backend
 
 
-async def test_submit_shows_ignored_fields_and_the_jobs_warnings(backend, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    document = {
+def warned_job_document() -> dict:
+    """The tutorial's job.json shape with a legacy field (priority) and fields the local backend ignores."""
+    return {
         "properties": {
             "nodeCount": 1,
             "priority": "high",
@@ -50,7 +51,10 @@ async def test_submit_shows_ignored_fields_and_the_jobs_warnings(backend, tmp_pa
             "containerSettings": {"imageSourceRegistry": {"image": "tensorflow/tensorflow:1.8.0-gpu"}},
         }
     }
-    app = make_app(backend, job_path=write_job(tmp_path, document))
+
+
+async def test_submit_shows_ignored_fields_and_the_jobs_warnings(backend, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(backend, job_path=write_job(tmp_path, warned_job_document()))
     async with app.run_test(size=SIZE) as pilot:
         await go_to(pilot, app, GROUP, WORKSPACE, EXPERIMENT)
         await pilot.press("down")  # the cluster: fills the form's cluster field
