@@ -1,0 +1,65 @@
+"""Switching tabs (1, 2, 3) repaints what changes, not the frame around the panes (issue 12, key latency).
+
+Textual's TabbedContent repainted its whole area and its content switcher's at every switch, though neither
+looks different after it (the frame is the same border, the switcher a blank background under the panes):
+~50 lines of borders and background, a quarter of a tab switch's CPU while workers stream into the log.
+The user sees the same: the chosen tab's pane, its label marked, the others hidden.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+import pytest
+from textual.strip import Strip
+from textual.widgets import ContentSwitcher, Tabs
+
+from tests import test_console as base
+from tests.test_console import make_app, until
+from tui.console.main_screen import MainScreen
+from tui.console.panes import ConsoleTabs
+
+home = base.home  # the fixtures: a temporary BAI_HOME and the tutorial's resources in it
+backend = base.backend
+
+
+def count_painted_lines(monkeypatch: pytest.MonkeyPatch, *classes: type) -> Counter[str]:
+    """Count the lines each of `classes` paints (Textual calls `render_line` only for lines not cached)."""
+    painted: Counter[str] = Counter()
+    for cls in classes:
+        original = cls.render_line
+
+        def render_line(self: Any, y: int, _original: Any = original, _name: str = cls.__name__) -> Strip:
+            painted[_name] += 1
+            return _original(self, y)
+
+        monkeypatch.setattr(cls, "render_line", render_line)
+    return painted
+
+
+def shown_tab(screen: MainScreen) -> tuple[str, list[str]]:
+    """The marked tab's id and the ids of the panes on screen."""
+    tabs = screen.pane_tabs
+    active = tabs.query_one(Tabs).active_tab
+    panes = [pane.id or "" for pane in tabs.query_one(ContentSwitcher).children if pane.display]
+    return (active.id or "") if active is not None else "", panes
+
+
+async def test_a_tab_switch_shows_the_pane_without_repainting_the_frame(backend, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    app = make_app(backend)
+    async with app.run_test(size=base.SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, MainScreen)
+        await pilot.pause(0.3)
+        painted = count_painted_lines(monkeypatch, ConsoleTabs, ContentSwitcher, Tabs)
+        for key, tab in (("3", "log"), ("1", "nodes"), ("2", "job"), ("1", "nodes")):
+            painted.clear()
+            await pilot.press(key)
+            await until(pilot, lambda tab=tab: shown_tab(screen)[1] == [tab], what=f"the {tab} pane")
+            await pilot.pause(0.1)  # painted
+            assert shown_tab(screen) == (f"--content-tab-{tab}", [tab])
+            assert screen.pane_tabs.active == tab
+            # The tab row shows the change; the frame and the switcher's background are reused as they were.
+            assert painted["Tabs"] > 0, painted
+            assert painted["ConsoleTabs"] == 0 and painted["ContentSwitcher"] == 0, painted
