@@ -334,24 +334,53 @@ class LogStream(_LineStore, _ProgressReader):
     def _plain(self, block: bytes, stream: _Stream) -> None:
         """A block of whole lines of one stream, without \r, \b or prefixes (a plain `print` log).
 
-        The lines that may say something are found by one regex search and read one by one; the
-        runs between them are decoded, stored and reported in bulk by C loops.
+        The block is decoded and split once (C loops); the lines that may say something are read one by
+        one, the runs between them stored and reported in bulk. Those lines start with a byte up to "T"
+        (`_MAY_START`): when every line that is not empty starts above it (lower case, "[": as `print`
+        lines often do), the least of them (a C loop) tells that there is none; otherwise one regex search
+        finds them. Lines that end with white space are rare: two searches tell whether any does, instead
+        of a `rstrip` per line.
         """
-        at = 0
-        text = b"\n" + block
-        if text.find(b" noticed that process rank ") >= 0:
-            found_all: Iterable[re.Match[bytes]] = _MAY_SAY.finditer(text)
-        else:  # then only _MAY_SAY's first branch can match: at a line start that _MAY_START finds
+        decoded = block.decode("utf-8", "replace")
+        texts = decoded.split("\n")
+        texts.pop()  # the nothing after the last \n
+        # ASCII without white space before a \n (\t and " " are the only white space left here): the texts are
+        # as a terminal shows them, and the block's length tells their characters.
+        exact = (
+            decoded.isascii()
+            and decoded.find(" \n") < 0
+            and (decoded.find("\t") < 0 or decoded.find("\t\n") < 0)
+        )
+        if not exact:
+            texts = list(map(str.rstrip, texts))
+        state = stream.state
+        if block.find(b" noticed that process rank ") >= 0:
+            found_all: Iterable[re.Match[bytes]] = _MAY_SAY.finditer(b"\n" + block)
+        else:
+            least = min(texts, default="U")
+            if not least:
+                least = min(filter(None, texts), default="U")
+            if least >= "U":
+                self._store_texts(state, texts, len(block) - len(texts) if exact else None)
+                return
+            # Then only _MAY_SAY's first branch can match: at a line start that _MAY_START finds.
+            text = b"\n" + block
             may_say = _MAY_SAY.match
             found_all = filter(None, (may_say(text, found.start()) for found in _MAY_START.finditer(text)))
+        at = line = 0  # where the lines not read yet start: in `block`, in `texts`
+        count = block.count
         for found in found_all:
             start = found.start()  # of the line in `block`
             if start > at:
-                self._store_run(stream.state, block[at : start - 1])
+                end = line + count(b"\n", at, start)
+                self._store_texts(state, texts[line:end], start - at - (end - line) if exact else None)
+                line = end
             at = block.index(b"\n", start) + 1
+            line += 1
             self._line(block[start : at - 1], None)
-        if at < len(block):
-            self._store_run(stream.state, block[at:-1])
+        if line < len(texts):
+            rest = texts[line:] if line else texts
+            self._store_texts(state, rest, len(block) - at - len(rest) if exact else None)
 
     def _overwrites(self, run: bytes, cont: _Stream | None) -> _Stream:
         """The \r segments of one input line (`run`: them joined by \r); returns the last one's stream.

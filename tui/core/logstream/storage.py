@@ -75,25 +75,33 @@ class _LineStore:
             self._evict()
         self._events.append(tuple.__new__(LineAdded, (kept.progress.rank, text)))
 
-    def _store_run(self, kept: _Lines, run: bytes) -> None:
-        """Store the lines of `run` (joined by \\n) as `_store` does one at a time."""
-        texts = list(map(str.rstrip, run.decode("utf-8", "replace").split("\n")))
+    def _store_texts(self, kept: _Lines, texts: list[str], size: int | None = None) -> None:
+        """Store finished lines of a rank (stripped already) as `_store_text` does one at a time.
+
+        `size` is their characters together when the caller knows it (a plain block's length tells it):
+        then no `len` is taken per line.
+        """
         count = len(texts)
-        if self._kept + count > self._max_lines or self._chars + sum(map(len, texts)) > self._max_chars:
+        chars = sum(map(len, texts)) if size is None else size
+        if self._kept + count > self._max_lines or self._chars + chars > self._max_chars:
             for text in texts:  # near the limits: exactly as one line at a time
                 self._store_text(kept, text)
             return
         lines = kept.texts
         before = len(lines)
         room = lines.maxlen or 0
-        keep = texts if count <= room else texts[count - room :]  # the rank's limit drops the others at once
+        if count > room:  # the rank's limit drops all but its last `room` lines at once
+            keep = texts[count - room :]
+            chars = sum(map(len, keep))
+        else:
+            keep = texts
         old = min(before, before + len(keep) - room)  # kept lines of the rank that make way
         if old > 0:
             self._chars -= sum(map(len, islice(lines, old)))
         lines.extend(keep)
         kept.seqs.extend(range(self._seq + count - len(keep) + 1, self._seq + count + 1))
         self._seq += count
-        self._chars += sum(map(len, keep))
+        self._chars += chars
         self._kept += len(lines) - before
         if not before:
             heappush(self._oldest, (kept.seqs[0], kept))
