@@ -27,11 +27,13 @@ Design rules, and why:
   ``\\n`` by C code (``bytes.split``, or ``find`` from one ``\\n`` to the next where rewrites make lines
   long, control characters then dropped from each text read rather than from the block); of the
   ``\\r`` rewrites before a line's end only each stream's last text and last progress update are read,
-  found by searching backwards (``bytes.rfind``); a rank's pending update is applied before a line of
-  that rank that may read it (an epoch's start or end) and at the end of each block; runs of plain
-  lines are decoded and stored in bulk. A stream's open line is its last non-empty rewrite: progress
-  bars pad each rewrite over the one before, so that is what a terminal shows; a tool that wrote a
-  shorter text over a longer one would leave the longer one's tail on a terminal, not here.
+  found by searching backwards (``bytes.rfind``), and only once something reads them (a line of the
+  stream or of its rank, a block's end): a run overwritten by a later one first is never read; a rank's
+  pending update is applied before a line of that rank that may read it (an epoch's start or end) and at
+  the end of each block; runs of plain lines are decoded and stored in bulk. A stream's open line is its
+  last non-empty rewrite: progress bars pad each rewrite over the one before, so that is what a terminal
+  shows; a tool that wrote a shorter text over a longer one would leave the longer one's tail on a
+  terminal, not here.
 * Modules: ``events`` (what it reports), ``terminal`` (ANSI codes, control characters, ``\\b``),
   ``bars`` (progress bars and the lines that say something, read through a layout remembered per
   shape), ``storage`` (the lines kept), ``streams`` (per-rank state, a stream's ``\\r`` rewrites),

@@ -147,6 +147,8 @@ class LogStream(_LineStore, _ProgressReader):
                 self._discarding = False
                 self._process(tail + b"\r")
             for stream in list(self._streams.values()):
+                if stream.pending:
+                    stream.settle()
                 if stream.open:
                     self._finish_open_line(stream)
             self._cont = None
@@ -158,6 +160,8 @@ class LogStream(_LineStore, _ProgressReader):
         """Per rank, the line being written now (a progress bar mid-epoch), if any."""
         out: dict[str, str] = {}
         for (rank, name), stream in self._streams.items():
+            if stream.pending:
+                stream.settle()
             if stream.open and (rank not in out or name == "stdout"):
                 out[rank] = stream.open.decode("utf-8", "replace").rstrip()
         return out
@@ -246,6 +250,8 @@ class LogStream(_LineStore, _ProgressReader):
         no_tag = cleaned.find(b">") < 0 or cleaned.find(b">:") < 0
         if cont is None and not has_cr and no_tag and cleaned.find(b"\x08") < 0:
             default = self._default or self._default_stream()
+            if default.pending:
+                default.settle()
             if not default.open:
                 self._plain(cleaned, default)
                 self._end_block()
@@ -287,6 +293,8 @@ class LogStream(_LineStore, _ProgressReader):
             cont = None
             if body.find(b"\x08") >= 0:
                 body = _apply_backspaces(body)
+            if stream.pending:
+                stream.settle()
             opened = stream.open
             if opened:
                 if body and len(body) >= len(opened) and body.isascii():
@@ -394,6 +402,14 @@ class LogStream(_LineStore, _ProgressReader):
         """
         base = self._seq
         self._seq += len(run) + 1
+        if run.find(b"\r") < 0:  # one segment (a Keras bar's "\b" run, a bar before its final line)
+            head, sep, body = run.partition(b">:")
+            stream = self._heads.get(head) if sep else None
+            if stream is not None and stream.marker == b"\r" + head + sep:  # what `take` would find
+                stream.take_one(body, base)
+                if len(self._patterned) > _MAX_PATTERNED:
+                    self._to_front([stream])
+                return stream
         probe = b"\r" + run
         if run.find(b">:") < 0 and (run.find(b">") < 0 or not self._has_controls()):  # no tag, none hidden
             stream = cont if cont is not None and cont.mpi else self._default or self._default_stream()
@@ -461,6 +477,8 @@ class LogStream(_LineStore, _ProgressReader):
             if not text:
                 continue
             if stream not in done:
+                if stream.pending:
+                    stream.settle()  # the runs before this one first
                 stream.open = text
                 done[stream] = False
             if text[0] in _BAR_START:
@@ -497,6 +515,8 @@ class LogStream(_LineStore, _ProgressReader):
                     stream = self._default or self._default_stream()
         text = _apply_backspaces(body) if body.find(b"\x08") >= 0 else body
         # The line a terminal shows: the overwrites folded in already, then this segment.
+        if stream.pending:
+            stream.settle()
         opened = stream.open
         if text and (not opened or (len(text) >= len(opened) and text.isascii())):
             line = text
@@ -517,26 +537,30 @@ class LogStream(_LineStore, _ProgressReader):
         state = stream.state
         # First the rank's pending progress, in order: the line may read it (an epoch's start or end).
         streams = state.streams
-        bar = None  # the line as a progress bar, when it is read before the flush
-        ends = False  # it ends the epoch: the flush would set nothing that ending it does not
+        holders = 0  # streams of the rank with a progress update not applied yet
         for other in streams:
+            if other.pending:
+                other.settle()
             if other.bar is not None:
-                if text and text[0] in _BAR_START and (len(streams) == 1 or self._alone(stream, streams)):
-                    layout = _bar_layout(text)
-                    if layout is not None:
-                        bar = _Bar(text, layout, completed=True)
-                        ends = self._ends_epoch(state, bar)
-                if ends:
-                    stream.bar = None
-                else:
-                    self._flush(streams)
-                break
+                holders += 1
+        bar = None  # the line as a progress bar, when it is read before the flush
+        if holders:
+            ends = False  # it ends the epoch: the flush would set nothing that ending it does not
+            # (Only when this stream's update is the rank's only one: else the flush orders them.)
+            if holders == 1 and stream.bar is not None and text and text[0] in _BAR_START:
+                layout = _bar_layout(text)
+                if layout is not None:
+                    bar = _Bar(text, layout, completed=True)
+                    ends = self._ends_epoch(state, bar)
+            if ends:
+                stream.bar = None
+                self._store_text(state, line.decode("utf-8", "replace").rstrip())
+                self._end_epoch(state, bar, bar.details())  # type: ignore[union-attr]
+                return
+            self._flush(streams)
         self._store_text(state, line.decode("utf-8", "replace").rstrip())
         if bar is not None:  # read already: what _read_line would do with it
-            if ends:
-                self._end_epoch(state, bar, bar.details())
-            else:
-                self._on_bar(state, bar)
+            self._on_bar(state, bar)
         else:
             self._read_line(stream, said)
 
@@ -601,6 +625,7 @@ class LogStream(_LineStore, _ProgressReader):
         self._lazy.clear()
         for stream in self._streams.values():
             stream.bar = None
+            stream.pending.clear()
         for state in self._states.values():
             state.lazy = None
         self._store(self._default_stream().state, f"[bai: log parser error: {exc!r}]".encode())

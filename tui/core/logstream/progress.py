@@ -61,6 +61,9 @@ class _ProgressReader:
         several streams are applied in the order they were written. Ranks are independent: before a
         rank's line only that rank's streams are flushed, and only when the line may read them.
         """
+        for stream in streams:
+            if stream.pending:
+                stream.settle()
         found = [(stream.bar_seq, stream) for stream in streams if stream.bar is not None]
         if len(found) > 1:
             found.sort(key=_FIRST)

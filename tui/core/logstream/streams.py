@@ -41,52 +41,107 @@ class _RankState(_Lines):
 class _Stream:
     """One output stream (a rank's stdout or stderr, or the unprefixed stream).
 
-    Its `\r` segments are not kept: each run of them (what the stream wrote between two `\n` of the
-    input) is folded into `open` at once by C loops (`map`, `max`), and of the progress updates among
-    them only the last is kept (`bar`, with its place in the input in `bar_seq`) until the rank's state
-    needs it: before a line of the rank that says something, and at the end of each block.
+    Its `\r` segments are not kept: of each run of them (what the stream wrote between two `\n` of the
+    input) only the last non-empty one (`open`) and the last progress update (`bar`, with its place in the
+    input in `bar_seq`) matter, and those are read only when something needs them: the runs are kept
+    unread in `pending` until then (`settle`), and most are overwritten by a later run first. What reads
+    `open` or `bar` (a line of the stream, a line of the rank that says something, the end of a block)
+    settles the stream first.
     """
 
-    __slots__ = ("bar", "bar_layout", "bar_seq", "marker", "mpi", "open", "process_name", "rank", "state")
+    __slots__ = (
+        "bar",
+        "bar_layout",
+        "bar_seq",
+        "marker",
+        "mpi",
+        "open",
+        "pending",
+        "process_name",
+        "rank",
+        "state",
+    )
 
     def __init__(self, state: _RankState, mpi: bool) -> None:
         self.state = state
         self.rank = state.progress.rank
         self.mpi = mpi  # mpirun tags only line starts: untagged \r segments after one belong here
-        self.open = b""  # the line being written, every overwrite so far applied
-        self.bar: bytes | None = None  # the latest progress update not applied yet
+        self.open = b""  # the line being written, every overwrite so far applied (once settled)
+        self.bar: bytes | None = None  # the latest progress update not applied yet (once settled)
         self.bar_layout: _Layout | None = None  # ... its layout
         self.bar_seq = 0
         self.process_name: str | None = None  # "Process name: X" waiting for its "Exit code: N"
         self.marker = b""  # "\r" and the plain prefix its segments start with ("\r[1]<stdout>:"), if any
+        # Runs not read yet, oldest first: (probe, marker, base) as `take` was given them. At most a block's.
+        self.pending: list[tuple[bytes, bytes, int]] = []
 
     def take(self, probe: bytes, marker: bytes, base: int) -> None:
-        """Read this stream's \r segments in `probe` (b"\r" and a run): each follows a `marker`.
+        """This stream's \r segments in `probe` (b"\r" and a run), each after a `marker`: read when needed.
 
-        Searched backwards, and only as far as needed: the last non-empty one is the open line, the
-        last progress update the rank's pending one. `base` + a segment's place orders the updates.
+        `base` + a segment's place in `probe` orders the progress updates (see `settle`).
         """
-        size = len(marker)
-        at = len(probe)
+        self.pending.append((probe, marker, base))
+
+    def settle(self) -> None:
+        """Read the runs `take` put off, as reading each at once would have: newest first, as far as needed.
+
+        Each run is searched backwards: the first non-empty segment found (of the newest run that has one)
+        is the open line, the first progress update found the pending one, and the runs before it do not
+        matter (everything an update sets is "last wins").
+        """
+        runs = self.pending
         opened = False
-        while True:
-            at = probe.rfind(marker, 0, at)
-            if at < 0:
-                return
-            start = at + size
-            end = probe.find(b"\r", start)
-            # (Trailing \b first: a terminal ignores them at a segment's end, and they are most of its bytes.)
-            text = (probe[start:end] if end >= 0 else probe[start:]).rstrip(b"\x08").translate(None, _CONTROL)
-            if text.find(b"\x08") >= 0:
-                text = _apply_backspaces(text)
-            if text:
-                if not opened:
+        for index in range(len(runs) - 1, -1, -1):
+            probe, marker, base = runs[index]
+            size = len(marker)
+            at = len(probe)
+            while True:
+                at = probe.rfind(marker, 0, at)
+                if at < 0:
+                    break
+                start = at + size
+                end = probe.find(b"\r", start)
+                # (Trailing \b first: a terminal ignores them at a segment's end, and they are most of it.)
+                text = (
+                    (probe[start:end] if end >= 0 else probe[start:])
+                    .rstrip(b"\x08")
+                    .translate(None, _CONTROL)
+                )
+                if text.find(b"\x08") >= 0:
+                    text = _apply_backspaces(text)
+                if text:
+                    if not opened:
+                        self.open = text
+                        opened = True
+                    if text[0] in _BAR_START:
+                        layout = _bar_layout(text)
+                        if layout is not None:
+                            self.bar = text
+                            self.bar_layout = layout
+                            self.bar_seq = base + at
+                            runs.clear()
+                            return
+        runs.clear()
+
+    def take_one(self, body: bytes, seq: int) -> None:
+        """`take` of a run of one segment, `body` its text after the stream's marker, `seq` its place.
+
+        Read at once (it is one segment): a progress update makes the runs before it irrelevant, other
+        text is the open line once they are read.
+        """
+        text = body.rstrip(b"\x08").translate(None, _CONTROL)
+        if text.find(b"\x08") >= 0:
+            text = _apply_backspaces(text)
+        if text:
+            if text[0] in _BAR_START:
+                layout = _bar_layout(text)
+                if layout is not None:
+                    self.pending.clear()
                     self.open = text
-                    opened = True
-                if text[0] in _BAR_START:
-                    layout = _bar_layout(text)
-                    if layout is not None:
-                        self.bar = text
-                        self.bar_layout = layout
-                        self.bar_seq = base + at
-                        return
+                    self.bar = text
+                    self.bar_layout = layout
+                    self.bar_seq = seq
+                    return
+            if self.pending:
+                self.settle()
+            self.open = text

@@ -98,15 +98,20 @@ def _has_long_segment(block: bytes) -> bool:
     """
     size = len(block)
     reach = MAX_SEGMENT_BYTES + 1
-    separators = (b"\n", b"\r") if block.find(b"\r") >= 0 else (b"\n",)
+    has_cr = block.find(b"\r") >= 0
+    rfind, find = block.rfind, block.find
     for point in range(0, size, MAX_SEGMENT_BYTES // 2):
         low = max(0, point - reach)
-        start = max(block.rfind(sep, low, point) for sep in separators) + 1
+        # The denser separator first, then the other only between it and the point: progress rewrites put a
+        # \r every hundred bytes and a \n every 70 KB, and a search for \n over the reach costs a scan of it.
+        cr = rfind(b"\r", low, point) if has_cr else -1
+        start = max(cr, rfind(b"\n", max(low, cr + 1), point)) + 1
         if start == 0 and low > 0:
             return True  # no separator within reach before the point
         high = min(size, point + reach)
-        ends = [end for end in (block.find(sep, point, high) for sep in separators) if end >= 0]
-        end = min(ends) if ends else size if high == size else None
+        cr = find(b"\r", point, high) if has_cr else -1
+        lf = find(b"\n", point, cr if cr >= 0 else high)
+        end = lf if lf >= 0 else cr if cr >= 0 else size if high == size else None
         if end is None or end - start > MAX_SEGMENT_BYTES:
             return True
     return False
