@@ -23,6 +23,7 @@ from textual.widgets import Input, TextArea
 
 import themes
 from tui.console import actions, lifecycle, settings
+from tui.console.gc_pacing import GcPacer
 from tui.console.main_screen import JOB_POLL_SECONDS, MainScreen
 from tui.console.palette import ConsoleCommands, ConsolePalette
 from tui.console.widgets.live_log import LiveLog
@@ -92,6 +93,7 @@ class BaiApp(App[int]):
             file=self.crash_log, color_system=None, width=1000, markup=False, highlight=False
         )
         self.held_notifications: list[dict[str, Any]] = []
+        self.gc_pacer = GcPacer()  # started by MainScreen once the start-up heap is frozen
 
     def get_default_screen(self) -> MainScreen:
         return self.main
@@ -104,6 +106,7 @@ class BaiApp(App[int]):
         lifecycle.install_signal_handlers(self)
 
     async def on_unmount(self) -> None:
+        self.gc_pacer.stop()
         with contextlib.suppress(Exception):  # closing must never stop the exit
             await self.backend.close()
 
@@ -134,6 +137,8 @@ class BaiApp(App[int]):
         """
         if not isinstance(event, events.Key) or event.is_forwarded or self.in_text_field():
             await super().on_event(event)  # a key bubbling back from the focused widget is one released
+            if isinstance(event, events.Key) and not event.is_forwarded:
+                self.key_answered()
             return
         if self.paste_seen_at and event.time - self.paste_seen_at <= PASTE_TAIL_SECONDS:
             self.paste_seen_at = event.time  # the rest of a paste already dropped
@@ -158,6 +163,12 @@ class BaiApp(App[int]):
             return
         for key in held:
             await super().on_event(key)
+        self.key_answered()
+
+    def key_answered(self) -> None:
+        """A key was handled: a full collection that is due runs once its answer is on screen (`GcPacer`)."""
+        if self.gc_pacer.pacing:
+            self.call_after_refresh(self.gc_pacer.collect_if_due)
 
     def in_text_field(self) -> bool:
         return isinstance(self.focused, (Input, TextArea))
