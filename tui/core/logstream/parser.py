@@ -346,21 +346,17 @@ class LogStream(_LineStore, _ProgressReader):
         one, the runs between them stored and reported in bulk. Those lines start with a byte up to "T"
         (`_MAY_START`): when every line that is not empty starts above it (lower case, "[": as `print`
         lines often do), the least of them (a C loop) tells that there is none; otherwise one regex search
-        finds them. Lines that end with white space are rare: two searches tell whether any does, instead
-        of a `rstrip` per line.
+        finds them. Lines that end with white space are rare: when none does, the block's length counts the
+        characters stored instead of a `len` per line.
         """
         decoded = block.decode("utf-8", "replace")
-        texts = decoded.split("\n")
-        texts.pop()  # the nothing after the last \n
-        # ASCII without white space before a \n (\t and " " are the only white space left here): the texts are
-        # as a terminal shows them, and the block's length tells their characters.
-        exact = (
-            decoded.isascii()
-            and decoded.find(" \n") < 0
-            and (decoded.find("\t") < 0 or decoded.find("\t\n") < 0)
-        )
-        if not exact:
-            texts = list(map(str.rstrip, texts))
+        split = decoded.split("\n")
+        split.pop()  # the nothing after the last \n
+        texts = list(map(str.rstrip, split))
+        # `rstrip` gives back the same object when there is nothing to strip, so when no line ends with white
+        # space (most logs) this compares pointers, and the text's length tells the characters of its lines.
+        unstripped = texts == split
+        exact = unstripped and decoded.isascii()  # ... and for ASCII, so do the bytes of each run
         state = stream.state
         if block.find(b" noticed that process rank ") >= 0:
             found_all: Iterable[re.Match[bytes]] = _MAY_SAY.finditer(b"\n" + block)
@@ -369,7 +365,7 @@ class LogStream(_LineStore, _ProgressReader):
             if not least:
                 least = min(filter(None, texts), default="U")
             if least >= "U":
-                self._store_texts(state, texts, len(block) - len(texts) if exact else None)
+                self._store_texts(state, texts, len(decoded) - len(texts) if unstripped else None)
                 return
             # Then only _MAY_SAY's first branch can match: at a line start that _MAY_START finds.
             text = b"\n" + block
