@@ -90,3 +90,13 @@ def test_a_block_of_lower_case_lines_with_an_epoch_line_reads_the_epoch() -> Non
     assert progress.history == [{"epoch": 1, "loss": 0.25, "accuracy": 0.9}]
     assert [type(event) for event in events].count(EpochEnded) == 1
     assert sum(type(event) is LineAdded for event in events) == 2000
+
+
+def test_a_control_character_far_into_a_large_block_is_dropped() -> None:
+    """The block is searched for control characters a window at a time: one past the first window counts."""
+    lines = [b"it %d: loss=0.5" % i for i in range(40_000)]  # about 700 KB: three windows
+    lines[-3] = b"it done\x07 (bell)"
+    stream = LogStream()
+    events = stream.feed(b"\n".join(lines) + b"\n")
+    assert LineAdded("-", "it done (bell)") in events
+    assert stream.lines("-")[-3] == "it done (bell)"

