@@ -135,10 +135,10 @@ class BaiApp(App[int]):
         them); three or more printable keys that came together are a paste and are dropped, with what
         follows of it; anything else is handled as typed, in order.
         """
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            self.gc_pacer.key_came()
         if not isinstance(event, events.Key) or event.is_forwarded or self.in_text_field():
             await super().on_event(event)  # a key bubbling back from the focused widget is one released
-            if isinstance(event, events.Key) and not event.is_forwarded:
-                self.key_answered()
             return
         if self.paste_seen_at and event.time - self.paste_seen_at <= PASTE_TAIL_SECONDS:
             self.paste_seen_at = event.time  # the rest of a paste already dropped
@@ -163,12 +163,18 @@ class BaiApp(App[int]):
             return
         for key in held:
             await super().on_event(key)
-        self.key_answered()
 
-    def key_answered(self) -> None:
-        """A key was handled: a full collection that is due runs once its answer is on screen (`GcPacer`)."""
+    async def run_action(self, action: Any, default_namespace: Any = None, namespaces: Any = None) -> bool:
+        """Run an action (a key's, mostly); a GC collection that is due runs once its answer is painted.
+
+        Here, not where the key arrives: Textual hands a key on to the focused widget and back up through
+        its own queue, so the action runs a turn later; what the action changes is painted before the
+        callbacks queued after it.
+        """
+        ran = await super().run_action(action, default_namespace, namespaces)
         if self.gc_pacer.pacing:
-            self.call_after_refresh(self.gc_pacer.collect_if_due)
+            self.call_after_refresh(self.gc_pacer.key_answered)
+        return ran
 
     def in_text_field(self) -> bool:
         return isinstance(self.focused, (Input, TextArea))

@@ -1,43 +1,46 @@
-"""The cyclic GC's full collections, run between key presses rather than inside them (issue 12).
+"""The cyclic GC's older collections, run between key presses rather than inside them (issue 12).
 
 CPython starts a collection when enough objects have been allocated since the last one, and nothing in the
-console allocates more than answering a key (a tab switch lays out and renders a pane): so the full
-collections (10-16 ms each while workers stream into the live log) started inside key presses far more
-often than by chance, and made the tail of the key latency. Once the console is up, `GcPacer` takes the
-trigger of full collections over from the interpreter: it runs one when the interpreter would have (as many
-younger collections since the last full one as its threshold says), but only just after a key's answer has
-been painted (while the user reads it), or from a timer when no key comes. Young collections stay the
-interpreter's: they are short. The thresholds are given back when the console ends.
+console allocates more than answering a key (a tab switch lays out and renders a pane): so the collections
+of the middle generation (2-4 ms) and the full ones (10-16 ms while workers stream into the live log)
+started inside key presses far more often than by chance, and made the tail of the key latency. Once the
+console is up, `GcPacer` takes their trigger over from the interpreter: it runs the collection the
+interpreter would have run (the same counts and thresholds), but only just after a key's answer has been
+painted (while the user reads it), or from a timer once no key has come for a while. Collections of the
+youngest generation stay the interpreter's: they are short. The thresholds are given back when the console
+ends.
 """
 
 from __future__ import annotations
 
 import gc
+import time
 from typing import Any
 
-IDLE_CHECK_SECONDS = 0.5  # how often a console with no key pressed checks whether a full collection is due
-NEVER = 1 << 30  # the interpreter's own threshold for full collections while paced: never reached
+IDLE_CHECK_SECONDS = 0.5  # how often the timer checks whether a collection is due
+IDLE_SECONDS = 1.0  # no key for this long: the timer collects (else the next key's answer does)
+NEVER = 1 << 30  # the interpreter's own thresholds for the older generations while paced: never reached
 
 
 class GcPacer:
-    """Runs the full collections that are due at the moments the console chooses (`collect_if_due`)."""
+    """Runs the collections of the older generations that are due at moments the console chooses."""
 
     def __init__(self) -> None:
         self.thresholds: tuple[int, int, int] | None = None  # the interpreter's, while paced
-        self.collections = 0  # full collections run here (tests and benches read it)
+        self.last_key = 0.0  # time.monotonic() of the last key that came or was answered
+        self.collections = [0, 0, 0]  # run here, by generation (tests and benches read it)
 
     @property
     def pacing(self) -> bool:
         return self.thresholds is not None
 
     def start(self, app: Any) -> None:
-        """Take full collections over (once; `app` runs the idle check until it ends)."""
+        """Take the older generations' collections over (once; `app` runs the idle check until it ends)."""
         if self.thresholds is not None:
             return
         self.thresholds = gc.get_threshold()
-        young, middle, _ = self.thresholds
-        gc.set_threshold(young, middle, NEVER)
-        app.set_interval(IDLE_CHECK_SECONDS, self.collect_if_due, name="gc-pacing")
+        gc.set_threshold(self.thresholds[0], NEVER, NEVER)
+        app.set_interval(IDLE_CHECK_SECONDS, self.collect_when_idle, name="gc-pacing")
 
     def stop(self) -> None:
         """Give the interpreter its thresholds back (the console ends; tests run more apps after it)."""
@@ -45,12 +48,33 @@ class GcPacer:
             gc.set_threshold(*self.thresholds)
             self.thresholds = None
 
-    def due(self) -> bool:
-        """A full collection is due when the interpreter would have started one: as many collections of the
-        middle generation since the last full one as its threshold for the oldest."""
-        return self.thresholds is not None and gc.get_count()[2] > self.thresholds[2]
+    def due(self) -> int | None:
+        """The generation the interpreter would collect now (2 before 1, as it decides), None if neither:
+        a generation is due once the one below it was collected more times than its threshold."""
+        if self.thresholds is None:
+            return None
+        counts = gc.get_count()
+        for generation in (2, 1):
+            if counts[generation] > self.thresholds[generation]:
+                return generation
+        return None
+
+    def key_came(self) -> None:
+        """Called as a key arrives: the timer leaves the collections to its answer (it could otherwise run
+        one between the key's handling and the paint: timers run in tasks of their own)."""
+        self.last_key = time.monotonic()
+
+    def key_answered(self) -> None:
+        """Called once a key's answer is on screen: what is due runs now, before the next key comes."""
+        self.last_key = time.monotonic()
+        self.collect_if_due()
+
+    def collect_when_idle(self) -> None:
+        if time.monotonic() - self.last_key >= IDLE_SECONDS:
+            self.collect_if_due()
 
     def collect_if_due(self) -> None:
-        if self.due():
-            gc.collect()
-            self.collections += 1
+        generation = self.due()
+        if generation is not None:
+            gc.collect(generation)
+            self.collections[generation] += 1

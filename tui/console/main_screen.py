@@ -164,7 +164,7 @@ class MainScreen(JobActions, ResourceActions, TransferActions, Reattach, JobNote
         # thousands more objects (functions, classes, their dicts), there for good, that each full
         # collection walked again (issue 12: 42-50 -> 18-25 ms each with the log streaming). Frozen too.
         self.run_worker(freeze_after_sdk_import, group="gc-freeze", thread=True, exit_on_error=False)
-        # From now on full collections run between key presses, not inside them (issue 12, `GcPacer`).
+        # From now on the GC's older collections run between key presses, not inside them (`GcPacer`).
         self.console.gc_pacer.start(self.app)
 
     # ------------------------------------------------------------------------------------------ helpers
