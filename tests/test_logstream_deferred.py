@@ -3,7 +3,8 @@
 The parser keeps each run of a stream's rewrites unread until a line of that stream, a line of its rank that
 says something, or the end of a block reads it, and then searches the runs newest first, only as far as the
 last progress update. These pin the cases where an older run still matters (its update was not overwritten by
-a newer run of the same stream) and where a run of one segment is only backspaces, one-shot and byte by byte.
+a newer run of the same stream) and where a run of one segment is only backspaces, one-shot and byte by byte;
+and the readings of "Epoch N/M" lines, remembered per text, stay exact and bounded.
 """
 
 from __future__ import annotations
@@ -61,3 +62,16 @@ def test_the_newest_update_of_several_runs_is_the_one_applied() -> None:
     # The line that ends the rank's epoch reads the pending update first, as before.
     stream.feed(b"[0]<stdout>:Epoch 2/2\n")
     assert stream.ranks["0"].epoch == 2 and stream.ranks["0"].metrics == {"loss": 0.4}
+
+
+def test_epoch_lines_read_through_the_remembered_readings_stay_exact_and_bounded() -> None:
+    from tui.core.logstream import progress
+
+    stream = LogStream()
+    stream.feed(b"".join(b"[0]<stdout>:Epoch %d/3000\n" % n for n in range(1, 3001)))
+    stream.feed(b"[0]<stdout>:Epoch 7/3000" + b" " * 100 + b"\n")  # a long text: read, not remembered
+    assert (stream.ranks["0"].epoch, stream.ranks["0"].epochs) == (7, 3000)
+    assert len(progress._EPOCHS) <= progress._MAX_EPOCHS
+    assert all(len(text) <= progress._MAX_EPOCH_TEXT for text in progress._EPOCHS)
+    stream.feed(b"[1]<stdout>:Epoch 2/3000\n")  # remembered from rank 0's line, read for rank 1
+    assert (stream.ranks["1"].epoch, stream.ranks["1"].epochs) == (2, 3000)

@@ -7,7 +7,7 @@ import math
 import re
 from collections.abc import Iterable
 from heapq import heappush
-from itertools import islice
+from itertools import islice, repeat
 
 from tui.core.logstream.bars import (
     _BAR_START,
@@ -256,26 +256,27 @@ class LogStream(_LineStore, _ProgressReader):
                 self._plain(cleaned, default)
                 self._end_block()
                 return
+        # Each \n-ended line as (b"\r" and its \r segments before the last one, or b"" where it has none; the
+        # last segment), and what follows the last \n: \r segments (the block ends with \r), or nothing.
         if has_cr:  # long lines (progress rewrites): memchr from \n to \n beats a split's loop per byte
-            pieces: Iterable[bytes] = _lines(cleaned)
+            pieces: Iterable[tuple[bytes, bytes]] = _cr_lines(cleaned)
             last = cleaned.rfind(b"\n") + 1
             rest = cleaned[last:]
         else:
-            pieces = cleaned.split(b"\n")  # each but the last ended by a \n
-            rest = pieces.pop()  # \r segments after the last \n (the block ends with \r), or nothing
+            ended = cleaned.split(b"\n")
+            rest = ended.pop()
+            pieces = zip(repeat(b""), ended)
         heads_get = self._heads.get
         says = _SAYS_SOMETHING
         active = _ACTIVE.match
         append_event = self._events.append
         make = tuple.__new__
         seq = self._seq
-        for piece in pieces:
-            cut = piece.rfind(b"\r")
-            if cut >= 0:  # \r segments before this \n one: only their streams' last ones are read
+        for probe, piece in pieces:
+            if probe:  # \r segments before this \n one: only their streams' last ones are read
                 self._seq = seq
-                cont = self._overwrites(piece[:cut], cont)
+                cont = self._overwrites(probe, cont)
                 seq = self._seq
-                piece = piece[cut + 1 :]
             if has_cr:
                 piece = piece.translate(None, _CONTROL)
             # The \n segment (what `_line` does, inlined for the lines that say nothing: most of them).
@@ -328,7 +329,7 @@ class LogStream(_LineStore, _ProgressReader):
             append_event(make(LineAdded, (stream.rank, text)))
         self._seq = seq
         if rest:
-            cont = self._overwrites(rest[:-1], cont)
+            cont = self._overwrites(b"\r" + rest[:-1], cont)
         self._cont = cont
         self._end_block()
 
@@ -386,8 +387,8 @@ class LogStream(_LineStore, _ProgressReader):
             rest = texts[line:] if line else texts
             self._store_texts(state, rest, len(block) - at - len(rest) if exact else None)
 
-    def _overwrites(self, run: bytes, cont: _Stream | None) -> _Stream:
-        """The \r segments of one input line (`run`: them joined by \r); returns the last one's stream.
+    def _overwrites(self, probe: bytes, cont: _Stream | None) -> _Stream:
+        """The \r segments of one input line (`probe`: each after a \r); returns the last one's stream.
 
         Each segment goes to the stream its prefix names; untagged ones continue an mpirun stream or
         go to the unprefixed one. Of a stream's segments in the run only the last non-empty one (the
@@ -397,24 +398,23 @@ class LogStream(_LineStore, _ProgressReader):
         every segment, the run is walked one segment at a time.
         """
         base = self._seq
-        self._seq += len(run) + 1
-        if run.find(b"\r") < 0:  # one segment (a Keras bar's "\b" run, a bar before its final line)
-            head, sep, body = run.partition(b">:")
-            stream = self._heads.get(head) if sep else None
-            if stream is not None and stream.marker == b"\r" + head + sep:  # what `take` would find
+        self._seq += len(probe)
+        if probe.find(b"\r", 1) < 0:  # one segment (a Keras bar's "\b" run, a bar before its final line)
+            head, sep, body = probe.partition(b">:")  # (the head with the \r)
+            stream = self._heads.get(head[1:]) if sep else None
+            if stream is not None and stream.marker == head + sep:  # what `take` would find
                 stream.take_one(body, base)
                 if len(self._patterned) > _MAX_PATTERNED:
                     self._to_front([stream])
                 return stream
-        probe = b"\r" + run
-        if run.find(b">:") < 0 and (run.find(b">") < 0 or not self._has_controls()):  # no tag, none hidden
+        if probe.find(b">:") < 0 and (probe.find(b">") < 0 or not self._has_controls()):  # no (hidden) tag
             stream = cont if cont is not None and cont.mpi else self._default or self._default_stream()
             stream.take(probe, b"\r", base)
             return stream
         patterned = self._patterned
         if patterned:
             # Segments. `count` is a loop per byte, `replace` a memchr per \r and copies: for long runs.
-            count = probe.count(b"\r") if len(probe) < 4096 else len(probe) - len(probe.replace(b"\r", b""))
+            count = probe.count(b"\r") if len(probe) < 256 else len(probe) - len(probe.replace(b"\r", b""))
             present: list[_Stream] = []
             total = 0
             for stream in islice(patterned, _MAX_PATTERNED):  # the streams of the last runs first
@@ -433,7 +433,7 @@ class LogStream(_LineStore, _ProgressReader):
                     return present[0]
                 last = probe.rfind(b"\r")
                 return next(stream for stream in present if probe.startswith(stream.marker, last))
-        return self._walk(run, cont, base)
+        return self._walk(probe[1:], cont, base)
 
     def _has_controls(self) -> bool:
         """Whether the block has control characters (which dropped could join a ">" and a ":" into a tag).
@@ -627,13 +627,23 @@ class LogStream(_LineStore, _ProgressReader):
         self._store(self._default_stream().state, f"[bai: log parser error: {exc!r}]".encode())
 
 
-def _lines(block: bytes) -> Iterable[bytes]:
-    """The \n-ended lines of `block` (without their \n), found by memchr: for blocks of long lines."""
-    find = block.find
+def _cr_lines(block: bytes) -> Iterable[tuple[bytes, bytes]]:
+    """The \n-ended lines of `block`, found by memchr (for blocks of long lines), each as `_process` reads it.
+
+    (b"\r" and the line's \r segments before its last one, or b"" where it has no \r; its last segment.)
+    The segments before the last are copied once, from a view of the block: progress rewrites make them
+    most of it.
+    """
+    find, rfind = block.find, block.rfind
+    view = memoryview(block)
     start = 0
     end = find(b"\n")
     while end >= 0:
-        yield block[start:end]
+        cut = rfind(b"\r", start, end)
+        if cut < 0:
+            yield b"", block[start:end]
+        else:
+            yield b"\r" + view[start:cut], block[cut + 1 : end]
         start = end + 1
         end = find(b"\n", start)
 

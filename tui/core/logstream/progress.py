@@ -36,6 +36,11 @@ from tui.core.logstream.events import (
 from tui.core.logstream.streams import _RankState, _Stream
 
 _FIRST = itemgetter(0)
+# Short texts starting with "E" read as `_EPOCH` (epoch, epochs), or () where it does not match: at most
+# _MAX_EPOCHS of at most _MAX_EPOCH_TEXT bytes.
+_EPOCHS: dict[bytes, tuple[int, int] | tuple[()]] = {}
+_MAX_EPOCHS = 1024
+_MAX_EPOCH_TEXT = 64
 
 
 class _ProgressReader:
@@ -90,7 +95,9 @@ class _ProgressReader:
 
     def _read_line(self, stream: _Stream, text: bytes) -> None:
         first = text[:1]
-        if first in b" \t\n\r\x0b\x0c":  # whitespace (b"" is in every bytes): the first byte after it
+        # Whitespace (b"" too: `find` gives 0) then the first byte after it. (`find`, not `in`: for a bytes
+        # argument `in` first tries it as an integer, and formats and drops the error that raises.)
+        if b" \t\n\r\x0b\x0c".find(first) >= 0:
             first = text.lstrip()[:1]
             if not first:
                 return
@@ -104,9 +111,17 @@ class _ProgressReader:
                 self._on_bar(stream.state, _Summary(summary))
             return
         if first == b"E":
-            epoch = _EPOCH.match(text)
-            if epoch is not None:
-                self._on_epoch(stream.state, int(epoch.group(1)), int(epoch.group(2)))
+            # "Epoch N/M" comes once per rank (and per interleaved worker): its reading is remembered.
+            numbers = _EPOCHS.get(text)
+            if numbers is None:
+                epoch = _EPOCH.match(text)
+                numbers = (int(epoch.group(1)), int(epoch.group(2))) if epoch is not None else ()
+                if len(text) <= _MAX_EPOCH_TEXT:
+                    if len(_EPOCHS) >= _MAX_EPOCHS:
+                        _EPOCHS.clear()
+                    _EPOCHS[text] = numbers
+            if numbers:
+                self._on_epoch(stream.state, *numbers)
                 return
             code = _EXIT_CODE.match(text)
             if code is not None and stream.process_name is not None:
