@@ -13,8 +13,7 @@ from typing import Any, ClassVar
 from textual.binding import BindingType
 from textual.containers import Vertical
 from textual.reactive import reactive
-from textual.widgets import ContentSwitcher, TabbedContent, TabPane, Tabs
-from textual.widgets._tabbed_content import ContentTab, ContentTabs
+from textual.widgets import TabbedContent, TabPane, Tabs
 
 from tui.console import actions
 
@@ -46,24 +45,9 @@ class ConsoleTabs(TabbedContent):
     """
 
     # Switching tabs changes what the frame holds, not how it looks: no repaint of its border and background
-    # (Textual's TabbedContent repainted it, and the content switcher's background, at every switch: ~50
-    # lines, a quarter of a tab switch's CPU while workers stream). The panes are laid out again as before.
+    # (TabbedContent's `active` repainted them at every switch: 26 lines at 100x30, a tenth of a tab
+    # switch's CPU while workers stream). The panes are shown, hidden and laid out as before.
     active: reactive[str] = reactive("", init=False, repaint=False)
-
-    def _watch_active(self, active: str) -> None:
-        """TabbedContent's switch (Textual 8.2.8, pinned) less the switcher's repaint: the tab row is marked,
-        the panes are shown or hidden (their layout refreshes), the same messages are posted."""
-        with self.prevent(Tabs.TabActivated, Tabs.Cleared):
-            self.get_child_by_type(ContentTabs).active = ContentTab.add_prefix(active)
-        switcher = self.get_child_by_type(ContentSwitcher)
-        shown = switcher.current
-        switcher.set_reactive(ContentSwitcher.current, active)  # its watcher, called next, is all it does
-        switcher.watch_current(shown, active)
-        if active:
-            tab = self.get_child_by_type(ContentTabs).get_content_tab(active)
-            self.post_message(TabbedContent.TabActivated(tabbed_content=self, tab=tab))
-        else:
-            self.post_message(TabbedContent.Cleared(tabbed_content=self).set_sender(self))
 
     def on_mount(self) -> None:
         # Tab and Shift+Tab go from pane to pane (the tree, then the tab's table, form or log): the row of
