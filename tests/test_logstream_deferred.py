@@ -75,3 +75,22 @@ def test_epoch_lines_read_through_the_remembered_readings_stay_exact_and_bounded
     assert all(len(text) <= progress._MAX_EPOCH_TEXT for text in progress._EPOCHS)
     stream.feed(b"[1]<stdout>:Epoch 2/3000\n")  # remembered from rank 0's line, read for rank 1
     assert (stream.ranks["1"].epoch, stream.ranks["1"].epochs) == (2, 3000)
+
+
+def test_a_finished_bar_line_supersedes_the_ranks_pending_updates_on_both_streams() -> None:
+    # Rank 0's stderr left an update at step 3 pending; its stdout then finishes a line at step 5 (not final).
+    data = (
+        b"[0]<stdout>:Epoch 1/2\n"
+        + b"[0]<stderr>:"
+        + BAR.replace(b" 5/10", b" 3/10")
+        + b"\r[0]<stdout>:"
+        + BAR.replace(b" 5/10", b" 4/10")
+        + b"\r[0]<stdout>:"
+        + BAR
+        + b"\n"
+    )
+    stream = feed(data)
+    progress = stream.ranks["0"]
+    assert (progress.step, progress.steps, progress.metrics) == (5, 10, {"loss": 0.5})
+    assert stream.partial_lines() == {"0": BAR.replace(b" 5/10", b" 3/10").decode()}
+    assert chunked(data, list(range(len(data)))) == one_shot(data)

@@ -539,23 +539,26 @@ class LogStream(_LineStore, _ProgressReader):
                 other.settle()
             if other.bar is not None:
                 holders += 1
-        bar = None  # the line as a progress bar, when it is read before the flush
+        bar = None  # the line as a progress bar (what `_read_line` would make of it)
+        if text and text[0] in _BAR_START:
+            layout = _bar_layout(text)
+            if layout is not None:
+                bar = _Bar(text, layout, completed=True)
         if holders:
-            ends = False  # it ends the epoch: the flush would set nothing that ending it does not
-            # (Only when this stream's update is the rank's only one: else the flush orders them.)
-            if holders == 1 and stream.bar is not None and text and text[0] in _BAR_START:
-                layout = _bar_layout(text)
-                if layout is not None:
-                    bar = _Bar(text, layout, completed=True)
-                    ends = self._ends_epoch(state, bar)
-            if ends:
+            if bar is not None and not bar.final:
+                # Everything the pending updates would set, this one sets after them: "last wins".
+                for other in streams:
+                    other.bar = None
+            elif bar is not None and holders == 1 and stream.bar is not None and self._ends_epoch(state, bar):
+                # It ends the epoch: the flush would set nothing that ending it does not.
                 stream.bar = None
                 self._store_text(state, line.decode("utf-8", "replace").rstrip())
-                self._end_epoch(state, bar, bar.details())  # type: ignore[union-attr]
+                self._end_epoch(state, bar, bar.details())
                 return
-            self._flush(streams)
+            else:
+                self._flush(streams)
         self._store_text(state, line.decode("utf-8", "replace").rstrip())
-        if bar is not None:  # read already: what _read_line would do with it
+        if bar is not None:
             self._on_bar(state, bar)
         else:
             self._read_line(stream, said)
