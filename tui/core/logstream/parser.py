@@ -417,7 +417,8 @@ class LogStream(_LineStore, _ProgressReader):
             count = probe.count(b"\r") if len(probe) < 256 else len(probe) - len(probe.replace(b"\r", b""))
             present: list[_Stream] = []
             total = 0
-            for stream in islice(patterned, _MAX_PATTERNED):  # the streams of the last runs first
+            tried = patterned if len(patterned) <= _MAX_PATTERNED else islice(patterned, _MAX_PATTERNED)
+            for stream in tried:  # (with many: the streams of the last runs first)
                 found = probe.count(stream.marker)
                 if found:
                     present.append(stream)
@@ -432,7 +433,10 @@ class LogStream(_LineStore, _ProgressReader):
                 if len(present) == 1:
                     return present[0]
                 last = probe.rfind(b"\r")
-                return next(stream for stream in present if probe.startswith(stream.marker, last))
+                for stream in present:
+                    if probe.startswith(stream.marker, last):
+                        break
+                return stream
         return self._walk(probe[1:], cont, base)
 
     def _has_controls(self) -> bool:
