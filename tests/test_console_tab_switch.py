@@ -8,6 +8,7 @@ The user sees the same: the chosen tab's pane, its label marked, the others hidd
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from typing import Any
 
@@ -63,3 +64,32 @@ async def test_a_tab_switch_shows_the_pane_without_repainting_the_frame(backend,
             # The tab row shows the change; the frame's border and background are reused as they were.
             assert painted["Tabs"] > 0, painted
             assert painted["ConsoleTabs"] == 0, painted
+
+
+async def test_a_tab_chosen_while_the_console_starts_is_not_taken_back_by_the_saved_place(
+    backend, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The saved place (tree selection and tab) comes back once the tree has loaded; a tab the user chose
+    before that (3, to see the log at once) stays: it used to be switched back to the saved tab."""
+    from tui.console.place import Place, save_place
+
+    save_place("local", Place(None, "job", None))
+    loaded = asyncio.Event()
+    groups = backend.groups
+    original = groups.list
+
+    async def slow_list(*args: Any, **kwargs: Any) -> Any:
+        await loaded.wait()  # the first level of the tree comes once the user has pressed 3
+        return await original(*args, **kwargs)
+
+    monkeypatch.setattr(groups, "list", slow_list)
+    app = make_app(backend)
+    async with app.run_test(size=base.SIZE) as pilot:
+        await pilot.press("3")
+        await until(pilot, lambda: app.main.pane_tabs.active == "log", what="the log tab")
+        loaded.set()
+        await until(pilot, lambda: not app.main.restoring, timeout=30, what="the saved place back")
+        await until(pilot, lambda: app.tree.root.children, what="the tree")
+        await pilot.pause(0.2)
+        assert app.main.pane_tabs.active == "log"
+        assert shown_tab(app.main)[1] == ["log"]

@@ -397,6 +397,8 @@ class MainScreen(JobActions, ResourceActions, TransferActions, Reattach, JobNote
         TabbedContent brings back the pane of whatever widget gets focus; a form field left focused in a
         hidden tab is refocused as the tab hides, which flipped straight back to the job form.
         """
+        if self.restoring:
+            self.tab_chosen = True  # the saved place, coming back, leaves this tab up (`reattach`)
         focused = self.focused
         if focused is not None and tab_of(focused) not in (None, tab):
             self.set_focus(self.pane_tree)  # now, not on the next turn: see ConsoleTabs

@@ -103,6 +103,7 @@ class Reattach:
 
     watched: JobRef | None = None
     restoring = True  # until the saved place is back: the tree's first highlights are not the user's
+    tab_chosen = False  # a tab brought up while restoring (a key, a job's log opened): the saved one waits
 
     def place_now(self) -> Place:
         node = self.tree.cursor_node
@@ -158,7 +159,9 @@ class Reattach:
                 return
             if place.item is not None:
                 await tree.reveal(path_of(place.item))
-            if self.job_path is None:  # a job.json given on the command line brings up the form instead
+            # A job.json given on the command line brings up the form instead; a tab the user chose while
+            # the tree loaded (3 for the log at once) stays.
+            if self.job_path is None and not self.tab_chosen:
                 self.show_tab(place.tab)
         finally:
             self.restoring = False
