@@ -9,8 +9,13 @@ laid out: a job of 256 workers redraws 9 rows ten times a second, not 256 of whi
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
+from rich.cells import cell_len
+from rich.segment import Segment
 from textual.content import Content
+from textual.strip import Strip
+from textual.style import Style
 from textual.widget import Widget
 
 from tui.core import format as fmt
@@ -149,31 +154,90 @@ class ProgressRows(Widget):
         super().__init__(id=id)
         self.ranks: dict[str, RankProgress] = {}
         self.note = "no training progress yet"
+        self.updates = 0  # counts the updates: the strips made for one are kept until the next
+        self.strips_made: tuple[tuple[Any, ...], list[Strip] | None] | None = None
 
     def update_ranks(self, ranks: Mapping[str, RankProgress], note: str = "") -> None:
         fresh = {name: rank for name, rank in ranks.items() if rank.epoch is not None or rank.steps}
         rows_changed = min(len(fresh), MAX_ROWS) != min(len(self.ranks), MAX_ROWS)
         self.ranks = fresh
         self.note = note or "no training progress yet"
+        self.updates += 1
         self.refresh(layout=rows_changed)  # a new height only when a worker appears and there is room
 
     def get_content_height(self, container, viewport, width: int) -> int:  # type: ignore[no-untyped-def]
         return max(1, min(len(self.ranks), MAX_ROWS))
 
-    def render(self) -> Content:
-        if not self.ranks:
-            return Content(self.note)
+    def lines(self) -> list[list[tuple[str, str] | str]]:
+        """What `render` shows, line by line: each a list of texts and (text, style) pairs."""
         width = max(20, self.size.width)
         slowest = slowest_rank(self.ranks)
         names, left_out = shown_ranks(sorted(self.ranks, key=_rank_sort_key), slowest)
+        lines = layout_rows({name: self.ranks[name] for name in names}, width, slowest)
+        if left_out:
+            lines.append([(f"… and {left_out} more workers ({len(self.ranks)} in all)", "dim")])
+        return lines
+
+    def render(self) -> Content:
+        if not self.ranks:
+            return Content(self.note)
         parts: list[tuple[str, str] | str] = []
-        for index, row in enumerate(layout_rows({name: self.ranks[name] for name in names}, width, slowest)):
+        for index, line in enumerate(self.lines()):
             if index:
                 parts.append("\n")
-            parts += row
-        if left_out:
-            parts.append((f"\n… and {left_out} more workers ({len(self.ranks)} in all)", "dim"))
+            parts += line
         return Content.assemble(*parts)
+
+    def render_line(self, y: int) -> Strip:
+        """The rows as Textual paints `render()`'s text, but built here from segments whose styles are made
+        once per repaint (Textual's own path made a style for every span of every line: 2-3 ms a repaint of
+        8 rows, at each redraw tick while the log is shown and at each switch to the log tab).
+
+        Textual's path is kept for what this one does not do: the note shown before any progress, a text
+        selection (it highlights what is selected), and a line too long for the pane (cut with an ellipsis).
+        """
+        if not self.ranks or self.text_selection is not None:
+            return super().render_line(y)
+        key = (self.updates, self.size.width, self.visual_style, self.app.theme)
+        if self.strips_made is None or self.strips_made[0] != key:
+            self.strips_made = (key, self.build_strips())
+        strips = self.strips_made[1]
+        if strips is None:
+            return super().render_line(y)
+        return strips[y] if y < len(strips) else Strip.blank(self.size.width, self.visual_style.rich_style)
+
+    def build_strips(self) -> list[Strip] | None:
+        """One strip per line, as `Content.render_strips` makes them: runs of plain text in the widget's
+        style, each styled text in that style plus its own, every segment marked with its offset (which text
+        selection reads). None when a line is wider than the pane."""
+        base = self.visual_style
+        styles: dict[str, Any] = {}
+        width = self.size.width
+        strips = []
+        for y, line in enumerate(self.lines()):
+            segments: list[Segment] = []
+            x = 0
+            plain = ""
+            for part in line:
+                if isinstance(part, str):
+                    plain += part
+                    continue
+                if plain:
+                    segments.append(Segment(plain, base.rich_style_with_offset(x, y)))
+                    x += len(plain)
+                    plain = ""
+                text, style = part
+                if style not in styles:
+                    styles[style] = base + Style.parse(style, self.app.theme_variables)
+                segments.append(Segment(text, styles[style].rich_style_with_offset(x, y)))
+                x += len(text)
+            if plain:
+                segments.append(Segment(plain, base.rich_style_with_offset(x, y)))
+            length = sum(cell_len(segment.text) for segment in segments)
+            if length > width:
+                return None
+            strips.append(Strip(segments, length))
+        return strips
 
     def row_texts(self) -> list[str]:
         """The rows as plain text (what a user reads; used by tests and screen readers alike)."""
