@@ -33,6 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from console_workload import make_home, workers  # noqa: E402
 
+# Before Textual, as `bai` imports it: the console's settings for Textual (TEXTUAL_FPS) are made there.
+import tui.console  # noqa: E402,F401
+
 
 async def main(seconds: float, ranks: int, rate: float) -> None:
     await make_home()
