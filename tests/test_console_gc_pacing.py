@@ -62,3 +62,37 @@ async def test_a_due_collection_runs_once_the_keys_answer_is_painted(
             gc.callbacks.remove(on_gc)
         assert seen[:2] == ["painted", f"collection of generation {generation}"], seen
     assert gc.get_threshold() == before  # given back when the console ends: the process goes on as it was
+
+
+def test_keys_that_run_no_action_do_not_hold_collections_back_for_long(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Typing into a field runs no action, so no answer collects after it; the timer does, at the latest
+    MAX_WAIT_SECONDS after a collection fell due, even while keys keep coming."""
+    from tui.console import gc_pacing
+
+    class NoTimers:
+        def set_interval(self, *args: Any, **kwargs: Any) -> None:
+            pass
+
+    clock = [1000.0]
+    monkeypatch.setattr(gc_pacing.time, "monotonic", lambda: clock[0])
+    pacer = gc_pacing.GcPacer()
+    before = gc.get_threshold()
+    pacer.start(NoTimers())
+    try:
+        gc.collect()  # every count back to 0
+        for _ in range(before[1] + 1):
+            gc.collect(0)  # the middle generation falls due
+        pacer.key_came()
+        pacer.collect_when_idle()
+        assert pacer.collections[1] == 0  # a key just came: its answer would collect
+        clock[0] += gc_pacing.MAX_WAIT_SECONDS / 2
+        pacer.key_came()
+        pacer.collect_when_idle()
+        assert pacer.collections[1] == 0
+        clock[0] += gc_pacing.MAX_WAIT_SECONDS / 2
+        pacer.key_came()  # keys still coming, none answered by an action
+        pacer.collect_when_idle()
+        assert pacer.collections[1] == 1 and pacer.due() is None
+    finally:
+        pacer.stop()
+    assert gc.get_threshold() == before

@@ -19,6 +19,7 @@ from typing import Any
 
 IDLE_CHECK_SECONDS = 0.5  # how often the timer checks whether a collection is due
 IDLE_SECONDS = 1.0  # no key for this long: the timer collects (else the next key's answer does)
+MAX_WAIT_SECONDS = 5.0  # keys that run no action (typing in a field) keep coming: the timer collects anyway
 NEVER = 1 << 30  # the interpreter's own thresholds for the older generations while paced: never reached
 
 
@@ -28,6 +29,7 @@ class GcPacer:
     def __init__(self) -> None:
         self.thresholds: tuple[int, int, int] | None = None  # the interpreter's, while paced
         self.last_key = 0.0  # time.monotonic() of the last key that came or was answered
+        self.due_since: float | None = None  # time.monotonic() when the timer first saw a collection due
         self.collections = [0, 0, 0]  # run here, by generation (tests and benches read it)
 
     @property
@@ -70,7 +72,15 @@ class GcPacer:
         self.collect_if_due()
 
     def collect_when_idle(self) -> None:
-        if time.monotonic() - self.last_key >= IDLE_SECONDS:
+        """The timer's check: collect what is due once no key came for IDLE_SECONDS, or once it has waited
+        MAX_WAIT_SECONDS (keys typed into a field run no action, so no answer collects after them)."""
+        now = time.monotonic()
+        if self.due() is None:
+            self.due_since = None
+            return
+        if self.due_since is None:
+            self.due_since = now
+        if now - self.last_key >= IDLE_SECONDS or now - self.due_since >= MAX_WAIT_SECONDS:
             self.collect_if_due()
 
     def collect_if_due(self) -> None:
@@ -78,3 +88,4 @@ class GcPacer:
         if generation is not None:
             gc.collect(generation)
             self.collections[generation] += 1
+            self.due_since = None
