@@ -37,7 +37,8 @@ Design rules, and why:
 * Modules: ``events`` (what it reports), ``terminal`` (ANSI codes, control characters, ``\\b``),
   ``bars`` (progress bars and the lines that say something, read through a layout remembered per
   shape), ``storage`` (the lines kept), ``streams`` (per-rank state, a stream's ``\\r`` rewrites),
-  ``progress`` (what a line that says something changes), ``parser`` (``LogStream``: bytes to lines).
+  ``runs`` (which stream each ``\\r`` segment of a line belongs to), ``progress`` (what a line that says
+  something changes), ``parser`` (``LogStream``: bytes to lines).
 * Memory is bounded whatever it is fed: a segment keeps at most ``MAX_SEGMENT_BYTES`` (the rest of an
   endless line is dropped), each rank keeps ``max_lines_per_rank`` lines, all ranks together at most
   ``MAX_TOTAL_CHARS`` characters in ``MAX_TOTAL_LINES`` lines (the oldest go first), at most
