@@ -133,9 +133,7 @@ class _RunReader:
             if text[0] in _BAR_START:
                 layout = _bar_layout(text)
                 if layout is not None:
-                    stream.bar = text
-                    stream.bar_layout = layout
-                    stream.bar_seq = base + i
+                    stream.hold(text, layout, base + i)
                     done[stream] = True
         if len(self._patterned) > _MAX_PATTERNED:
             self._to_front([stream for stream in done if stream.marker])

@@ -116,12 +116,16 @@ class _Stream:
                     if text[0] in _BAR_START:
                         layout = _bar_layout(text)
                         if layout is not None:
-                            self.bar = text
-                            self.bar_layout = layout
-                            self.bar_seq = base + at
+                            self.hold(text, layout, base + at)
                             runs.clear()
                             return
         runs.clear()
+
+    def hold(self, text: bytes, layout: _Layout, seq: int) -> None:
+        """`text` (of `layout`, written `seq`-th) is the latest progress update, applied when needed."""
+        self.bar = text
+        self.bar_layout = layout
+        self.bar_seq = seq
 
     def take_one(self, body: bytes, seq: int) -> None:
         """`take` of a run of one segment, `body` its text after the stream's marker, `seq` its place.
@@ -138,9 +142,7 @@ class _Stream:
                 if layout is not None:
                     self.pending.clear()
                     self.open = text
-                    self.bar = text
-                    self.bar_layout = layout
-                    self.bar_seq = seq
+                    self.hold(text, layout, seq)
                     return
             if self.pending:
                 self.settle()
