@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from console_workload import GROUP, make_home  # noqa: E402
+from console_workload import GROUP, KEEP_HOME, make_home  # noqa: E402
 
 BAI = Path(sys.executable).parent / "bai"
 ESCAPE = re.compile(rb"\x1b\[[0-9;?>]*[A-Za-z$]|\x1b\][^\x07]*\x07|\x1b[()][A-Z0-9]|\x1b[=>]")
@@ -112,7 +112,7 @@ def other_home(tree: Path) -> Path:
             "print(asyncio.run(make_home()))",
         ],
         cwd=tree,
-        env={**os.environ, "PYTHONPATH": str(tree)},
+        env={**os.environ, "PYTHONPATH": str(tree), KEEP_HOME: "1"},  # removed by this process (atexit)
         capture_output=True,
         text=True,
         check=True,

@@ -8,18 +8,28 @@ each epoch ends with a newline-terminated bar carrying val_loss and val_accuracy
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import random
+import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 GROUP, WORKSPACE, EXPERIMENT, CLUSTER = "batchai.horovod", "batchaidev", "cifar", "nc6cluster"
+KEEP_HOME = "BAI_BENCH_KEEP_HOME"  # set: make_home leaves its home for the process that asked for it
 
 
 async def make_home() -> Path:
-    """A temporary BAI_HOME (exported) holding the tutorial's group, workspace, experiment and cluster."""
+    """A temporary BAI_HOME (exported) holding the tutorial's group, workspace, experiment and cluster.
+
+    Removed when the process ends with the copy a bench may make beside it ("<home>-before"): benches run
+    again and again, and each home holds a database and logs. A process that only makes a home for another
+    one sets BAI_BENCH_KEEP_HOME (that one removes it).
+    """
     home = Path(tempfile.mkdtemp(prefix="bai-bench-"))
+    if not os.environ.get(KEEP_HOME):
+        atexit.register(_remove_home, home)
     os.environ["BAI_HOME"] = str(home)
     from tui.backends import open_backend
     from tui.core.model import ClusterRef, ExperimentRef
@@ -31,6 +41,11 @@ async def make_home() -> Path:
     await backend.clusters.create(ClusterRef(GROUP, WORKSPACE, CLUSTER), "Standard_NC6", 4)
     await backend.close()
     return home
+
+
+def _remove_home(home: Path) -> None:
+    for folder in (home, home.with_name(home.name + "-before")):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def progress_update(rank: int, step: int, steps: int, loss: float, accuracy: float) -> bytes:
