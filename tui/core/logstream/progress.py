@@ -78,11 +78,6 @@ class _ProgressReader:
             self._on_bar(stream.state, _Bar(bar, stream.bar_layout, completed=False))  # type: ignore[arg-type]
 
     @staticmethod
-    def _alone(stream: _Stream, streams: list[_Stream]) -> bool:
-        """Whether `stream` is the only one of its rank with progress updates not applied yet."""
-        return all(other is stream or other.bar is None for other in streams)
-
-    @staticmethod
     def _ends_epoch(state: _RankState, bar: _Bar) -> bool:
         """Whether `_on_bar` would end the rank's epoch with this final line (before anything else).
 
