@@ -5,7 +5,7 @@ from __future__ import annotations
 from tui.core.logstream.bars import _BAR_START, _Bar, _bar_layout, _Layout
 from tui.core.logstream.events import RankProgress
 from tui.core.logstream.storage import _Lines
-from tui.core.logstream.terminal import _CONTROL, _apply_backspaces
+from tui.core.logstream.terminal import _segment_text
 
 
 class _RankState(_Lines):
@@ -101,14 +101,7 @@ class _Stream:
                     break
                 start = at + size
                 end = probe.find(b"\r", start)
-                # (Trailing \b first: a terminal ignores them at a segment's end, and they are most of it.)
-                text = (
-                    (probe[start:end] if end >= 0 else probe[start:])
-                    .rstrip(b"\x08")
-                    .translate(None, _CONTROL)
-                )
-                if text.find(b"\x08") >= 0:
-                    text = _apply_backspaces(text)
+                text = _segment_text(probe[start:end] if end >= 0 else probe[start:])
                 if text:
                     if not opened:
                         self.open = text
@@ -133,9 +126,7 @@ class _Stream:
         Read at once (it is one segment): a progress update makes the runs before it irrelevant, other
         text is the open line once they are read.
         """
-        text = body.rstrip(b"\x08").translate(None, _CONTROL)
-        if text.find(b"\x08") >= 0:
-            text = _apply_backspaces(text)
+        text = _segment_text(body)
         if text:
             if text[0] in _BAR_START:
                 layout = _bar_layout(text)

@@ -36,6 +36,13 @@ def _has_control(block: bytes) -> bool:
     return False
 
 
+def _segment_text(segment: bytes) -> bytes:
+    """A `\\r` segment as a terminal shows it: control characters dropped and `\\b` applied, trailing `\\b`
+    cut first (a terminal ignores them at a segment's end, and in Keras bars they are most of its bytes)."""
+    text = segment.rstrip(b"\x08").translate(None, _CONTROL)
+    return _apply_backspaces(text) if text.find(b"\x08") >= 0 else text
+
+
 def _apply_backspaces(text: bytes) -> bytes:
     """Apply `\\b` the way a terminal does: it moves the cursor left, the next character overwrites.
 
